@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from reviews.models import Comment, Membership, Project, Shot, Version
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "fps_numerator", "fps_denominator", "created_at"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["project", "user", "role"]
+    list_filter = ["role"]
+    list_select_related = ["project", "user"]
+    autocomplete_fields = ["project", "user"]
+
+
+@admin.register(Shot)
+class ShotAdmin(admin.ModelAdmin):
+    list_display = ["code", "project", "title", "order"]
+    list_select_related = ["project"]
+    search_fields = ["code", "title", "project__name"]
+
+
+@admin.register(Version)
+class VersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "processing_state", "processing_progress", "review_status", "created_at"]
+    list_filter = ["processing_state", "review_status"]
+    list_select_related = ["shot"]
+    search_fields = ["shot__code", "original_filename", "sha256"]
+    readonly_fields = ["sha256", "size_bytes", "processing_attempts", "outputs_dir", "filmstrip"]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["id", "version", "author", "frame", "resolved", "created_at"]
+    list_filter = ["resolved"]
+    list_select_related = ["version__shot", "author"]
+    search_fields = ["body", "author__username"]
+    raw_id_fields = ["version", "parent", "thread"]
+    filter_horizontal = ["mentions"]

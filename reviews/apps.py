@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.apps import AppConfig
+from django.conf import settings
+
+
+class ReviewsConfig(AppConfig):
+    name = "reviews"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Uploads stream into this folder; on a fresh volume it does not exist yet.
+        Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)

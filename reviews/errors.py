@@ -1,0 +1,82 @@
+"""Every error is JSON a person can act on: ``{"detail": "..."}`` or ``{"field": ["..."]}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, IntegrityError
+from django.http import HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from reviews.timecode import TimecodeError
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is briefly unavailable; try again in a few seconds."
+    default_code = "service_unavailable"
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        )
+    elif isinstance(exc, TimecodeError):
+        exc = exceptions.ValidationError({"detail": str(exc)})
+    elif isinstance(exc, IntegrityError):
+        # A constraint caught what validation let through (usually a race):
+        # the write did not happen, and the client can retry or correct it.
+        logger.warning("integrity error in %s: %s", context.get("view"), exc)
+        exc = exceptions.ValidationError(
+            {
+                "detail": "That change conflicts with the current data (it may have just changed); reload and try again."
+            }
+        )
+    elif isinstance(exc, DatabaseError):
+        logger.exception("database error in %s", context.get("view"))
+        exc = ServiceUnavailable()
+    response = drf_exception_handler(exc, context)
+    # The contract promises {"detail": "a sentence"}; a service that raised
+    # ValidationError({"detail": ...}) would otherwise answer with a list.
+    if response is not None and isinstance(response.data, dict):
+        detail = response.data.get("detail")
+        if isinstance(detail, list) and all(isinstance(item, str) for item in detail):
+            response.data["detail"] = " ".join(detail)
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"detail": "Not found: check the address."}, status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(
+        {
+            "detail": "Something went wrong on our side; it has been logged. Try again, and tell an admin if it persists."
+        },
+        status=500,
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"detail": "The request could not be understood; check its format."}, status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"detail": "You do not have access to this."}, status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    return JsonResponse(
+        {
+            "detail": "The CSRF check failed: reload the page, or send an Authorization token instead of a session cookie."
+        },
+        status=403,
+    )

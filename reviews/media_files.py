@@ -1,0 +1,140 @@
+"""Generated media behind signed, expiring links.
+
+A version's ``proxy_url`` and friends are minted for a member when they read
+the version; the link names the version, the kind of file and the output set,
+signed with the secret key. Guessing or editing one gets a 404, and a link
+stops working after ``MEDIA_URL_MAX_AGE``. Browsers' ``<video>`` and ``<img>``
+can use the links without headers, and so can a script or a player.
+
+Bytes are sent with HTTP range support (a video element seeks with it), or in
+production handed to nginx with ``X-Accel-Redirect``.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core import signing
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+
+from reviews.ffmpeg import Filmstrip, thumbnails_vtt
+from reviews.models import ProcessingState, Version
+
+_SALT = "reviewsvc.media"
+FILES = {
+    "proxy": "proxy.mp4",
+    "poster": "poster.jpg",
+    "filmstrip": "filmstrip.jpg",
+    "thumbnails": "thumbnails.vtt",
+}
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def signed_url(version: Version, kind: str) -> str:
+    token = signing.dumps({"v": version.pk, "k": kind, "d": version.outputs_dir}, salt=_SALT, compress=True)
+    return reverse("media-file", kwargs={"token": token, "filename": FILES[kind]})
+
+
+def resolve(token: str, filename: str) -> tuple[Version, str]:
+    """The version and kind a link stands for, or Http404 for a bad, stale or expired link."""
+    try:
+        claim = signing.loads(token, salt=_SALT, max_age=settings.MEDIA_URL_MAX_AGE)
+    except signing.BadSignature:
+        raise Http404(
+            "This media link is invalid or has expired; reload the version to get a new one."
+        ) from None
+    kind = claim.get("k")
+    if FILES.get(kind) != filename:
+        raise Http404("This media link is invalid.")
+    version = (
+        Version.objects.filter(
+            pk=claim.get("v"), processing_state=ProcessingState.READY, outputs_dir=claim.get("d")
+        )
+        .select_related("shot")
+        .first()
+    )
+    if version is None:
+        raise Http404("This media is no longer available; the version was reprocessed or deleted.")
+    return version, kind
+
+
+def output_path(version: Version, kind: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / version.outputs_dir / FILES[kind]
+
+
+def file_response(request: HttpRequest, path: Path, *, download_name: str) -> HttpResponse:
+    if settings.MEDIA_ACCEL_REDIRECT_PREFIX:
+        response = HttpResponse()
+        relative = path.relative_to(settings.MEDIA_ROOT).as_posix()
+        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + relative
+        response["Content-Type"] = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return response
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise Http404("This media file is missing; reprocess the version.") from None
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    first, last = _requested_range(request.headers.get("Range", ""), size)
+    if first is None:
+        response = FileResponse(path.open("rb"), content_type=content_type)
+        response["Content-Length"] = str(size)
+    elif first >= size:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    else:
+        handle = path.open("rb")
+        handle.seek(first)
+        response = FileResponse(_limited(handle, last - first + 1), content_type=content_type, status=206)
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+        response["Content-Length"] = str(last - first + 1)
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Disposition"] = f'inline; filename="{download_name}"'
+    return response
+
+
+def _requested_range(header: str, size: int) -> tuple[int | None, int]:
+    match = _RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        return None, size - 1
+    start, end = match.groups()
+    if start == "":
+        # "bytes=-500": the last 500 bytes.
+        return max(0, size - int(end)), size - 1
+    return int(start), min(int(end), size - 1) if end else size - 1
+
+
+def _limited(handle: BinaryIO, length: int, chunk: int = 256 * 1024) -> Iterator[bytes]:
+    try:
+        while length > 0:
+            data = handle.read(min(chunk, length))
+            if not data:
+                return
+            length -= len(data)
+            yield data
+    finally:
+        handle.close()
+
+
+def download_name(version: Version, kind: str) -> str:
+    stem = f"{version.shot.code}_v{version.number:03d}_{kind}"
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem) + os.path.splitext(FILES[kind])[1]
+
+
+def thumbnails_response(version: Version) -> HttpResponse:
+    """The WebVTT thumbnails track, made per request so its sprite link is freshly signed."""
+    geometry = Filmstrip(**{field: version.filmstrip[field] for field in Filmstrip.__dataclass_fields__})
+    track = thumbnails_vtt(
+        geometry, duration=version.duration or 0, sprite_url=signed_url(version, "filmstrip")
+    )
+    response = HttpResponse(track, content_type="text/vtt; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=600"
+    return response

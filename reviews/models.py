@@ -1,0 +1,245 @@
+"""The review domain: projects, their members, shots, versions and comments.
+
+Invariants live in the database (constraints and, for a reply's version, a
+composite foreign key added in a migration) so no code path can break them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from fractions import Fraction
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from reviews.timecode import parse_rate
+
+
+class Role(models.TextChoices):
+    DIRECTOR = "director"
+    MENTOR = "mentor"
+    REVIEWER = "reviewer"
+    VIEWER = "viewer"
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+
+
+class ProcessingState(models.TextChoices):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    # The timecode rate before a clip is probed, as an exact rational.
+    fps_numerator = models.PositiveIntegerField(default=24)
+    fps_denominator = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fps_numerator__gt=0, fps_denominator__gt=0), name="project_fps_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def fps(self) -> Fraction:
+        return Fraction(self.fps_numerator, self.fps_denominator)
+
+    @fps.setter
+    def fps(self, value: Fraction | str | float) -> None:
+        rate = parse_rate(value)
+        self.fps_numerator, self.fps_denominator = rate.numerator, rate.denominator
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} on {self.project}"
+
+
+class Shot(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="shots")
+    code = models.CharField(max_length=64)
+    title = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    order = models.IntegerField(default=0)
+    # Bumped in the same transaction as each upload: the row lock makes two
+    # racing uploads take 1 and 2, and a deleted version's number is never reused.
+    last_version_number = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "code", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "code"], name="shot_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def original_upload_to(version: Version, filename: str) -> str:
+    # The stored name is ours; the person's filename is kept only as data, so a
+    # hostile name cannot pick a path.
+    suffix = PurePosixPath(filename).suffix.lower()[:10]
+    if not suffix[1:].isalnum():
+        suffix = ""
+    return f"originals/{uuid.uuid4().hex}{suffix}"
+
+
+class Version(models.Model):
+    shot = models.ForeignKey(Shot, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+    generation = models.JSONField(default=dict, blank=True)
+    review_status = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+
+    file = models.FileField(upload_to=original_upload_to, max_length=255)
+    original_filename = models.CharField(max_length=255)
+    size_bytes = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    processing_state = models.CharField(
+        max_length=16, choices=ProcessingState.choices, default=ProcessingState.QUEUED
+    )
+    processing_progress = models.PositiveSmallIntegerField(default=0)
+    processing_error = models.TextField(blank=True)
+    processing_attempts = models.PositiveSmallIntegerField(default=0)
+    # Each claim of the version starts a new run; a job of an older run finds
+    # its id gone and changes nothing.
+    processing_run = models.CharField(max_length=32, blank=True)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    # Filled by the probe; null until then.
+    duration = models.FloatField(null=True, blank=True)
+    fps_numerator = models.PositiveIntegerField(null=True, blank=True)
+    fps_denominator = models.PositiveIntegerField(null=True, blank=True)
+    variable_frame_rate = models.BooleanField(null=True, blank=True)
+    frame_count = models.PositiveIntegerField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    video_codec = models.CharField(max_length=32, blank=True)
+    pixel_format = models.CharField(max_length=32, blank=True)
+    has_audio = models.BooleanField(null=True, blank=True)
+
+    # Generated files, relative to MEDIA_ROOT; empty until ready.
+    outputs_dir = models.CharField(max_length=255, blank=True)
+    filmstrip = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["shot", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["shot", "number"], name="version_unique_number"),
+            models.CheckConstraint(
+                condition=Q(processing_progress__lte=100), name="version_progress_percent"
+            ),
+            models.CheckConstraint(
+                condition=Q(processing_state__in=ProcessingState.values),
+                name="version_processing_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_status__in=ReviewStatus.values),
+                name="version_review_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["processing_state"], name="version_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.shot} v{self.number}"
+
+    @property
+    def fps(self) -> Fraction | None:
+        if self.fps_numerator and self.fps_denominator:
+            return Fraction(self.fps_numerator, self.fps_denominator)
+        return None
+
+    @property
+    def timecode_rate(self) -> Fraction:
+        """The clip's own rate once probed, the project's until then."""
+        return self.fps or self.shot.project.fps
+
+
+class Comment(models.Model):
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    # The top-level comment of the thread (null on the top-level comment
+    # itself): a whole reply tree loads in one query.
+    thread = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="comments"
+    )
+    body = models.TextField()
+    frame = models.PositiveIntegerField(null=True, blank=True)
+    frame_end = models.PositiveIntegerField(null=True, blank=True)
+    annotation = models.JSONField(null=True, blank=True)
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    resolved = models.BooleanField(default=False)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(frame_end__isnull=True) | Q(frame__isnull=False, frame_end__gte=F("frame")),
+                name="comment_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True, thread__isnull=True)
+                | Q(parent__isnull=False, thread__isnull=False),
+                name="comment_thread_matches_parent",
+            ),
+            # Target of the composite foreign key that keeps a reply on its
+            # parent's version (see migration 0002).
+            models.UniqueConstraint(fields=["id", "version"], name="comment_id_version"),
+        ]
+        indexes = [
+            models.Index(fields=["version", "parent", "frame"], name="comment_version_frame_idx"),
+            models.Index(fields=["thread", "created_at"], name="comment_thread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on {self.version}"

@@ -1,0 +1,221 @@
+"""The media pipeline's core: claim a version, probe it, render its outputs, publish them.
+
+Tasks in ``reviews.tasks`` call these functions with ids; the state machine is
+queued → processing → ready | failed, and every step is a conditional UPDATE on
+the version's current run, so a duplicate or stale job changes nothing.
+
+Outputs are rendered into a hidden temporary folder beside their final place
+and renamed into place only when complete: a crash leaves no file that looks
+finished, and a rerun leaves one clean set.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from reviews import ffmpeg
+from reviews.models import ProcessingState, Version
+
+logger = logging.getLogger(__name__)
+
+_TMP_PREFIX = ".tmp-"
+# Share of the progress bar for the probe; rendering fills the rest.
+_PROBED_PERCENT = 2
+
+
+@dataclass(frozen=True)
+class TimeLimits:
+    soft: int
+    hard: int
+
+
+def time_limits(duration: float) -> TimeLimits:
+    """How long rendering a clip may take: generous for the machine, capped by the broker's patience.
+
+    A proxy encodes faster than real time here; four times the clip's length
+    plus a fixed start-up allowance catches a stuck job without cutting off a
+    slow but honest one.
+    """
+    soft = min(int(300 + 4 * duration), settings.CELERY_TASK_MAX_TIME_LIMIT - 120)
+    return TimeLimits(soft=soft, hard=soft + 120)
+
+
+def _versions_dir(version_id: int) -> Path:
+    return Path(settings.MEDIA_ROOT) / "versions" / str(version_id)
+
+
+def fail(version_id: int, run: str, message: str) -> None:
+    logger.info("version %s failed: %s", version_id, message)
+    Version.objects.filter(pk=version_id, processing_run=run).exclude(
+        processing_state=ProcessingState.READY
+    ).update(processing_state=ProcessingState.FAILED, processing_error=message, processed_at=timezone.now())
+
+
+def claim(version_id: int) -> str | None:
+    """Start a new run for a queued (or interrupted) version; its id, or None if there is nothing to do."""
+    run = uuid.uuid4().hex
+    claimed = Version.objects.filter(
+        pk=version_id, processing_state__in=[ProcessingState.QUEUED, ProcessingState.PROCESSING]
+    ).update(
+        processing_state=ProcessingState.PROCESSING,
+        processing_run=run,
+        processing_progress=0,
+        processing_error="",
+        processing_started_at=timezone.now(),
+    )
+    return run if claimed else None
+
+
+def probe(version_id: int, run: str) -> ffmpeg.Probe | None:
+    """Read the clip's facts onto the version; None (and the version failed) if it cannot be used."""
+    version = Version.objects.filter(pk=version_id, processing_run=run).first()
+    if version is None:
+        return None
+    try:
+        facts = ffmpeg.probe(Path(version.file.path))
+        ffmpeg.check_limits(
+            facts, max_duration=settings.MAX_CLIP_SECONDS, max_pixels=settings.MAX_CLIP_PIXELS
+        )
+    except ffmpeg.MediaError as error:
+        fail(version_id, run, str(error))
+        return None
+    Version.objects.filter(pk=version_id, processing_run=run).update(
+        duration=facts.duration,
+        fps_numerator=facts.fps.numerator,
+        fps_denominator=facts.fps.denominator,
+        variable_frame_rate=facts.variable_frame_rate,
+        frame_count=facts.frame_count,
+        width=facts.width,
+        height=facts.height,
+        video_codec=facts.video_codec,
+        pixel_format=facts.pix_fmt,
+        has_audio=facts.has_audio,
+        processing_progress=_PROBED_PERCENT,
+    )
+    return facts
+
+
+def start_render(version_id: int, run: str) -> bool:
+    """Count an attempt at the heavy step; False (and the version failed) after too many.
+
+    A clip that kills its worker comes back to this point every time the job is
+    redelivered, so the count is what stops it looping forever.
+    """
+    started = Version.objects.filter(
+        pk=version_id,
+        processing_run=run,
+        processing_state=ProcessingState.PROCESSING,
+        processing_attempts__lt=settings.MAX_PROCESSING_ATTEMPTS,
+    ).update(processing_attempts=F("processing_attempts") + 1)
+    if started:
+        return True
+    attempts = Version.objects.filter(pk=version_id, processing_run=run).values_list(
+        "processing_attempts", flat=True
+    )
+    if attempts and attempts[0] >= settings.MAX_PROCESSING_ATTEMPTS:
+        fail(
+            version_id,
+            run,
+            f"Processing stopped after {attempts[0]} attempts that each crashed or timed out; "
+            "the file may be damaged or unusually heavy. Re-export it and upload a new version.",
+        )
+    return False
+
+
+def _progress_writer(version_id: int, run: str) -> Callable[[float], None]:
+    last = {"percent": _PROBED_PERCENT}
+
+    def write(fraction: float) -> None:
+        # ffmpeg reports about once a second; only whole-percent changes reach the database.
+        percent = _PROBED_PERCENT + int(fraction * (99 - _PROBED_PERCENT))
+        if percent > last["percent"]:
+            last["percent"] = percent
+            Version.objects.filter(pk=version_id, processing_run=run).update(processing_progress=percent)
+
+    return write
+
+
+def render(version_id: int, run: str, *, timeout: float) -> bool:
+    """Render proxy, poster and filmstrip and publish them; False if the version failed or went away."""
+    version = Version.objects.filter(
+        pk=version_id, processing_run=run, processing_state=ProcessingState.PROCESSING
+    ).first()
+    if version is None:
+        return False
+    home = _versions_dir(version_id)
+    _remove_temporary(home)
+    scratch = home / f"{_TMP_PREFIX}{run}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        started = time.monotonic()
+        # Probing again is a few milliseconds, and spares the job from carrying state.
+        facts = ffmpeg.probe(Path(version.file.path))
+        rendered = ffmpeg.render(
+            Path(version.file.path),
+            facts,
+            scratch,
+            max_width=settings.PROXY_MAX_WIDTH,
+            max_height=settings.PROXY_MAX_HEIGHT,
+            timeout=timeout,
+            on_progress=_progress_writer(version_id, run),
+        )
+        logger.info("version %s rendered in %.1f s", version_id, time.monotonic() - started)
+    except ffmpeg.MediaError as error:
+        shutil.rmtree(scratch, ignore_errors=True)
+        fail(version_id, run, str(error))
+        return False
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return publish(version_id, run, scratch, rendered)
+
+
+def publish(version_id: int, run: str, scratch: Path, rendered: ffmpeg.Rendered) -> bool:
+    final = scratch.with_name(run)
+    scratch.rename(final)
+    geometry = rendered.filmstrip_geometry
+    published = Version.objects.filter(
+        pk=version_id, processing_run=run, processing_state=ProcessingState.PROCESSING
+    ).update(
+        processing_state=ProcessingState.READY,
+        processing_progress=100,
+        processing_error="",
+        processed_at=timezone.now(),
+        outputs_dir=final.relative_to(settings.MEDIA_ROOT).as_posix(),
+        filmstrip={
+            "columns": geometry.columns,
+            "rows": geometry.rows,
+            "tile_width": geometry.tile_width,
+            "tile_height": geometry.tile_height,
+            "interval": geometry.interval,
+        },
+    )
+    if not published:
+        # Deleted or reprocessed while we worked: these outputs belong to nobody.
+        shutil.rmtree(final, ignore_errors=True)
+        return False
+    for old in final.parent.iterdir():
+        if old != final:
+            shutil.rmtree(old, ignore_errors=True)
+    return True
+
+
+def _remove_temporary(home: Path) -> None:
+    """Clear what an interrupted run left half-written."""
+    if home.is_dir():
+        for leftover in home.glob(f"{_TMP_PREFIX}*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def remove_outputs(version: Version) -> None:
+    shutil.rmtree(_versions_dir(version.pk), ignore_errors=True)

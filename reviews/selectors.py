@@ -1,0 +1,113 @@
+"""Every read that matters, built in one place.
+
+Each ``*_for(user)`` queryset holds only what the user may see (a non-member
+gets nothing, so the API answers 404) and carries ``my_role``, the user's role
+in the row's project, for the permission checks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
+
+from reviews.models import Comment, Membership, Project, Shot, Version
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def _role_in(user: User, project_ref: str) -> Subquery:
+    return Subquery(
+        Membership.objects.filter(project=OuterRef(project_ref), user_id=user.pk).values("role")[:1]
+    )
+
+
+def _visible(queryset: QuerySet, user: User, project_path: str) -> QuerySet:
+    role_ref = f"{project_path}__id" if project_path else "id"
+    queryset = queryset.annotate(my_role=_role_in(user, role_ref))
+    if user.is_staff:
+        return queryset
+    return queryset.filter(my_role__isnull=False)
+
+
+def projects_for(user: User) -> QuerySet[Project]:
+    return _visible(Project.objects.all(), user, "")
+
+
+def memberships_of(project: Project) -> QuerySet[Membership]:
+    return Membership.objects.filter(project=project).select_related("user").order_by("created_at", "id")
+
+
+def _latest_versions() -> Prefetch:
+    latest = Version.objects.filter(
+        pk=Subquery(Version.objects.filter(shot=OuterRef("shot")).order_by("-number").values("pk")[:1])
+    ).select_related("uploaded_by")
+    return Prefetch("versions", queryset=latest, to_attr="latest_versions")
+
+
+def shots_for(user: User) -> QuerySet[Shot]:
+    return _visible(Shot.objects.select_related("project"), user, "project").prefetch_related(
+        _latest_versions()
+    )
+
+
+def versions_for(user: User) -> QuerySet[Version]:
+    return _visible(Version.objects.select_related("shot__project", "uploaded_by"), user, "shot__project")
+
+
+def comments_for(user: User) -> QuerySet[Comment]:
+    return _visible(
+        Comment.objects.select_related("version__shot__project", "author", "resolved_by"),
+        user,
+        "version__shot__project",
+    ).prefetch_related("mentions")
+
+
+def comment_threads(
+    *, version: Version, resolved: bool | None = None, author: str | None = None
+) -> QuerySet[Comment]:
+    """The top-level comments of a version in review order: general notes first, then by frame."""
+    threads = (
+        Comment.objects.filter(version=version, parent__isnull=True)
+        .select_related("author", "resolved_by")
+        .prefetch_related("mentions")
+        .order_by(F("frame").asc(nulls_first=True), "created_at", "id")
+    )
+    if resolved is not None:
+        threads = threads.filter(resolved=resolved)
+    if author:
+        threads = threads.filter(author__username=author)
+    return threads
+
+
+def attach_replies(threads: Iterable[Comment]) -> list[Comment]:
+    """Give each top-level comment its whole reply tree as ``.replies``, in one query.
+
+    Replies of every depth carry ``thread_id`` of their top-level comment, so
+    one query loads them all and the tree is put together here, each level in
+    the order it was written.
+    """
+    threads = list(threads)
+    by_id = {comment.pk: comment for comment in threads}
+    for comment in threads:
+        comment.replies = []
+    replies = (
+        Comment.objects.filter(thread__in=list(by_id))
+        .select_related("author", "resolved_by")
+        .prefetch_related("mentions")
+        .order_by("created_at", "id")
+    )
+    children: dict[int, list[Comment]] = defaultdict(list)
+    for reply in replies:
+        reply.replies = children[reply.pk]
+        children[reply.parent_id].append(reply)
+    for comment in threads:
+        comment.replies = children[comment.pk]
+    return threads
+
+
+def author_roles(project_id: int) -> dict[int, str]:
+    """Each member's role in a project, to show beside their comments."""
+    return dict(Membership.objects.filter(project_id=project_id).values_list("user_id", "role"))

@@ -1,0 +1,251 @@
+"""Every write of the review domain. Views and tasks call these; nothing else writes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from reviews.models import (
+    Comment,
+    Membership,
+    ProcessingState,
+    Project,
+    ReviewStatus,
+    Role,
+    Shot,
+    Version,
+)
+
+# Django usernames may hold letters, digits and @.+-_; a trailing dot is the
+# end of the sentence, not of the name.
+_MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]+)")
+
+
+def project_create(
+    *, created_by: AbstractBaseUser, name: str, description: str = "", fps: Any = 24
+) -> Project:
+    project = Project(name=name, description=description, created_by=created_by)
+    project.fps = fps
+    with transaction.atomic():
+        project.save()
+        Membership.objects.create(project=project, user=created_by, role=Role.DIRECTOR)
+    return project
+
+
+def project_update(*, project: Project, **fields: Any) -> Project:
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.save()
+    return project
+
+
+def member_add(*, project: Project, user: AbstractBaseUser, role: str) -> Membership:
+    if Membership.objects.filter(project=project, user=user).exists():
+        raise ValidationError({"user": [f"{user.get_username()} is already a member of this project."]})
+    return Membership.objects.create(project=project, user=user, role=role)
+
+
+def _ensure_another_director(membership: Membership) -> None:
+    others = Membership.objects.filter(project_id=membership.project_id, role=Role.DIRECTOR).exclude(
+        pk=membership.pk
+    )
+    if membership.role == Role.DIRECTOR and not others.exists():
+        raise ValidationError({"detail": "A project needs a director: make someone else director first."})
+
+
+@transaction.atomic
+def member_update(*, membership: Membership, role: str) -> Membership:
+    if role != Role.DIRECTOR:
+        _ensure_another_director(Membership.objects.select_for_update().get(pk=membership.pk))
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, membership: Membership) -> None:
+    _ensure_another_director(Membership.objects.select_for_update().get(pk=membership.pk))
+    membership.delete()
+
+
+def shot_create(*, project: Project, **fields: Any) -> Shot:
+    return Shot.objects.create(project=project, **fields)
+
+
+def shot_update(*, shot: Shot, **fields: Any) -> Shot:
+    for name, value in fields.items():
+        setattr(shot, name, value)
+    shot.save()
+    return shot
+
+
+def file_sha256(file: File) -> str:
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def version_upload(
+    *,
+    shot: Shot,
+    uploaded_by: AbstractBaseUser,
+    file: File,
+    note: str = "",
+    generation: dict[str, Any] | None = None,
+) -> Version:
+    """Store an uploaded clip as the shot's next version and queue its processing.
+
+    The number comes from a counter on the shot, bumped under the shot's row
+    lock, so racing uploads get consecutive numbers and never the same one.
+    """
+    from reviews.tasks import process_version
+
+    # The upload handler hashed the bytes as they arrived; a file from
+    # elsewhere (a command, a benchmark) is hashed here.
+    sha256 = getattr(file, "sha256", None) or file_sha256(file)
+    with transaction.atomic():
+        Shot.objects.filter(pk=shot.pk).update(last_version_number=F("last_version_number") + 1)
+        number = Shot.objects.values_list("last_version_number", flat=True).get(pk=shot.pk)
+        version = Version(
+            shot=shot,
+            number=number,
+            uploaded_by=uploaded_by,
+            note=note,
+            generation=generation or {},
+            original_filename=file.name or "",
+            size_bytes=file.size,
+            sha256=sha256,
+        )
+        version.file.save(file.name or "clip", file, save=False)
+        version.save()
+        transaction.on_commit(lambda: process_version.delay(version.pk))
+    return version
+
+
+def version_update(*, version: Version, **fields: Any) -> Version:
+    for name, value in fields.items():
+        setattr(version, name, value)
+    version.save(update_fields=list(fields))
+    return version
+
+
+def version_delete(*, version: Version) -> None:
+    from reviews.processing import remove_outputs
+
+    original = version.file.name
+    storage = version.file.storage
+    with transaction.atomic():
+        version.delete()
+
+        def remove_files() -> None:
+            remove_outputs(version)
+            if original:
+                storage.delete(original)
+
+        transaction.on_commit(remove_files)
+
+
+def version_reprocess(*, version: Version) -> Version:
+    """Run the pipeline again from the original, e.g. after fixing a worker or a limit."""
+    from reviews.tasks import process_version
+
+    with transaction.atomic():
+        Version.objects.filter(pk=version.pk).update(
+            processing_state=ProcessingState.QUEUED,
+            processing_progress=0,
+            processing_error="",
+            processing_attempts=0,
+        )
+        transaction.on_commit(lambda: process_version.delay(version.pk))
+    version.refresh_from_db()
+    return version
+
+
+def _mentioned_members(project_id: int, body: str) -> list[AbstractBaseUser]:
+    names = {name.rstrip(".") for name in _MENTION.findall(body)}
+    if not names:
+        return []
+    memberships = Membership.objects.filter(project_id=project_id, user__username__in=names)
+    return [membership.user for membership in memberships.select_related("user")]
+
+
+def comment_create(
+    *,
+    version: Version,
+    author: AbstractBaseUser,
+    body: str,
+    frame: int | None = None,
+    frame_end: int | None = None,
+    parent: Comment | None = None,
+    annotation: Any = None,
+) -> Comment:
+    thread = None
+    if parent is not None:
+        if parent.version_id != version.pk:
+            raise ValidationError(
+                {"parent": ["A reply must be on the same version as the comment it answers."]}
+            )
+        # A reply belongs to its thread's moment in the clip.
+        thread = parent.thread or parent
+        frame, frame_end = thread.frame, thread.frame_end
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            version=version,
+            parent=parent,
+            thread=thread,
+            author=author,
+            body=body,
+            frame=frame,
+            frame_end=frame_end,
+            annotation=annotation,
+        )
+        comment.mentions.set(_mentioned_members(version.shot.project_id, body))
+    return comment
+
+
+@transaction.atomic
+def comment_update(
+    *,
+    comment: Comment,
+    by: AbstractBaseUser,
+    body: str | None = None,
+    annotation: Any = None,
+    resolved: bool | None = None,
+) -> Comment:
+    fields = []
+    if body is not None and body != comment.body:
+        comment.body = body
+        comment.edited_at = timezone.now()
+        fields += ["body", "edited_at"]
+        comment.mentions.set(_mentioned_members(comment.version.shot.project_id, body))
+    if annotation is not None:
+        comment.annotation = annotation
+        comment.edited_at = timezone.now()
+        fields += ["annotation", "edited_at"]
+    if resolved is not None and resolved != comment.resolved:
+        comment.resolved = resolved
+        comment.resolved_by = by if resolved else None
+        comment.resolved_at = timezone.now() if resolved else None
+        fields += ["resolved", "resolved_by", "resolved_at"]
+    if fields:
+        comment.save(update_fields=sorted(set(fields)))
+    return comment
+
+
+def comment_delete(*, comment: Comment) -> None:
+    comment.delete()
+
+
+def version_review_status_set(*, version: Version, status: str) -> Version:
+    return version_update(version=version, review_status=ReviewStatus(status))

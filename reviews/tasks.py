@@ -1,0 +1,63 @@
+"""Celery tasks: load by id, call the pipeline in ``reviews.processing``, retry or fail.
+
+Both tasks are safe to run twice: each step is a conditional update on the
+version's current run (see processing). Settings make delivery at-least-once
+(acks late, requeue when a worker dies); the attempt counter ends a clip that
+keeps killing workers.
+"""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import DatabaseError
+
+from reviews import processing
+
+# Probing reads headers only; a minute is plenty even for a large file.
+PROBE_SOFT_LIMIT = 90
+PROBE_HARD_LIMIT = 150
+# Errors of the machine, not the clip: worth another try after a pause.
+TRANSIENT_ERRORS = (OSError, DatabaseError)
+MAX_RETRIES = 3
+
+
+@shared_task(soft_time_limit=PROBE_SOFT_LIMIT, time_limit=PROBE_HARD_LIMIT)
+def process_version(version_id: int) -> None:
+    """Claim a newly uploaded version, probe it, and queue its render with limits fit for its length."""
+    run = processing.claim(version_id)
+    if run is None:
+        return
+    facts = processing.probe(version_id, run)
+    if facts is None:
+        return
+    limits = processing.time_limits(facts.duration)
+    render_version.apply_async((version_id, run), soft_time_limit=limits.soft, time_limit=limits.hard)
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES)
+def render_version(self: Task, version_id: int, run: str) -> None:
+    if not processing.start_render(version_id, run):
+        return
+    soft_limit = (self.request.timelimit or (None, None))[1] or processing.time_limits(0).soft
+    try:
+        # ffmpeg's own wall clock ends a bit before Celery's soft limit, so the
+        # failure names the clip rather than the worker.
+        processing.render(version_id, run, timeout=max(soft_limit - 15, 1))
+    except SoftTimeLimitExceeded:
+        processing.fail(
+            version_id,
+            run,
+            f"Processing took longer than {soft_limit // 60} min and was stopped; "
+            "try a shorter or lighter export.",
+        )
+    except TRANSIENT_ERRORS as error:
+        if self.request.retries >= MAX_RETRIES:
+            processing.fail(
+                version_id,
+                run,
+                f"Processing failed {MAX_RETRIES + 1} times on a server error ({error.__class__.__name__}); "
+                "an admin can reprocess the version once the server is fixed.",
+            )
+            raise
+        raise self.retry(exc=error, countdown=10 * 2**self.request.retries) from error

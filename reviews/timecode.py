@@ -1,0 +1,109 @@
+"""Frames, seconds and SMPTE timecodes, in exact rational arithmetic.
+
+Timecodes are non-drop-frame ``HH:MM:SS:FF``: the frame field counts up to the
+*nominal* rate (24 for 23.976, 30 for 29.97), so at 23.976 fps ``00:00:01:00``
+is frame 24, which plays at 1.001 s. That is what editing tools show for
+non-drop-frame material, and it keeps every frame addressable by exactly one
+timecode. Rates are ``Fraction`` so 24000/1001 never drifts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+# The rates cameras and editors write as rounded decimals, mapped to the exact
+# NTSC rationals they stand for.
+_NTSC_RATES = {
+    Decimal("23.976"): Fraction(24000, 1001),
+    Decimal("23.98"): Fraction(24000, 1001),
+    Decimal("29.97"): Fraction(30000, 1001),
+    Decimal("47.952"): Fraction(48000, 1001),
+    Decimal("59.94"): Fraction(60000, 1001),
+    Decimal("119.88"): Fraction(120000, 1001),
+}
+MAX_RATE = Fraction(1000)
+_TIMECODE = re.compile(r"^(\d{2,}):([0-5]\d):([0-5]\d)[:;](\d{2,3})$")
+# Browsers report a frame's start time with float noise on either side; a
+# position this close below a frame boundary belongs to the next frame.
+_FRAME_EPSILON = Fraction(1, 1000)
+
+
+class TimecodeError(ValueError):
+    """A rate, timecode or time a person typed that cannot be used."""
+
+
+def parse_rate(value: str | int | float | Fraction | Decimal) -> Fraction:
+    """Read a frame rate written as ``24``, ``23.976``, ``"30000/1001"`` or a Fraction."""
+    if isinstance(value, Fraction):
+        rate = value
+    else:
+        text = str(value).strip()
+        try:
+            if "/" in text:
+                numerator, denominator = text.split("/", 1)
+                rate = Fraction(int(numerator), int(denominator))
+            else:
+                decimal = Decimal(text)
+                rate = _NTSC_RATES.get(decimal) or Fraction(decimal)
+        except (ValueError, ZeroDivisionError, OverflowError, InvalidOperation):
+            raise TimecodeError(
+                f"{text!r} is not a frame rate; write it like 24, 23.976 or 30000/1001."
+            ) from None
+    if not 0 < rate <= MAX_RATE:
+        raise TimecodeError(f"A frame rate must be above 0 and at most {MAX_RATE} fps.")
+    return rate
+
+
+def nominal_rate(rate: Fraction) -> int:
+    """The frames counted per timecode second: 24 for 23.976, 30 for 29.97."""
+    return max(1, round(rate))
+
+
+def frame_to_timecode(frame: int, rate: Fraction) -> str:
+    if frame < 0:
+        raise TimecodeError("A frame number cannot be negative.")
+    base = nominal_rate(rate)
+    total_seconds, frames = divmod(frame, base)
+    minutes, seconds = divmod(total_seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    width = len(str(base - 1))
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}:{frames:0{max(2, width)}d}"
+
+
+def timecode_to_frame(timecode: str, rate: Fraction) -> int:
+    match = _TIMECODE.match(timecode.strip())
+    if not match:
+        raise TimecodeError(f"{timecode!r} is not a timecode; write it as HH:MM:SS:FF, e.g. 00:00:02:00.")
+    hours, minutes, seconds, frames = (int(part) for part in match.groups())
+    base = nominal_rate(rate)
+    if frames >= base:
+        raise TimecodeError(
+            f"{timecode!r} has frame {frames}, but at {float(rate):g} fps frames run 00 to {base - 1:02d}."
+        )
+    return ((hours * 60 + minutes) * 60 + seconds) * base + frames
+
+
+def frame_to_seconds(frame: int, rate: Fraction) -> Fraction:
+    """When a frame starts playing. Non-drop-frame timecode and real time differ at NTSC rates."""
+    return Fraction(frame) / rate
+
+
+def seconds_to_frame(seconds: float | str | Fraction | Decimal, rate: Fraction) -> int:
+    """The frame on screen at ``seconds``."""
+    try:
+        exact = seconds if isinstance(seconds, Fraction) else Fraction(str(seconds))
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise TimecodeError(f"{seconds!r} is not a number of seconds.") from None
+    if exact < 0:
+        raise TimecodeError("A time cannot be negative.")
+    return math.floor(exact * rate + _FRAME_EPSILON)
+
+
+def rate_label(rate: Fraction) -> str:
+    """A rate as people write it: ``24``, ``23.976``, ``29.97``."""
+    if rate.denominator == 1:
+        return str(rate.numerator)
+    return f"{float(rate):.3f}".rstrip("0").rstrip(".")

@@ -1,0 +1,67 @@
+"""Streaming upload: every file goes to disk chunk by chunk, hashed on the way, cut off past the limit.
+
+Nothing is held whole in memory, so a 2 GiB clip costs the web process a
+chunk of RAM, and storing it afterwards is a rename within MEDIA_ROOT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+
+class UploadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "upload_too_large"
+
+    def __init__(self) -> None:
+        limit = settings.MAX_UPLOAD_BYTES
+        super().__init__(
+            f"The upload is larger than the limit of {human_size(limit)}; "
+            "export a shorter or more compressed clip."
+        )
+
+
+def human_size(size: int) -> str:
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
+
+
+class StreamingUploadHandler(TemporaryFileUploadHandler):
+    """Write to a temporary file beside MEDIA_ROOT, hashing, and refuse what is too large."""
+
+    def handle_raw_input(
+        self, input_data: Any, META: dict, content_length: int, boundary: Any, encoding: str | None = None
+    ) -> None:
+        # An honest Content-Length past the limit is refused before a byte is read.
+        if content_length > settings.MAX_UPLOAD_BYTES + 1024 * 1024:
+            raise UploadTooLarge()
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        # MEDIA_ROOT may be a fresh volume: make the folder beside it on first use.
+        Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+        super().new_file(*args, **kwargs)
+        self._sha256 = hashlib.sha256()
+        self._received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        # A lying Content-Length is caught here, by the bytes that really came.
+        self._received += len(raw_data)
+        if self._received > settings.MAX_UPLOAD_BYTES:
+            self.file.close()
+            raise UploadTooLarge()
+        self._sha256.update(raw_data)
+        super().receive_data_chunk(raw_data, start)
+
+    def file_complete(self, file_size: int) -> Any:
+        uploaded = super().file_complete(file_size)
+        uploaded.sha256 = self._sha256.hexdigest()
+        return uploaded

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from reviews import views
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="auth-token"),
+    path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("me/", views.MeView.as_view(), name="me"),
+    path("users/", views.UserListView.as_view(), name="user-list"),
+    path("projects/", views.ProjectListView.as_view(), name="project-list"),
+    path("projects/<int:pk>/", views.ProjectDetailView.as_view(), name="project-detail"),
+    path("projects/<int:project_id>/members/", views.MemberListView.as_view(), name="member-list"),
+    path(
+        "projects/<int:project_id>/members/<int:user_id>/",
+        views.MemberDetailView.as_view(),
+        name="member-detail",
+    ),
+    path("projects/<int:project_id>/shots/", views.ShotListView.as_view(), name="shot-list"),
+    path("shots/<int:pk>/", views.ShotDetailView.as_view(), name="shot-detail"),
+    path("shots/<int:shot_id>/versions/", views.VersionListView.as_view(), name="version-list"),
+    path("versions/<int:pk>/", views.VersionDetailView.as_view(), name="version-detail"),
+    path("versions/<int:pk>/reprocess/", views.VersionReprocessView.as_view(), name="version-reprocess"),
+    path("versions/<int:version_id>/comments/", views.CommentListView.as_view(), name="comment-list"),
+    path("comments/<int:pk>/", views.CommentDetailView.as_view(), name="comment-detail"),
+    path("media/<str:token>/<str:filename>", views.MediaFileView.as_view(), name="media-file"),
+]

@@ -1,0 +1,251 @@
+"""Settings for reviewsvc.
+
+Every value comes from the environment with a default that is safe and lets a
+fresh clone run at once: SQLite in ``var/`` and Celery's filesystem broker, so
+``make run`` needs no server. ``DATABASE_URL`` and ``CELERY_BROKER_URL`` switch
+to PostgreSQL and Redis. Production sets ``DJANGO_SECRET_KEY``,
+``DJANGO_ALLOWED_HOSTS`` and ``DJANGO_HTTPS=True`` (see README).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envbool(name: str, default: str) -> bool:
+    """Read a boolean, refusing anything but True/False so a typo cannot flip a switch."""
+    value = os.getenv(name, default)
+    if value not in ("True", "False"):
+        raise ValueError(f"{name} must be True or False, not {value!r}")
+    return value == "True"
+
+
+def envint(name: str, default: int) -> int:
+    value = os.getenv(name)
+    return default if value in (None, "") else int(value)
+
+
+def envlist(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+DEBUG = envbool("DJANGO_DEBUG", "False")
+# The fallback key is only good for a developer's machine; `check --deploy`
+# flags it, and production must set DJANGO_SECRET_KEY.
+SECRET_KEY = os.getenv(
+    "DJANGO_SECRET_KEY", "django-insecure-reviewsvc-development-key-change-me-in-production"
+)
+ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+
+# Behind TLS (production) every cookie is secure and plain HTTP is redirected.
+HTTPS = envbool("DJANGO_HTTPS", "False")
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", 31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "reviews.errors.csrf_failure"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "reviews",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "reviewsvc.urls"
+WSGI_APPLICATION = "reviewsvc.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+VAR_DIR = Path(os.getenv("REVIEWSVC_VAR_DIR", BASE_DIR / "var"))
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.getenv("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A web process and a worker write to the one file: wait for the lock
+    # instead of failing at once, and let readers run beside the writer.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
+# Several test runs may share this machine's PostgreSQL: each can name its own.
+DATABASES["default"]["TEST"] = {"NAME": os.getenv("REVIEWSVC_TEST_DB_NAME", "test_reviewsvc")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(os.getenv("DJANGO_STATIC_ROOT", VAR_DIR / "static"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Outside production the static files are served straight from the apps, so
+# no collectstatic step stands between a clone and a working docs page.
+WHITENOISE_USE_FINDERS = not HTTPS
+
+MEDIA_ROOT = Path(os.getenv("REVIEWSVC_MEDIA_ROOT", BASE_DIR / "media"))
+# Media is never served from a public URL: reviews.media_files checks a signed,
+# expiring link. In production nginx serves the bytes via X-Accel-Redirect to
+# this internal location (README, "Serving media"); empty means Django streams.
+MEDIA_ACCEL_REDIRECT_PREFIX = os.getenv("REVIEWSVC_MEDIA_ACCEL_REDIRECT", "")
+MEDIA_URL_MAX_AGE = envint("REVIEWSVC_MEDIA_URL_MAX_AGE", 6 * 3600)
+
+# Uploads are streamed to disk next to MEDIA_ROOT (so storing them is a rename),
+# hashed on the way, and cut off past the limit.
+FILE_UPLOAD_HANDLERS = ["reviews.uploads.StreamingUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = str(MEDIA_ROOT / "tmp")
+FILE_UPLOAD_PERMISSIONS = 0o640
+MAX_UPLOAD_BYTES = envint("REVIEWSVC_MAX_UPLOAD_BYTES", 2 * 1024**3)
+MAX_CLIP_SECONDS = envint("REVIEWSVC_MAX_CLIP_SECONDS", 2 * 3600)
+MAX_CLIP_PIXELS = envint("REVIEWSVC_MAX_CLIP_PIXELS", 4096 * 2304)
+PROXY_MAX_WIDTH = envint("REVIEWSVC_PROXY_MAX_WIDTH", 1280)
+PROXY_MAX_HEIGHT = envint("REVIEWSVC_PROXY_MAX_HEIGHT", 720)
+# A clip that kills its worker this many times is marked failed, not retried forever.
+MAX_PROCESSING_ATTEMPTS = envint("REVIEWSVC_MAX_PROCESSING_ATTEMPTS", 3)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "reviews.pagination.PageNumberPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "reviews.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.getenv("REVIEWSVC_TOKEN_THROTTLE", "20/min"),
+        "upload": os.getenv("REVIEWSVC_UPLOAD_THROTTLE", "120/hour"),
+    },
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "reviewsvc API",
+    "DESCRIPTION": (
+        "Frame-accurate review of AI-generated video clips. Timecodes are "
+        "non-drop-frame HH:MM:SS:FF at the version's frame rate (the project's "
+        "before the clip is probed)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The contract is public; the data behind it is not.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+}
+
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/review/"
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+        if os.getenv("REDIS_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- Celery -----------------------------------------------------------------
+# The embedded default keeps messages in files under var/broker: a real worker
+# process with no broker server. Production points this at Redis.
+CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "filesystem://")
+_broker_folder = str(VAR_DIR / "broker")
+# The longest transcode may run this long; the broker must not hand the same
+# message to another worker while the first still works on it.
+CELERY_TASK_MAX_TIME_LIMIT = envint("REVIEWSVC_TASK_MAX_TIME_LIMIT", 4 * 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {
+        "data_folder_in": _broker_folder,
+        "data_folder_out": _broker_folder,
+        "control_folder": str(VAR_DIR / "broker-control"),
+    }
+    if CELERY_BROKER_URL.startswith("filesystem")
+    else {"visibility_timeout": CELERY_TASK_MAX_TIME_LIMIT + 3600}
+)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Each test run names its own queue so runs sharing this machine's Redis do not
+# take each other's jobs.
+CELERY_TASK_DEFAULT_QUEUE = os.getenv("REVIEWSVC_CELERY_QUEUE", "reviewsvc")
+# Acknowledge after the work is done, and give the job back if the worker
+# dies, so a killed worker loses nothing.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A transcode is long: a worker should hold one job at a time, not a backlog.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.getenv("DJANGO_LOG_LEVEL", "INFO")},
+}

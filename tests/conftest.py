@@ -1,0 +1,126 @@
+"""Shared fixtures: a project with one person per role, clients signed in as each.
+
+Alice directs the film, Bob mentors, Carol reviews, Dave watches; Eve has no
+access to it; Sam is staff.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+# Django-free test modules (ffmpeg, timecode) run without settings, so Django
+# is imported inside the fixtures that need it.
+
+# Runs sharing this machine's Redis must not take each other's jobs.
+TEST_QUEUE = f"reviewsvc-test-{uuid.uuid4().hex[:8]}"
+
+
+def _django_enabled(request) -> bool:
+    return request.config.pluginmanager.hasplugin("django")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(request, tmp_path):
+    if not _django_enabled(request):
+        return
+    settings = request.getfixturevalue("settings")
+    # Real password hashing costs a third of a second a user; tests make many.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "media" / "tmp")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_queue(request):
+    if not _django_enabled(request):
+        return
+    from reviewsvc.celery import app
+
+    app.conf.task_default_queue = TEST_QUEUE
+
+
+@pytest.fixture
+def project(db):
+    from tests.factories import ProjectFactory
+
+    return ProjectFactory(name="The Hesitation")
+
+
+def member(project, username: str, role: str):
+    from tests.factories import MembershipFactory, UserFactory
+
+    user = UserFactory(username=username)
+    MembershipFactory(project=project, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def director(project):
+    return member(project, "alice", "director")
+
+
+@pytest.fixture
+def mentor(project):
+    return member(project, "bob", "mentor")
+
+
+@pytest.fixture
+def reviewer(project):
+    return member(project, "carol", "reviewer")
+
+
+@pytest.fixture
+def viewer(project):
+    return member(project, "dave", "viewer")
+
+
+@pytest.fixture
+def outsider(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="eve")
+
+
+@pytest.fixture
+def staff(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="sam", is_staff=True)
+
+
+@pytest.fixture
+def shot(project):
+    from tests.factories import ShotFactory
+
+    return ShotFactory(project=project, code="SH010", title="The touch")
+
+
+def client_for(user=None):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api():
+    return client_for
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup):
+    """A real Celery worker, in a thread of this process, consuming this run's queue on Redis."""
+    from celery.contrib.testing.worker import start_worker
+
+    from reviewsvc.celery import app
+
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
+    ) as worker:
+        yield worker

@@ -1,0 +1,82 @@
+"""Bad input gets a clear JSON error, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import client_for
+
+
+def test_malformed_json_is_a_400_with_a_reason(project, director):
+    response = client_for(director).generic(
+        "POST", f"/api/v1/projects/{project.pk}/shots/", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "JSON" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"name": ["a list"]},
+        {"name": "ok", "fps": "fast"},
+        {"name": "ok", "fps": 0},
+        {"name": "ok", "fps": True},
+        {"name": "ok", "fps": {"num": 24}},
+        {"name": "x" * 500},
+        [],
+        "just a string",
+    ],
+)
+def test_wrong_types_are_a_400_never_a_500(director, payload):
+    response = client_for(director).post("/api/v1/projects/", payload, format="json")
+    assert response.status_code == 400
+    assert response.json()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/projects/999999/",
+        "/api/v1/shots/999999/versions/",
+        "/api/v1/versions/999999/comments/",
+        "/api/v1/comments/abc/",
+        "/api/v1/no-such-thing/",
+        "/api/v1/media/forged-token/proxy.mp4",
+    ],
+)
+def test_unknown_things_are_a_json_404(director, url):
+    response = client_for(director).get(url)
+    assert response.status_code == 404
+    assert response.json()["detail"]
+
+
+def test_unknown_ids_in_a_body_are_a_400(project, shot, director):
+    from tests.factories import VersionFactory
+
+    version = VersionFactory(shot=shot, number=1)
+    response = client_for(director).post(
+        f"/api/v1/versions/{version.pk}/comments/", {"body": "x", "parent": 999999}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["parent"]
+
+
+def test_a_missing_token_is_a_401_that_says_how_to_sign_in(project):
+    response = client_for(None).get("/api/v1/projects/")
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+def test_a_wrong_password_is_refused_plainly(director):
+    response = client_for(None).post(
+        "/api/v1/auth/token/", {"username": "alice", "password": "nope"}, format="json"
+    )
+    assert response.status_code in (400, 401)
+    assert "wrong" in response.json()["detail"]
+
+
+def test_an_unsupported_method_is_a_json_405(project, director):
+    response = client_for(director).put(f"/api/v1/projects/{project.pk}/", {}, format="json")
+    assert response.status_code == 405
+    assert response.json()["detail"]

@@ -1,0 +1,249 @@
+"""The media pipeline end to end: an upload through the API, a real Celery worker
+on the real Redis, real ffmpeg, outputs checked with ffprobe."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from reviews.models import ProcessingState, Version
+from tests import clips
+from tests.conftest import client_for
+
+pytestmark = [pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("sources")
+    return lambda kind, **kwargs: clips.make_clip(directory, kind, **kwargs)
+
+
+def upload(client, shot, path: Path):
+    response = client.post(
+        f"/api/v1/shots/{shot.pk}/versions/",
+        {"file": SimpleUploadedFile(path.name, path.read_bytes())},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def wait_until_done(client, version_id: int, timeout: float = 90) -> tuple[dict, list[int]]:
+    """Poll like a client would; returns the final version and the progress values seen."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"/api/v1/versions/{version_id}/").json()
+        seen.append(body["processing"]["progress"])
+        if body["processing"]["state"] in (ProcessingState.READY, ProcessingState.FAILED):
+            return body, seen
+        time.sleep(0.1)
+    raise AssertionError(f"version {version_id} still {body['processing']} after {timeout} s")
+
+
+def ffprobe(path: Path) -> dict:
+    result = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_streams",
+            "-show_format",
+            "-count_frames",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    return json.loads(result.stdout)
+
+
+def fetch(client, url: str) -> bytes:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+@pytest.mark.parametrize(
+    ("kind", "fps", "has_audio"),
+    [
+        ("h264_aac", 24, True),
+        ("prores", 24, True),
+        ("vp9", 30000 / 1001, True),
+        ("variable_rate", 30, True),
+        ("odd_size", 24, True),
+        ("portrait", 24, True),
+        ("ten_bit", 24, True),
+        ("no_audio", 24, False),
+        ("gif", 10, False),
+        ("rate_12", 12, True),
+        ("rate_29_97", 30000 / 1001, True),
+    ],
+)
+def test_a_clip_becomes_a_playable_proxy_poster_and_filmstrip(
+    celery_worker, sources, shot, director, tmp_path, kind, fps, has_audio
+):
+    source = sources(kind)
+    client = client_for(director)
+    version, progress = wait_until_done(client, upload(client, shot, source)["id"])
+
+    assert version["processing"] == {"state": "ready", "progress": 100, "error": None, "attempts": 1}
+    media = version["media"]
+    assert media["fps"] == pytest.approx(fps, abs=0.01)
+    assert media["has_audio"] is has_audio
+    assert progress == sorted(progress), "progress never goes backwards"
+
+    proxy = tmp_path / "proxy.mp4"
+    proxy.write_bytes(fetch(client, version["proxy_url"]))
+    probed = ffprobe(proxy)
+    video = next(s for s in probed["streams"] if s["codec_type"] == "video")
+    assert (video["codec_name"], video["profile"], video["pix_fmt"]) == ("h264", "High", "yuv420p")
+    assert video["width"] % 2 == 0
+    assert video["height"] % 2 == 0
+    assert video["width"] <= 1280
+    assert video["height"] <= 720
+    # The proxy's shape follows the clip's display shape (portrait stays portrait).
+    assert (video["width"] > video["height"]) == (media["width"] > media["height"])
+    num, den = (int(part) for part in video["r_frame_rate"].split("/"))
+    assert num / den == pytest.approx(fps, abs=0.01)
+    assert abs(int(video["nb_read_frames"]) - media["frame_count"]) <= 1
+    audio = [s for s in probed["streams"] if s["codec_type"] == "audio"]
+    assert [s["codec_name"] for s in audio] == (["aac"] if has_audio else [])
+    data = proxy.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat"), "faststart: the index comes first"
+
+    strip = version["filmstrip"]
+    sprite = tmp_path / "strip.jpg"
+    sprite.write_bytes(fetch(client, strip["url"]))
+    sprite_stream = ffprobe(sprite)["streams"][0]
+    assert (sprite_stream["width"], sprite_stream["height"]) == (
+        strip["columns"] * strip["tile_width"],
+        strip["rows"] * strip["tile_height"],
+    )
+    poster = tmp_path / "poster.jpg"
+    poster.write_bytes(fetch(client, version["poster_url"]))
+    assert ffprobe(poster)["streams"][0]["codec_name"] == "mjpeg"
+    vtt = fetch(client, strip["thumbnails_url"]).decode()
+    assert vtt.startswith("WEBVTT")
+    assert "#xywh=0,0," in vtt
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("text", "not a video"),
+        ("audio_only", "audio"),
+        ("still_png", "still image"),
+        ("truncated", ""),
+        ("hls_as_avi", ""),
+        ("concat_as_mp4", ""),
+    ],
+)
+def test_what_is_not_a_usable_video_fails_with_a_reason(
+    celery_worker, sources, shot, director, kind, reason, settings
+):
+    client = client_for(director)
+    version, _ = wait_until_done(client, upload(client, shot, sources(kind))["id"])
+
+    assert version["processing"]["state"] == "failed"
+    error = version["processing"]["error"]
+    assert reason in error
+    assert "Traceback" not in error
+    assert version["proxy_url"] is None
+    outputs = Path(settings.MEDIA_ROOT) / "versions" / str(version["id"])
+    assert not outputs.exists() or not any(outputs.iterdir()), "no half-written outputs remain"
+
+
+def test_a_clip_past_the_limits_fails_before_decoding(celery_worker, sources, shot, director, settings):
+    settings.MAX_CLIP_PIXELS = 100 * 100
+    client = client_for(director)
+    version, _ = wait_until_done(client, upload(client, shot, sources("h264_aac"))["id"])
+    assert version["processing"]["state"] == "failed"
+    assert "pixels" in version["processing"]["error"]
+    assert version["media"] is None
+
+
+def test_the_job_is_safe_to_run_twice(celery_worker, sources, shot, director, settings):
+    from reviews.tasks import process_version, render_version
+
+    client = client_for(director)
+    version_id = upload(client, shot, sources("h264_aac"))["id"]
+    wait_until_done(client, version_id)
+    published = Version.objects.get(pk=version_id).outputs_dir
+
+    # A duplicate delivery of either job, or a job of an older run, changes nothing.
+    process_version.apply(args=(version_id,))
+    render_version.apply(args=(version_id, "an-older-run"))
+
+    version = Version.objects.get(pk=version_id)
+    assert (version.processing_state, version.outputs_dir) == ("ready", published)
+    outputs = list((Path(settings.MEDIA_ROOT) / "versions" / str(version_id)).iterdir())
+    assert [path.name for path in outputs] == [Path(published).name], "one clean set of outputs"
+
+
+def test_reprocessing_makes_a_fresh_set_and_retires_the_old_links(
+    celery_worker, sources, shot, director, settings
+):
+    client = client_for(director)
+    version_id = upload(client, shot, sources("no_audio"))["id"]
+    first, _ = wait_until_done(client, version_id)
+
+    response = client.post(f"/api/v1/versions/{version_id}/reprocess/")
+    assert response.status_code == 202
+    second, _ = wait_until_done(client, version_id)
+
+    assert second["processing"]["state"] == "ready"
+    assert second["proxy_url"] != first["proxy_url"]
+    assert client.get(first["proxy_url"]).status_code == 404
+    assert client.get(second["proxy_url"]).status_code == 200
+    outputs = list((Path(settings.MEDIA_ROOT) / "versions" / str(version_id)).iterdir())
+    assert len(outputs) == 1
+
+
+def test_a_clip_that_keeps_crashing_its_worker_ends_failed(shot, director, settings):
+    from reviews import processing
+
+    settings.MAX_PROCESSING_ATTEMPTS = 2
+    version = Version.objects.create(
+        shot=shot, number=1, file="originals/x.mp4", original_filename="x.mp4", size_bytes=1, sha256="0" * 64
+    )
+    run = processing.claim(version.pk)
+    # Each redelivery after a worker death comes back here.
+    assert processing.start_render(version.pk, run)
+    assert processing.start_render(version.pk, run)
+    assert not processing.start_render(version.pk, run)
+
+    version.refresh_from_db()
+    assert version.processing_state == "failed"
+    assert "2 attempts" in version.processing_error
+
+
+def test_media_links_serve_byte_ranges_for_seeking(celery_worker, sources, shot, director):
+    client = client_for(director)
+    version, _ = wait_until_done(client, upload(client, shot, sources("h264_aac"))["id"])
+    whole = fetch(client, version["proxy_url"])
+
+    response = client.get(version["proxy_url"], HTTP_RANGE="bytes=100-199")
+
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes 100-199/{len(whole)}"
+    assert b"".join(response.streaming_content) == whole[100:200]
+
+
+def test_a_tampered_media_link_gets_nothing(celery_worker, sources, shot, director):
+    client = client_for(director)
+    version, _ = wait_until_done(client, upload(client, shot, sources("no_audio"))["id"])
+    url = version["proxy_url"]
+    token = url.split("/media/")[1].split("/")[0]
+    forged = url.replace(token, token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"))
+    assert client.get(forged).status_code == 404
+    assert client.get(url.replace("proxy.mp4", "poster.jpg")).status_code == 404
