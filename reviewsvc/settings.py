@@ -212,7 +212,7 @@ CACHES = {
 # --- Celery -----------------------------------------------------------------
 # The embedded default keeps messages in files under var/broker: a real worker
 # process with no broker server. Production points this at Redis.
-CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "filesystem://localhost//")
 _broker_folder = str(VAR_DIR / "broker")
 # The longest transcode may run this long; the broker must not hand the same
 # message to another worker while the first still works on it.
