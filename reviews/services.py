@@ -18,7 +18,6 @@ from reviews.models import (
     Membership,
     ProcessingState,
     Project,
-    ReviewStatus,
     Role,
     Shot,
     Version,
@@ -140,20 +139,33 @@ def version_update(*, version: Version, **fields: Any) -> Version:
     return version
 
 
-def version_delete(*, version: Version) -> None:
+def _delete_with_media(instance: Project | Shot | Version, versions: list[Version]) -> None:
+    """Delete rows, then, once that has committed, the files of every version they held."""
     from reviews.processing import remove_outputs
 
-    original = version.file.name
-    storage = version.file.storage
+    originals = [(version.file.storage, version.file.name) for version in versions if version.file.name]
     with transaction.atomic():
-        version.delete()
+        instance.delete()
 
         def remove_files() -> None:
-            remove_outputs(version)
-            if original:
-                storage.delete(original)
+            for version in versions:
+                remove_outputs(version)
+            for storage, name in originals:
+                storage.delete(name)
 
         transaction.on_commit(remove_files)
+
+
+def version_delete(*, version: Version) -> None:
+    _delete_with_media(version, [version])
+
+
+def shot_delete(*, shot: Shot) -> None:
+    _delete_with_media(shot, list(shot.versions.all()))
+
+
+def project_delete(*, project: Project) -> None:
+    _delete_with_media(project, list(Version.objects.filter(shot__project=project)))
 
 
 def version_reprocess(*, version: Version) -> Version:
@@ -245,7 +257,3 @@ def comment_update(
 
 def comment_delete(*, comment: Comment) -> None:
     comment.delete()
-
-
-def version_review_status_set(*, version: Version, status: str) -> Version:
-    return version_update(version=version, review_status=ReviewStatus(status))

@@ -137,7 +137,7 @@ class ProjectDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     def perform_destroy(self, project: Project) -> None:
         require(self.request.user, project.my_role, Action.MANAGE_MEMBERS)
-        project.delete()
+        services.project_delete(project=project)
 
 
 def _project(request: Request, project_id: int) -> Project:
@@ -226,9 +226,7 @@ class ShotDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     def perform_destroy(self, shot: Shot) -> None:
         require(self.request.user, shot.my_role, Action.MANAGE_SHOTS)
-        for version in shot.versions.all():
-            services.version_delete(version=version)
-        shot.delete()
+        services.shot_delete(shot=shot)
 
 
 # --- versions ---------------------------------------------------------------

@@ -129,3 +129,21 @@ def test_shot_codes_are_unique_in_a_project(project, shot, director):
     )
     assert response.status_code == 400
     assert "already" in response.json()["code"][0]
+
+
+@pytest.mark.parametrize("what", ["project", "shot", "version"])
+def test_deleting_removes_the_clips_from_disk(project, shot, director, what, django_capture_on_commit_callbacks):
+    client = client_for(director)
+    version = _upload(client, shot).json()
+    stored = Path(Version.objects.get(pk=version["id"]).file.path)
+    url = {
+        "project": f"/api/v1/projects/{project.pk}/",
+        "shot": f"/api/v1/shots/{shot.pk}/",
+        "version": f"/api/v1/versions/{version['id']}/",
+    }[what]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete(url).status_code == 204
+
+    assert not stored.exists()
+    assert not Version.objects.filter(pk=version["id"]).exists()
