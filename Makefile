@@ -21,6 +21,7 @@ run: install
 	scripts/run-local
 
 test: install
+	@scripts/install-system-packages test
 	scripts/ensure-services
 	scripts/test
 

@@ -12,6 +12,8 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # The review pages and their session login (reviews/pages.py).
+    path("", include("reviews.pages")),
 ]
 
 handler400 = "reviews.errors.bad_request"

@@ -1,0 +1,127 @@
+// The new-comment box: a note at the current frame (or the marked in/out range, or a
+// general note), with the drawing made on the paused frame attached.
+
+import { post } from "./api.js";
+import { $, h } from "./dom.js";
+import { COLORS } from "./annotate.js";
+import { attachMentions } from "./mentions.js";
+
+export class Composer extends EventTarget {
+  // anchor() returns {frame, frame_end, label} for where the note goes, or null before the clip is ready.
+  constructor(form, { versionId, members, sketch, anchor }) {
+    super();
+    this.form = form;
+    this.versionId = versionId;
+    this.sketch = sketch;
+    this.anchor = anchor;
+    this.general = false;
+    this.body = $("#comment-body", form);
+    this.anchorChip = $("#anchor", form);
+    this.error = $("#composer-error", form);
+    this.drawingNote = $("#drawing-note", form);
+    attachMentions(this.body, members);
+    this.setUpTools();
+    this.anchorChip.addEventListener("click", () => {
+      this.general = !this.general;
+      this.refresh();
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    this.body.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        this.submit();
+      }
+    });
+    sketch.addEventListener("change", () => this.refresh());
+    form.hidden = false;
+  }
+
+  setUpTools() {
+    const swatches = $("#swatches", this.form);
+    swatches.replaceChildren(
+      ...COLORS.map((color, index) =>
+        h("button", {
+          type: "button",
+          class: `swatch${index === 0 ? " active" : ""}`,
+          style: `--swatch: ${color}`,
+          title: `Colour ${color}`,
+          "aria-label": `Colour ${color}`,
+          dataset: { color },
+          onclick: (event) => {
+            this.sketch.setColor(color);
+            for (const swatch of swatches.children) swatch.classList.toggle("active", swatch === event.currentTarget);
+            if (!this.sketch.tool) this.setTool("stroke");
+          },
+        }),
+      ),
+    );
+    for (const button of this.form.querySelectorAll("[data-tool]")) {
+      button.addEventListener("click", () => {
+        const tool = button.dataset.tool;
+        if (tool === "undo") this.sketch.undo();
+        else if (tool === "clear") this.sketch.clearDraft();
+        else this.setTool(this.sketch.tool === tool ? null : tool);
+      });
+    }
+  }
+
+  setTool(tool) {
+    this.sketch.setTool(tool);
+    for (const button of this.form.querySelectorAll(".tool[data-tool]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
+    }
+    this.dispatchEvent(new CustomEvent("tool", { detail: { tool } }));
+  }
+
+  focus() {
+    this.body.focus();
+  }
+
+  // Where the note would go now, shown on the chip and in the placeholder.
+  refresh() {
+    const where = this.general ? null : this.anchor();
+    this.anchorChip.textContent = where ? where.label : "General note";
+    this.anchorChip.classList.toggle("general", !where);
+    this.anchorChip.classList.toggle("range", Boolean(where && where.frame_end !== null));
+    this.body.placeholder = where
+      ? `Leave a note at ${where.label}… (@ to mention)`
+      : "Leave a note on the whole clip… (@ to mention)";
+    this.drawingNote.hidden = this.sketch.draft.length === 0;
+  }
+
+  async submit() {
+    const body = this.body.value.trim();
+    if (!body) {
+      this.body.focus();
+      return;
+    }
+    const where = this.general ? null : this.anchor();
+    const payload = { body, annotation: this.sketch.annotation() };
+    if (where) {
+      payload.frame = where.frame;
+      if (where.frame_end !== null) payload.frame_end = where.frame_end;
+    }
+    const button = $("#post-comment", this.form);
+    button.disabled = true;
+    this.error.hidden = true;
+    try {
+      const comment = await post(`versions/${this.versionId}/comments/`, payload);
+      this.body.value = "";
+      this.sketch.clearDraft();
+      this.setTool(null);
+      this.general = false;
+      // Back to the player: the keys step frames again, not type into the box.
+      this.body.blur();
+      this.dispatchEvent(new CustomEvent("posted", { detail: { comment } }));
+    } catch (error) {
+      this.error.textContent = error.message;
+      this.error.hidden = false;
+    } finally {
+      button.disabled = false;
+      this.refresh();
+    }
+  }
+}

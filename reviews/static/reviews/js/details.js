@@ -1,0 +1,122 @@
+// What surrounds the player: breadcrumbs, the version switcher, the review status
+// control and the facts about this version (who made it, how, and its media).
+
+import { patch } from "./api.js";
+import { $, h, reportError, STATE_LABELS, STATUS_LABELS, timeAgo } from "./dom.js";
+import { can } from "./roles.js";
+import { rateLabel } from "./timecode.js";
+
+export function renderCrumbs(project, shot, version) {
+  const projectCrumb = $("#crumb-project");
+  projectCrumb.textContent = project.name;
+  $("#crumb-shot").replaceChildren(
+    h("span", { class: "shot-code" }, shot.code),
+    shot.title ? h("span", { class: "muted" }, ` ${shot.title}`) : null,
+  );
+  document.title = `${shot.code} v${version.number} · ${project.name} · reviewsvc`;
+}
+
+export function renderVersionSelect(versions, current) {
+  const select = $("#version-select");
+  select.replaceChildren(
+    ...versions.map((version) =>
+      h(
+        "option",
+        { value: version.id, selected: version.id === current.id },
+        `v${version.number} · ${version.processing.state === "ready" ? STATUS_LABELS[version.review_status] : STATE_LABELS[version.processing.state]}`,
+      ),
+    ),
+  );
+  select.onchange = () => window.location.assign(`/review/versions/${select.value}/`);
+}
+
+// The three statuses as a segmented control for those who may set them, a label for everyone else.
+export function renderStatusControl(version, onChange) {
+  const box = $("#status-control");
+  if (!can(version.my_role, "set_review_status")) {
+    box.replaceChildren(h("span", { class: `pill status-${version.review_status}` }, STATUS_LABELS[version.review_status]));
+    return;
+  }
+  box.classList.add("editable");
+  box.replaceChildren(
+    ...["pending", "changes_requested", "approved"].map((status) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: `segment status-${status}${version.review_status === status ? " active" : ""}`,
+          "aria-pressed": String(version.review_status === status),
+          dataset: { status },
+          onclick: async () => {
+            try {
+              const updated = await patch(`versions/${version.id}/`, { review_status: status });
+              onChange(updated);
+            } catch (error) {
+              reportError(error);
+            }
+          },
+        },
+        STATUS_LABELS[status],
+      ),
+    ),
+  );
+}
+
+function formatBytes(bytes) {
+  const units = ["B", "KB", "MB", "GB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 && unit ? 1 : 0)} ${units[unit]}`;
+}
+
+export function renderVersionInfo(version, rate) {
+  const media = version.media;
+  const generation = version.generation ?? {};
+  const { model, prompt, seed, ...extra } = generation;
+  const facts = [
+    media ? `${media.width}×${media.height}` : null,
+    media ? `${rateLabel(rate)} fps` : null,
+    media ? `${media.duration.toFixed(2)} s · ${media.frame_count} frames` : null,
+    media ? media.video_codec.toUpperCase() : null,
+    media ? (media.has_audio ? "audio" : "no audio") : null,
+    formatBytes(version.size_bytes),
+  ].filter(Boolean);
+  $("#version-info").replaceChildren(
+    h(
+      "div",
+      { class: "info-line" },
+      h("strong", {}, `Version ${version.number}`),
+      h("span", { class: "muted" }, ` uploaded by ${version.uploaded_by?.display_name ?? "a former member"} ${timeAgo(version.created_at)}`),
+      h("span", { class: "muted small filename", title: version.original_filename }, version.original_filename),
+    ),
+    version.note ? h("p", { class: "info-note" }, version.note) : null,
+    model || prompt || seed !== undefined
+      ? h(
+          "dl",
+          { class: "generation" },
+          model ? [h("dt", {}, "Model"), h("dd", {}, String(model))] : null,
+          seed !== undefined ? [h("dt", {}, "Seed"), h("dd", {}, String(seed))] : null,
+          prompt ? [h("dt", {}, "Prompt"), h("dd", { class: "prompt" }, String(prompt))] : null,
+          Object.entries(extra).map(([key, value]) => [h("dt", {}, key), h("dd", {}, typeof value === "string" ? value : JSON.stringify(value))]),
+        )
+      : null,
+    h("p", { class: "facts muted small" }, facts.join(" · ")),
+  );
+}
+
+// The panel over the empty player while the worker makes the proxy.
+export function renderProcessing(version) {
+  const panel = $("#processing");
+  const { state, progress, error } = version.processing;
+  panel.hidden = state === "ready";
+  panel.classList.toggle("failed", state === "failed");
+  $("#processing-state").textContent =
+    state === "failed" ? "This clip could not be processed" : state === "queued" ? "Waiting for a worker…" : `Processing · ${progress}%`;
+  $("#processing-meter").style.width = `${state === "failed" ? 100 : progress}%`;
+  $("#processing-detail").textContent =
+    state === "failed" ? error ?? "" : "The player opens by itself when the proxy is ready; comments can be read meanwhile.";
+}
