@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format fuzz bench check-deploy clean
+.PHONY: install run test lint format fuzz bench check-deploy reliability-report clean
 
 install: $(INSTALLED)
 	@scripts/install-system-packages
@@ -35,7 +35,17 @@ format: install
 
 check-deploy: install
 	DJANGO_SECRET_KEY=$$(openssl rand -hex 32) DJANGO_ALLOWED_HOSTS=review.example.com DJANGO_HTTPS=True \
-		$(PY) manage.py check --deploy --fail-level WARNING
+		REDIS_URL=redis://127.0.0.1:6379/1 $(PY) manage.py check --deploy --fail-level WARNING
+
+# The schema fuzzing of `make test`, with many more examples per operation and role (a few minutes).
+fuzz: install
+	scripts/ensure-services
+	REVIEWSVC_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} scripts/test tests/test_fuzz.py
+
+# Runs the reliability tests and rewrites docs/reliability.md from what they measured.
+reliability-report: install
+	scripts/ensure-services
+	scripts/reliability-report
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

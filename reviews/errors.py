@@ -7,12 +7,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, IntegrityError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from reviews.timecode import TimecodeError
+from reviews.uploads import UploadStalled, discard_partial_uploads
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {
                 "detail": "That change conflicts with the current data (it may have just changed); reload and try again."
             }
+        )
+    elif isinstance(exc, UnreadablePostError):
+        # The client stopped sending its body (the socket timeout of
+        # BodyIdleTimeoutMiddleware) or dropped the connection halfway.
+        discard_partial_uploads(context.get("request"))
+        exc = (
+            UploadStalled()
+            if isinstance(exc.__cause__, TimeoutError)
+            else exceptions.ParseError("The request body was cut off before its end; send it again.")
         )
     elif isinstance(exc, DatabaseError):
         logger.exception("database error in %s", context.get("view"))

@@ -109,6 +109,9 @@ def _requested_range(header: str, size: int) -> tuple[int | None, int]:
     if start == "":
         # "bytes=-500": the last 500 bytes.
         return max(0, size - int(end)), size - 1
+    if end and int(end) < int(start):
+        # "bytes=500-100" is not a range at all: answer with the whole file (RFC 9110, 14.2).
+        return None, size - 1
     return int(start), min(int(end), size - 1) if end else size - 1
 
 

@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from reviews import media_files
+from reviews import media_files, selectors
 from reviews.models import Comment, Membership, ProcessingState, Project, ReviewStatus, Role, Shot, Version
 from reviews.timecode import (
     TimecodeError,
@@ -249,7 +249,7 @@ class JSONObjectField(serializers.JSONField):
 
 
 class VersionSerializer(serializers.ModelSerializer):
-    uploaded_by = UserSerializer(read_only=True)
+    uploaded_by = UserSerializer(read_only=True, allow_null=True)
     processing = serializers.SerializerMethodField()
     media = serializers.SerializerMethodField()
     proxy_url = serializers.SerializerMethodField()
@@ -343,7 +343,7 @@ class CommentSerializer(serializers.ModelSerializer):
     seconds = serializers.SerializerMethodField()
     seconds_end = serializers.SerializerMethodField()
     mentions = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
-    resolved_by = UserSerializer(read_only=True)
+    resolved_by = UserSerializer(read_only=True, allow_null=True)
     replies = serializers.SerializerMethodField()
 
     class Meta:
@@ -437,6 +437,10 @@ def _validate_annotation(value: Any) -> Any:
     return value
 
 
+# Frames are stored in a 32-bit column: 2**31 frames is over two years at 30 fps.
+_MAX_FRAME = 2**31 - 1
+
+
 class CommentCreateSerializer(serializers.Serializer):
     """A new comment. Anchor it with one of frame, timecode or seconds (and optionally an end)."""
 
@@ -453,6 +457,13 @@ class CommentCreateSerializer(serializers.Serializer):
     seconds = serializers.FloatField(required=False, min_value=0)
     seconds_end = serializers.FloatField(required=False, min_value=0)
     annotation = serializers.JSONField(required=False, allow_null=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user = self.context.get("user")
+        if user is not None:
+            # A comment in a project the author cannot see answers exactly like a missing id.
+            self.fields["parent"].queryset = selectors.comments_for(user)
 
     def validate_annotation(self, value: Any) -> Any:
         return _validate_annotation(value)
@@ -489,6 +500,9 @@ class CommentCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError({"frame_end": ["The range ends before it starts."]})
         frame_count = self.context.get("frame_count")
         for name, value in (("frame", frame), ("frame_end", frame_end)):
+            # Before the clip is probed its length is unknown, but the column still has a limit.
+            if value is not None and value > _MAX_FRAME:
+                raise serializers.ValidationError({name: [f"Frame {value} is past the end of any clip."]})
             if frame_count and value is not None and value >= frame_count:
                 raise serializers.ValidationError(
                     {

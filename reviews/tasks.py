@@ -8,11 +8,16 @@ keeps killing workers.
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_ready
+from django.conf import settings
 from django.db import DatabaseError
 
-from reviews import processing
+from reviews import processing, recovery
 
 # Probing reads headers only; a minute is plenty even for a large file.
 PROBE_SOFT_LIMIT = 90
@@ -61,3 +66,13 @@ def render_version(self: Task, version_id: int, run: str) -> None:
             )
             raise
         raise self.retry(exc=error, countdown=10 * 2**self.request.retries) from error
+
+
+@worker_ready.connect
+def recover_orphaned_versions(sender: Any, **kwargs: Any) -> None:
+    """A starting worker queues again what dead workers left in processing (see reviews.recovery)."""
+    if settings.RECOVER_ORPHANS_ON_WORKER_START:
+        # In a thread: the worker must be consuming to answer its own part of the inspection.
+        threading.Thread(
+            target=recovery.requeue_orphans, args=(sender.app,), name="recover-orphans", daemon=True
+        ).start()

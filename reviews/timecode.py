@@ -25,6 +25,7 @@ _NTSC_RATES = {
     Decimal("119.88"): Fraction(120000, 1001),
 }
 MAX_RATE = Fraction(1000)
+_MAX_RATE_TERM = 2**31 - 1
 _TIMECODE = re.compile(r"^(\d{2,}):([0-5]\d):([0-5]\d)[:;](\d{2,3})$")
 # Browsers report a frame's start time with float noise on either side; a
 # position this close below a frame boundary belongs to the next frame.
@@ -48,12 +49,21 @@ def parse_rate(value: str | int | float | Fraction | Decimal) -> Fraction:
             else:
                 decimal = Decimal(text)
                 rate = _NTSC_RATES.get(decimal) or Fraction(decimal)
+                if rate.denominator > 1001:
+                    # A float that spells a ratio (JSON's 23.976023976023978 is 24000/1001)
+                    # is read as the nearest ratio with a denominator up to 1001.
+                    rate = rate.limit_denominator(1001)
         except (ValueError, ZeroDivisionError, OverflowError, InvalidOperation):
             raise TimecodeError(
                 f"{text!r} is not a frame rate; write it like 24, 23.976 or 30000/1001."
             ) from None
     if not 0 < rate <= MAX_RATE:
         raise TimecodeError(f"A frame rate must be above 0 and at most {MAX_RATE} fps.")
+    # The rate is stored as two 32-bit integers; a ratio like 1/99999999999 does not fit.
+    if max(rate.numerator, rate.denominator) > _MAX_RATE_TERM:
+        raise TimecodeError(
+            f"{value!r} is too fine a frame rate to store; write it like 24, 23.976 or 30000/1001."
+        )
     return rate
 
 

@@ -16,6 +16,51 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 
 
+class UploadStalled(APIException):
+    status_code = status.HTTP_408_REQUEST_TIMEOUT
+    default_code = "upload_stalled"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"The upload stalled: no data arrived for {settings.REQUEST_BODY_IDLE_TIMEOUT} s. "
+            "Check the connection and upload again."
+        )
+
+
+class BodyIdleTimeoutMiddleware:
+    """Bound how long a client may stall while sending a request, so it cannot hold a server thread.
+
+    gunicorn reads request bodies without a time limit, and its worker --timeout
+    does not see a thread of a gthread worker waiting on one slow client. A socket
+    timeout makes each read give up after REQUEST_BODY_IDLE_TIMEOUT seconds with
+    no data (nginx's client_body_timeout, which does the same in production; see
+    docs/reliability.md). Outside gunicorn (tests, runserver) there is no socket
+    to bound and this does nothing.
+    """
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        sock = request.environ.get("gunicorn.socket")
+        if sock is not None and settings.REQUEST_BODY_IDLE_TIMEOUT:
+            # gunicorn makes the socket blocking again (no timeout) before its next request.
+            sock.settimeout(settings.REQUEST_BODY_IDLE_TIMEOUT)
+        return self.get_response(request)
+
+
+def discard_partial_uploads(request: Any) -> None:
+    """Delete the temporary file of an upload that broke off halfway.
+
+    Django closes (and so deletes) the files of finished uploads at the end of
+    the request; one whose body stopped arriving is left to the garbage collector.
+    """
+    for handler in getattr(request, "upload_handlers", ()):
+        partial = getattr(handler, "file", None)
+        if partial is not None:
+            partial.close()
+
+
 class UploadTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "upload_too_large"

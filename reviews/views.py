@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import PermissionDenied
@@ -146,6 +146,8 @@ def _project(request: Request, project_id: int) -> Project:
 
 class MemberListView(generics.ListCreateAPIView):
     serializer_class = MemberSerializer
+    # Names the model for the schema; get_queryset builds the real one from the URL.
+    queryset = Membership.objects.none()
 
     def get_queryset(self) -> QuerySet[Membership]:
         return selectors.memberships_of(_project(self.request, self.kwargs["project_id"]))
@@ -192,6 +194,7 @@ class MemberDetailView(APIView):
 
 class ShotListView(generics.ListCreateAPIView):
     serializer_class = ShotSerializer
+    queryset = Shot.objects.none()  # for the schema, as above
 
     def get_queryset(self) -> QuerySet[Shot]:
         project = _project(self.request, self.kwargs["project_id"])
@@ -234,6 +237,7 @@ class ShotDetailView(generics.RetrieveUpdateDestroyAPIView):
 
 class VersionListView(generics.ListCreateAPIView):
     serializer_class = VersionSerializer
+    queryset = Version.objects.none()  # for the schema, as above
     parser_classes = [MultiPartParser, FormParser]
     throttle_classes = [ScopedRateThrottle]
 
@@ -300,13 +304,32 @@ class VersionReprocessView(APIView):
         )
 
 
+# What the generated files are served as (reviews.media_files.FILES).
+_MEDIA_TYPES = ("video/mp4", "image/jpeg")
+
+
 class MediaFileView(APIView):
     """A generated file behind a signed link (see reviews.media_files)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, tags=["media"])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "Range",
+                str,
+                OpenApiParameter.HEADER,
+                description="One byte range, e.g. bytes=0-1023 (a video element seeks with it).",
+            )
+        ],
+        responses={
+            **{(code, kind): OpenApiTypes.BINARY for code in (200, 206) for kind in _MEDIA_TYPES},
+            (200, "text/vtt"): OpenApiTypes.STR,
+            416: OpenApiResponse(description="The range starts past the end of the file."),
+        },
+        tags=["media"],
+    )
     def get(self, request: Request, token: str, filename: str) -> HttpResponse:
         version, kind = media_files.resolve(token, filename)
         if kind == "thumbnails":
@@ -327,6 +350,7 @@ def _comment_context(version: Version, **extra: Any) -> dict[str, Any]:
 
 class CommentListView(generics.ListCreateAPIView):
     serializer_class = CommentSerializer
+    queryset = Comment.objects.none()  # for the schema, as above
 
     def _version(self) -> Version:
         return get_object_or_404(selectors.versions_for(self.request.user), pk=self.kwargs["version_id"])
@@ -343,10 +367,14 @@ class CommentListView(generics.ListCreateAPIView):
         resolved = request.query_params.get("resolved")
         if resolved not in (None, "true", "false"):
             raise serializers.ValidationError({"resolved": ["Use resolved=true or resolved=false."]})
+        author = request.query_params.get("author")
+        if author is not None and "\x00" in author:
+            # PostgreSQL cannot compare text holding NUL; no username holds one.
+            raise serializers.ValidationError({"author": ["Null characters are not allowed."]})
         threads = selectors.comment_threads(
             version=version,
             resolved=None if resolved is None else resolved == "true",
-            author=request.query_params.get("author"),
+            author=author,
         )
         page = self.paginate_queryset(threads)
         selectors.attach_replies(page)
@@ -358,7 +386,11 @@ class CommentListView(generics.ListCreateAPIView):
         version = self._version()
         require(request.user, version.my_role, Action.COMMENT)
         data = _valid(
-            CommentCreateSerializer, request.data, rate=version.timecode_rate, frame_count=version.frame_count
+            CommentCreateSerializer,
+            request.data,
+            rate=version.timecode_rate,
+            frame_count=version.frame_count,
+            user=request.user,
         )
         comment = services.comment_create(version=version, author=request.user, **data)
         return Response(

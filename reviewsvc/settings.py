@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "reviews.uploads.BodyIdleTimeoutMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -158,6 +159,9 @@ FILE_UPLOAD_HANDLERS = ["reviews.uploads.StreamingUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = str(MEDIA_ROOT / "tmp")
 FILE_UPLOAD_PERMISSIONS = 0o640
 MAX_UPLOAD_BYTES = envint("REVIEWSVC_MAX_UPLOAD_BYTES", 2 * 1024**3)
+# Seconds a client may send nothing in the middle of a request before it is
+# dropped with a 408 (see reviews.uploads.BodyIdleTimeoutMiddleware); 0 turns it off.
+REQUEST_BODY_IDLE_TIMEOUT = envint("REVIEWSVC_BODY_IDLE_TIMEOUT", 30)
 MAX_CLIP_SECONDS = envint("REVIEWSVC_MAX_CLIP_SECONDS", 2 * 3600)
 MAX_CLIP_PIXELS = envint("REVIEWSVC_MAX_CLIP_PIXELS", 4096 * 2304)
 PROXY_MAX_WIDTH = envint("REVIEWSVC_PROXY_MAX_WIDTH", 1280)
@@ -196,6 +200,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The contract is public; the data behind it is not.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Every operation also documents the JSON errors it can answer with.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "reviews.schema.add_error_responses",
+    ],
 }
 
 LOGIN_URL = "/accounts/login/"
@@ -224,8 +233,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "control_folder": str(VAR_DIR / "broker-control"),
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": CELERY_TASK_MAX_TIME_LIMIT + 3600}
+    else {
+        "visibility_timeout": envint("REVIEWSVC_BROKER_VISIBILITY_TIMEOUT", CELERY_TASK_MAX_TIME_LIMIT + 3600)
+    }
 )
+# Until then a job of a worker that died whole (not just its pool child) stays
+# with the broker; a starting worker queues such versions again at once
+# (reviews.recovery).
+RECOVER_ORPHANS_ON_WORKER_START = envbool("REVIEWSVC_RECOVER_ON_WORKER_START", "True")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Each test run names its own queue so runs sharing this machine's Redis do not
 # take each other's jobs.

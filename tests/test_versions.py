@@ -132,7 +132,9 @@ def test_shot_codes_are_unique_in_a_project(project, shot, director):
 
 
 @pytest.mark.parametrize("what", ["project", "shot", "version"])
-def test_deleting_removes_the_clips_from_disk(project, shot, director, what, django_capture_on_commit_callbacks):
+def test_deleting_removes_the_clips_from_disk(
+    project, shot, director, what, django_capture_on_commit_callbacks
+):
     client = client_for(director)
     version = _upload(client, shot).json()
     stored = Path(Version.objects.get(pk=version["id"]).file.path)
