@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+BENCH_INSTALLED := $(VENV)/.installed-bench
 
 .PHONY: install run test lint format fuzz bench check-deploy reliability-report clean
 
@@ -24,6 +25,16 @@ test: install
 	@scripts/install-system-packages test
 	scripts/ensure-services
 	scripts/test
+
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	touch $(BENCH_INSTALLED)
+
+# Not part of `make test`: about 10 minutes of media, API load and a 2 GiB upload, each against
+# a baseline in the same run (bench/README.md). BENCH_ARGS="--only api" runs one part.
+bench: install $(BENCH_INSTALLED)
+	scripts/ensure-services
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

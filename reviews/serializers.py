@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -162,10 +163,16 @@ class ShotSerializer(serializers.ModelSerializer):
         # The per-project uniqueness is checked in validate_code, with a clear message.
         validators: list = []
 
+    @cached_property
+    def _version_summary(self) -> VersionSummarySerializer:
+        # One nested serializer for the whole list: building a serializer's fields costs more
+        # than serializing a row with them (bench/README.md, the shot list).
+        return VersionSummarySerializer(context=self.context)
+
     @extend_schema_field(VersionSummarySerializer(allow_null=True))
     def get_latest_version(self, shot: Shot) -> dict[str, Any] | None:
         latest = _latest(shot)
-        return VersionSummarySerializer(latest, context=self.context).data if latest else None
+        return self._version_summary.to_representation(latest) if latest else None
 
     @extend_schema_field(serializers.ChoiceField(choices=[*ReviewStatus.values, "no_version"]))
     def get_status(self, shot: Shot) -> str:
@@ -342,7 +349,7 @@ class CommentSerializer(serializers.ModelSerializer):
     timecode_end = serializers.SerializerMethodField()
     seconds = serializers.SerializerMethodField()
     seconds_end = serializers.SerializerMethodField()
-    mentions = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
+    mentions = serializers.SerializerMethodField()
     resolved_by = UserSerializer(read_only=True, allow_null=True)
     replies = serializers.SerializerMethodField()
 
@@ -370,11 +377,22 @@ class CommentSerializer(serializers.ModelSerializer):
             "replies",
         ]
 
+    @cached_property
+    def _author_serializer(self) -> CommentAuthorSerializer:
+        # Built once per list, not once per comment (bench/README.md, the comment list).
+        return CommentAuthorSerializer(context=self.context)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_mentions(self, comment: Comment) -> list[str]:
+        # Lists load them as a plain list (selectors.comment_threads); a single comment may not.
+        users = getattr(comment, "mentioned_users", None)
+        return [user.username for user in (comment.mentions.all() if users is None else users)]
+
     @extend_schema_field(CommentAuthorSerializer(allow_null=True))
     def get_author(self, comment: Comment) -> dict[str, Any] | None:
         if comment.author is None:
             return None
-        return CommentAuthorSerializer(comment.author, context=self.context).data
+        return self._author_serializer.to_representation(comment.author)
 
     def _rate(self) -> Fraction:
         return self.context["rate"]
@@ -400,7 +418,8 @@ class CommentSerializer(serializers.ModelSerializer):
         replies = getattr(comment, "replies", None)
         if replies is None:
             return []
-        return CommentSerializer(replies, many=True, context=self.context).data
+        # This serializer again, not a new one per comment: its fields are built already.
+        return [self.to_representation(reply) for reply in replies]
 
 
 def _validate_annotation(value: Any) -> Any:
