@@ -215,10 +215,13 @@ def render(
     timeout: float,
     on_progress: Callable[[float], None] | None = None,
     threads: int = 2,
+    max_pixels: int | None = None,
 ) -> Rendered:
     """Write proxy.mp4, poster.jpg and filmstrip.jpg into out_dir in one decode of the source.
 
     `threads` is per ffmpeg run: a worker's concurrency times it should not exceed its cores.
+    `max_pixels` bounds every decoded picture, not only the first one the probe saw: a stream
+    can switch to a far larger size halfway through.
     """
     width, height = proxy_size(probe, max_width=max_width, max_height=max_height)
     rendered = Rendered(
@@ -230,11 +233,12 @@ def render(
         proxy_height=height,
     )
     frames = _run_ffmpeg(
-        _render_command(source, probe, rendered, threads=threads),
+        _render_command(source, probe, rendered, threads=threads, max_pixels=max_pixels),
         frame_count=probe.frame_count,
         fps=probe.fps,
         timeout=timeout,
         on_progress=on_progress,
+        max_pixels=max_pixels,
     )
     # ffmpeg exits cleanly when the data simply stops, as in an upload cut short.
     outputs = (rendered.proxy, rendered.poster, rendered.filmstrip)
@@ -341,7 +345,15 @@ def _rotation(video: dict) -> int:
     return 0
 
 
-def _render_command(source: Path, probe: Probe, rendered: Rendered, *, threads: int) -> list[str]:
+def _decoder_pixels(probe: Probe, max_pixels: int) -> int:
+    # Decoders round the width up to their memory alignment before checking, so a clip the
+    # probe passed must keep some slack; a picture flood is orders of magnitude beyond it.
+    return max(max_pixels, (probe.width + 64) * (probe.height + 64))
+
+
+def _render_command(
+    source: Path, probe: Probe, rendered: Rendered, *, threads: int, max_pixels: int | None = None
+) -> list[str]:
     strip = rendered.filmstrip_geometry
     step = round(Fraction(strip.interval) * probe.fps)
     # The poster is the most typical frame (thumbnail filter) of about a second at a third of
@@ -368,6 +380,7 @@ def _render_command(source: Path, probe: Probe, rendered: Rendered, *, threads: 
         # the very end; the per-frame encoder statistics flow from the first frame.
         *("-nostats", "-vstats_file", "/dev/stdout", "-vstats_version", "2"),
         *("-threads", str(threads)),
+        *(("-max_pixels", str(_decoder_pixels(probe, max_pixels))) if max_pixels else ()),
         *_untrusted_input(source),
         *("-filter_complex", graph, "-filter_complex_threads", str(threads)),
         *("-map", "[proxy]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"),
@@ -390,6 +403,7 @@ def _run_ffmpeg(
     fps: Fraction,
     timeout: float,
     on_progress: Callable[[float], None] | None,
+    max_pixels: int | None = None,
 ) -> int:
     """Run ffmpeg with its encoder statistics on stdout; return the frames of its first output."""
     stderr_tail: deque[str] = deque(maxlen=20)
@@ -436,6 +450,13 @@ def _run_ffmpeg(
     stderr = "".join(stderr_tail)
     if "No space left on device" in stderr:
         raise OSError(errno.ENOSPC, f"ffmpeg ran out of disk space: {_last_line(stderr)}")
+    if max_pixels and "exceeds specified max pixel count" in stderr:
+        # The decoder refuses such pictures and ffmpeg goes on without them.
+        raise MediaError(
+            f"The picture grows past {max_pixels / 1e6:.1f} megapixels after"
+            f" {_timecode(frames / fps)}, though it starts smaller."
+            " Export the clip at one size within the limit and upload that."
+        )
     if process.returncode < 0:  # killed by someone else, e.g. the OOM killer: worth a retry
         raise ChildProcessError(f"ffmpeg was killed by signal {-process.returncode}")
     if process.returncode != 0:

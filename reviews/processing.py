@@ -168,6 +168,7 @@ def render(version_id: int, run: str, *, timeout: float) -> bool:
             max_height=settings.PROXY_MAX_HEIGHT,
             timeout=timeout,
             on_progress=_progress_writer(version_id, run),
+            max_pixels=settings.MAX_CLIP_PIXELS,
         )
         logger.info("version %s rendered in %.1f s", version_id, time.monotonic() - started)
     except ffmpeg.MediaError as error:

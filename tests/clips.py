@@ -45,6 +45,26 @@ def make_clip(directory: Path, kind: str, *, seconds: float = 2.0) -> Path:
     return path
 
 
+def growing_picture(
+    path: Path, *, first: tuple[int, int] = (320, 240), then: tuple[int, int] = (640, 480)
+) -> Path:
+    """An MPEG-TS clip whose picture switches from `first` to `then` a second in: two H.264
+    streams back to back, as a crafted file hides a flood from a probe that reads the start."""
+    parts = []
+    for index, (width, height) in enumerate((first, then)):
+        part = path.with_suffix(f".part{index}.ts")
+        _ffmpeg(
+            *_picture(1, width, height, "24"),
+            *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"),
+            *("-output_ts_offset", str(index), "-f", "mpegts", str(part)),
+        )
+        parts.append(part)
+    path.write_bytes(b"".join(part.read_bytes() for part in parts))
+    for part in parts:
+        part.unlink()
+    return path
+
+
 def hls_playlist(path: Path, target: Path) -> Path:
     """An HLS playlist whose one segment is `target`; ffmpeg finds it whatever `path` is named."""
     path.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2.0,\n{target}\n#EXT-X-ENDLIST\n")

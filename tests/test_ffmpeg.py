@@ -16,7 +16,7 @@ import pytest
 
 from reviews import ffmpeg
 from reviews.ffmpeg import Filmstrip, MediaError, MediaTimeout, Probe, Rendered
-from tests.clips import ffconcat_script, hls_playlist, make_clip, make_video
+from tests.clips import ffconcat_script, growing_picture, hls_playlist, make_clip, make_video
 
 # Every kind of clip render() must turn into a proxy, poster and filmstrip.
 RENDERABLE = [
@@ -467,6 +467,22 @@ def test_it_reports_where_a_clip_cut_short_stops_decoding(
 
     with pytest.raises(MediaError, match=r"^The video could not be decoded past 00:00:0\d\.\d{3}"):
         ffmpeg.render(source, probe, tmp_path, timeout=60)
+
+
+def test_it_refuses_a_picture_that_grows_past_the_limit_after_the_probe(tmp_path: Path) -> None:
+    source = growing_picture(tmp_path / "grows.ts", first=(320, 240), then=(640, 480))
+    probe = ffmpeg.probe(source)
+    limit = 320 * 240 * 2
+    assert (probe.width, probe.height) == (320, 240)  # the probe sees the first picture only
+    ffmpeg.check_limits(probe, max_duration=60, max_pixels=limit)
+    unbounded, bounded = tmp_path / "unbounded", tmp_path / "bounded"
+    unbounded.mkdir()
+    bounded.mkdir()
+
+    ffmpeg.render(source, probe, unbounded, timeout=60)  # without a bound, the large frames go through
+
+    with pytest.raises(MediaError, match=r"^The picture grows past 0\.2 megapixels after 00:00:0"):
+        ffmpeg.render(source, probe, bounded, timeout=60, max_pixels=limit)
 
 
 def test_it_reports_progress_rising_to_one(

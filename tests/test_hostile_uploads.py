@@ -133,6 +133,12 @@ HOSTILE_FILES = {
         "megapixels",
     ),
     "PNG-in-MOV claiming 20000x20000": ("flood.mov", _png_mov_flood, "ready", ""),
+    "H.264 growing from 320x240 to 4096x3072 after a second": (
+        "grows.ts",
+        lambda p: clips.growing_picture(p, then=(4096, 3072)),
+        "failed",
+        "megapixels",
+    ),
     "clip with a ten-hour timestamp gap": ("gap.mp4", _timestamp_gap, "failed", "the limit is 2 h"),
     "2 s clip whose headers claim ten hours": ("claims.mp4", _header_claims_hours, "ready", ""),
     "HLS playlist naming /etc/passwd, as .mp4": ("playlist.mp4", _playlist_for_passwd, "failed", "playlist"),
