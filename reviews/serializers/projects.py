@@ -1,0 +1,135 @@
+"""Serializers for projects, their members and their shots."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import cached_property
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from reviews.models import Membership, Project, ReviewStatus, Role, Shot, Version
+from reviews.serializers.users import display_name
+from reviews.serializers.versions import VersionSummarySerializer
+from reviews.timecode import TimecodeError, parse_rate, rate_label
+
+User = get_user_model()
+
+
+@extend_schema_field(OpenApiTypes.NUMBER)
+class RateField(serializers.Field):
+    """A frame rate: in as 24, 23.976 or "30000/1001"; out as a number (23.976)."""
+
+    default_error_messages = {"invalid": "{message}"}
+
+    def to_internal_value(self, data: Any) -> Fraction:
+        if isinstance(data, bool) or not isinstance(data, (int, float, str)):
+            self.fail(
+                "invalid", message="A frame rate is a number like 24 or 23.976, or a ratio like 30000/1001."
+            )
+        try:
+            return parse_rate(data)
+        except TimecodeError as error:
+            self.fail("invalid", message=str(error))
+
+    def to_representation(self, value: Fraction) -> float | int:
+        return value.numerator if value.denominator == 1 else float(rate_label(value))
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    fps = RateField(
+        required=False, help_text="Default frame rate for timecodes, e.g. 24, 23.976 or 30000/1001."
+    )
+    fps_rational = serializers.SerializerMethodField()
+    my_role = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Project
+        fields = ["id", "name", "description", "fps", "fps_rational", "created_at", "my_role"]
+
+    def get_fps_rational(self, project: Project) -> str:
+        return f"{project.fps_numerator}/{project.fps_denominator}"
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    display_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Membership
+        fields = ["user", "username", "display_name", "role"]
+        read_only_fields = ["user"]
+
+    def get_display_name(self, membership: Membership) -> str:
+        return display_name(membership.user)
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    """Add someone by user id or by username."""
+
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+    username = serializers.CharField(required=False)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        user = attrs.get("user")
+        if user is None and "username" in attrs:
+            user = User.objects.filter(username=attrs["username"]).first()
+            if user is None:
+                raise serializers.ValidationError({"username": [f"No user is called {attrs['username']!r}."]})
+        if user is None:
+            raise serializers.ValidationError(
+                {"user": ["Give the user's id as `user`, or their `username`."]}
+            )
+        return {"user": user, "role": attrs["role"]}
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class ShotSerializer(serializers.ModelSerializer):
+    latest_version = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Shot
+        fields = ["id", "project", "code", "title", "description", "order", "latest_version", "status"]
+        read_only_fields = ["project"]
+        # The per-project uniqueness is checked in validate_code, with a clear message.
+        validators: list = []
+
+    @cached_property
+    def _version_summary(self) -> VersionSummarySerializer:
+        # One nested serializer for the whole list: building a serializer's fields costs more
+        # than serializing a row with them (bench/README.md, the shot list).
+        return VersionSummarySerializer(context=self.context)
+
+    @extend_schema_field(VersionSummarySerializer(allow_null=True))
+    def get_latest_version(self, shot: Shot) -> dict[str, Any] | None:
+        latest = _latest(shot)
+        return self._version_summary.to_representation(latest) if latest else None
+
+    @extend_schema_field(serializers.ChoiceField(choices=[*ReviewStatus.values, "no_version"]))
+    def get_status(self, shot: Shot) -> str:
+        latest = _latest(shot)
+        return latest.review_status if latest else "no_version"
+
+    def validate_code(self, code: str) -> str:
+        project = self.instance.project if self.instance else self.context["project"]
+        clash = Shot.objects.filter(project=project, code=code)
+        if self.instance:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError(f"This project already has a shot {code}.")
+        return code
+
+
+def _latest(shot: Shot) -> Version | None:
+    latest = getattr(shot, "latest_versions", None)
+    if latest is None:
+        return shot.versions.order_by("-number").first()
+    return latest[0] if latest else None

@@ -1,0 +1,42 @@
+"""Serializers for users and the sign-in token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+User = get_user_model()
+
+
+def display_name(user: Any) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+class UserSerializer(serializers.ModelSerializer):
+    display_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name"]
+
+    def get_display_name(self, user: Any) -> str:
+        return display_name(user)
+
+
+class UserCreateSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(write_only=True, min_length=8, style={"input_type": "password"})
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "password", "first_name", "last_name", "email"]
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()

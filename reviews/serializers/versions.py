@@ -1,0 +1,170 @@
+"""Serializers for versions: the full version, its summary in a shot, upload and update."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from reviews import media_files
+from reviews.models import ProcessingState, ReviewStatus, Version
+from reviews.serializers.users import UserSerializer
+
+
+class VersionSummarySerializer(serializers.ModelSerializer):
+    processing_state = serializers.CharField(read_only=True)
+    poster_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Version
+        fields = ["id", "number", "created_at", "review_status", "processing_state", "poster_url"]
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_poster_url(self, version: Version) -> str | None:
+        return _media_url(self.context, version, "poster")
+
+
+def _media_url(context: dict[str, Any], version: Version, kind: str) -> str | None:
+    if version.processing_state != ProcessingState.READY or not version.outputs_dir:
+        return None
+    url = media_files.signed_url(version, kind)
+    request = context.get("request")
+    return request.build_absolute_uri(url) if request else url
+
+
+class ProcessingSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=ProcessingState.choices, source="processing_state")
+    progress = serializers.IntegerField(source="processing_progress", min_value=0, max_value=100)
+    error = serializers.SerializerMethodField()
+    attempts = serializers.IntegerField(source="processing_attempts")
+
+    def get_error(self, version: Version) -> str | None:
+        return version.processing_error or None
+
+
+class MediaSerializer(serializers.Serializer):
+    duration = serializers.FloatField()
+    fps = serializers.SerializerMethodField()
+    fps_rational = serializers.SerializerMethodField()
+    variable_frame_rate = serializers.BooleanField()
+    frame_count = serializers.IntegerField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    video_codec = serializers.CharField()
+    pixel_format = serializers.CharField()
+    has_audio = serializers.BooleanField()
+
+    def get_fps(self, version: Version) -> float:
+        return float(version.fps)
+
+    def get_fps_rational(self, version: Version) -> str:
+        return f"{version.fps_numerator}/{version.fps_denominator}"
+
+
+class FilmstripSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    columns = serializers.IntegerField()
+    rows = serializers.IntegerField()
+    tile_width = serializers.IntegerField()
+    tile_height = serializers.IntegerField()
+    interval = serializers.FloatField(help_text="Seconds between tiles: tile i shows time i*interval.")
+    thumbnails_url = serializers.URLField(help_text="WebVTT thumbnails track pointing into the sprite.")
+
+
+class JSONObjectField(serializers.JSONField):
+    """A JSON object, sent as JSON or, in a multipart upload, as a JSON string."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError(
+                    'This must be a JSON object, e.g. {"model": "kling-2", "seed": 42}.'
+                ) from None
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                'This must be a JSON object, e.g. {"model": "kling-2", "seed": 42}.'
+            )
+        if len(json.dumps(data)) > 64 * 1024:
+            raise serializers.ValidationError("This is larger than 64 KiB; keep generation metadata short.")
+        return data
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    uploaded_by = UserSerializer(read_only=True, allow_null=True)
+    processing = serializers.SerializerMethodField()
+    media = serializers.SerializerMethodField()
+    proxy_url = serializers.SerializerMethodField()
+    poster_url = serializers.SerializerMethodField()
+    filmstrip = serializers.SerializerMethodField()
+    generation = JSONObjectField(required=False)
+    my_role = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Version
+        fields = [
+            "id",
+            "shot",
+            "number",
+            "uploaded_by",
+            "created_at",
+            "original_filename",
+            "size_bytes",
+            "sha256",
+            "note",
+            "generation",
+            "processing",
+            "media",
+            "proxy_url",
+            "poster_url",
+            "filmstrip",
+            "review_status",
+            "my_role",
+        ]
+        read_only_fields = ["shot", "number", "original_filename", "size_bytes", "sha256"]
+
+    @extend_schema_field(ProcessingSerializer)
+    def get_processing(self, version: Version) -> dict[str, Any]:
+        return ProcessingSerializer(version).data
+
+    @extend_schema_field(MediaSerializer(allow_null=True))
+    def get_media(self, version: Version) -> dict[str, Any] | None:
+        return MediaSerializer(version).data if version.duration is not None and version.fps else None
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_proxy_url(self, version: Version) -> str | None:
+        return _media_url(self.context, version, "proxy")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_poster_url(self, version: Version) -> str | None:
+        return _media_url(self.context, version, "poster")
+
+    @extend_schema_field(FilmstripSerializer(allow_null=True))
+    def get_filmstrip(self, version: Version) -> dict[str, Any] | None:
+        url = _media_url(self.context, version, "filmstrip")
+        if url is None or not version.filmstrip:
+            return None
+        return {
+            **version.filmstrip,
+            "url": url,
+            "thumbnails_url": _media_url(self.context, version, "thumbnails"),
+        }
+
+
+class VersionUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=False, help_text="The clip: MP4, MOV, WebM, MKV, AVI or GIF."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    generation = JSONObjectField(
+        required=False, help_text="AI generation metadata: model, prompt, seed, any extra keys."
+    )
+
+
+class VersionUpdateSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True)
+    generation = JSONObjectField(required=False)
+    review_status = serializers.ChoiceField(choices=ReviewStatus.choices, required=False)

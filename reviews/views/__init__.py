@@ -1,0 +1,40 @@
+"""The REST API: validate input, call one service, serialize the result.
+
+Objects come from the ``selectors`` querysets, so anything outside the user's
+projects is a 404; what a member may do is checked with ``permissions.require``.
+"""
+
+from __future__ import annotations
+
+from reviews.views.comments import CommentDetailView, CommentListView
+from reviews.views.projects import (
+    MemberDetailView,
+    MemberListView,
+    ProjectDetailView,
+    ProjectListView,
+    ShotDetailView,
+    ShotListView,
+)
+from reviews.views.root import ApiRootView
+from reviews.views.users import LogoutView, MeView, TokenView, UserListView
+from reviews.views.versions import MediaFileView, VersionDetailView, VersionListView, VersionReprocessView
+
+__all__ = [
+    "ApiRootView",
+    "CommentDetailView",
+    "CommentListView",
+    "LogoutView",
+    "MeView",
+    "MediaFileView",
+    "MemberDetailView",
+    "MemberListView",
+    "ProjectDetailView",
+    "ProjectListView",
+    "ShotDetailView",
+    "ShotListView",
+    "TokenView",
+    "UserListView",
+    "VersionDetailView",
+    "VersionListView",
+    "VersionReprocessView",
+]

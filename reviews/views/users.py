@@ -1,0 +1,67 @@
+"""Views for signing in and out and for user accounts."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, get_user_model
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from reviews.serializers import TokenRequestSerializer, TokenSerializer, UserCreateSerializer, UserSerializer
+from reviews.views.validation import _valid
+
+User = get_user_model()
+
+
+# --- auth -------------------------------------------------------------------
+
+
+class TokenView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        data = _valid(TokenRequestSerializer, request.data)
+        user = authenticate(request, username=data["username"], password=data["password"])
+        if user is None:
+            raise serializers.ValidationError({"detail": "The username or password is wrong."})
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class LogoutView(APIView):
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        """Revoke the token this request was made with (every client using it is signed out)."""
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(responses=UserSerializer, tags=["auth"])
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(request.user).data)
+
+
+class UserListView(generics.ListCreateAPIView):
+    """Staff create accounts; people then sign in and are added to projects by a director."""
+
+    permission_classes = [IsAdminUser]
+    queryset = User.objects.order_by("username")
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return UserCreateSerializer if self.request.method == "POST" else UserSerializer
+
+    def perform_create(self, serializer: serializers.Serializer) -> None:
+        password = serializer.validated_data.pop("password")
+        user = serializer.save()
+        user.set_password(password)
+        user.save(update_fields=["password"])

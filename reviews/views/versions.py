@@ -1,0 +1,130 @@
+"""Views for versions: upload, detail, reprocessing, and their generated media files."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from reviews import media_files, selectors, services
+from reviews.models import Shot, Version
+from reviews.permissions import Action, require
+from reviews.serializers import VersionSerializer, VersionUpdateSerializer, VersionUploadSerializer
+from reviews.views.validation import _valid
+
+# --- versions ---------------------------------------------------------------
+
+
+class VersionListView(generics.ListCreateAPIView):
+    serializer_class = VersionSerializer
+    queryset = Version.objects.none()  # for the schema, as in projects.MemberListView
+    parser_classes = [MultiPartParser, FormParser]
+    throttle_classes = [ScopedRateThrottle]
+
+    def get_throttles(self) -> list:
+        # Only uploads are throttled; reading the list is not.
+        return super().get_throttles() if self.request.method == "POST" else []
+
+    throttle_scope = "upload"
+
+    def _shot(self) -> Shot:
+        return get_object_or_404(selectors.shots_for(self.request.user), pk=self.kwargs["shot_id"])
+
+    def get_queryset(self) -> QuerySet[Version]:
+        return selectors.versions_for(self.request.user).filter(shot=self._shot()).order_by("number")
+
+    @extend_schema(
+        request={"multipart/form-data": VersionUploadSerializer}, responses={201: VersionSerializer}
+    )
+    def post(self, request: Request, shot_id: int) -> Response:
+        shot = self._shot()
+        require(request.user, shot.my_role, Action.MANAGE_SHOTS)
+        data = _valid(VersionUploadSerializer, request.data)
+        version = services.version_upload(shot=shot, uploaded_by=request.user, **data)
+        version = selectors.versions_for(request.user).get(pk=version.pk)
+        return Response(
+            VersionSerializer(version, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class VersionDetailView(generics.RetrieveUpdateDestroyAPIView):
+    serializer_class = VersionSerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Version]:
+        return selectors.versions_for(self.request.user)
+
+    @extend_schema(request=VersionUpdateSerializer, responses=VersionSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        version = self.get_object()
+        data = _valid(VersionUpdateSerializer, request.data)
+        if "review_status" in data:
+            require(request.user, version.my_role, Action.SET_REVIEW_STATUS)
+        if data.keys() - {"review_status"}:
+            require(request.user, version.my_role, Action.MANAGE_SHOTS)
+        if data:
+            services.version_update(version=version, **data)
+        return Response(VersionSerializer(version, context=self.get_serializer_context()).data)
+
+    def perform_destroy(self, version: Version) -> None:
+        require(self.request.user, version.my_role, Action.MANAGE_SHOTS)
+        services.version_delete(version=version)
+
+
+class VersionReprocessView(APIView):
+    @extend_schema(request=None, responses={202: VersionSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        """Run the media pipeline again from the original upload."""
+        version = get_object_or_404(selectors.versions_for(request.user), pk=pk)
+        require(request.user, version.my_role, Action.MANAGE_SHOTS)
+        services.version_reprocess(version=version)
+        return Response(
+            VersionSerializer(version, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+        )
+
+
+# What the generated files are served as (reviews.media_files.FILES).
+_MEDIA_TYPES = ("video/mp4", "image/jpeg")
+
+
+class MediaFileView(APIView):
+    """A generated file behind a signed link (see reviews.media_files)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "Range",
+                str,
+                OpenApiParameter.HEADER,
+                description="One byte range, e.g. bytes=0-1023 (a video element seeks with it).",
+            )
+        ],
+        responses={
+            **{(code, kind): OpenApiTypes.BINARY for code in (200, 206) for kind in _MEDIA_TYPES},
+            (200, "text/vtt"): OpenApiTypes.STR,
+            416: OpenApiResponse(description="The range starts past the end of the file."),
+        },
+        tags=["media"],
+    )
+    def get(self, request: Request, token: str, filename: str) -> HttpResponse:
+        version, kind = media_files.resolve(token, filename)
+        if kind == "thumbnails":
+            return media_files.thumbnails_response(version)
+        return media_files.file_response(
+            request,
+            media_files.output_path(version, kind),
+            download_name=media_files.download_name(version, kind),
+        )
