@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from reviews import ffmpeg
+from reviews import ffmpeg, ffprobe
 from reviews.models import ProcessingState, Version
 
 logger = logging.getLogger(__name__)
@@ -76,17 +76,17 @@ def claim(version_id: int) -> str | None:
     return run if claimed else None
 
 
-def probe(version_id: int, run: str) -> ffmpeg.Probe | None:
+def probe(version_id: int, run: str) -> ffprobe.Probe | None:
     """Read the clip's facts onto the version; None (and the version failed) if it cannot be used."""
     version = Version.objects.filter(pk=version_id, processing_run=run).first()
     if version is None:
         return None
     try:
-        facts = ffmpeg.probe(Path(version.file.path))
-        ffmpeg.check_limits(
+        facts = ffprobe.probe(Path(version.file.path))
+        ffprobe.check_limits(
             facts, max_duration=settings.MAX_CLIP_SECONDS, max_pixels=settings.MAX_CLIP_PIXELS
         )
-    except ffmpeg.MediaError as error:
+    except ffprobe.MediaError as error:
         fail(version_id, run, str(error))
         return None
     Version.objects.filter(pk=version_id, processing_run=run).update(
@@ -159,7 +159,7 @@ def render(version_id: int, run: str, *, timeout: float) -> bool:
     try:
         started = time.monotonic()
         # Probing again is a few milliseconds, and spares the job from carrying state.
-        facts = ffmpeg.probe(Path(version.file.path))
+        facts = ffprobe.probe(Path(version.file.path))
         rendered = ffmpeg.render(
             Path(version.file.path),
             facts,
@@ -171,7 +171,7 @@ def render(version_id: int, run: str, *, timeout: float) -> bool:
             max_pixels=settings.MAX_CLIP_PIXELS,
         )
         logger.info("version %s rendered in %.1f s", version_id, time.monotonic() - started)
-    except ffmpeg.MediaError as error:
+    except ffprobe.MediaError as error:
         shutil.rmtree(scratch, ignore_errors=True)
         fail(version_id, run, str(error))
         return False

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from reviews import ffmpeg
-from reviews.ffmpeg import Filmstrip, MediaError, MediaTimeout, Probe, Rendered
+from reviews import ffmpeg, ffprobe
+from reviews.ffmpeg import Filmstrip, Rendered
+from reviews.ffprobe import MediaError, MediaTimeout, Probe
 from tests.clips import ffconcat_script, growing_picture, hls_playlist, make_clip, make_video
 
 # Every kind of clip render() must turn into a proxy, poster and filmstrip.
@@ -61,7 +62,7 @@ def rendered(
     clip: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[[str], tuple[Probe, Rendered]]:
     def render(kind: str) -> tuple[Probe, Rendered]:
-        probe = ffmpeg.probe(clip(kind))
+        probe = ffprobe.probe(clip(kind))
         return probe, ffmpeg.render(clip(kind), probe, tmp_path_factory.mktemp(kind), timeout=60)
 
     return functools.cache(render)
@@ -74,13 +75,13 @@ def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_video(path, seconds=8, width=640, height=360)
 
 
-def ffprobe(path: Path, *args: str) -> dict:
+def ffprobe_json(path: Path, *args: str) -> dict:
     command = ["ffprobe", "-v", "error", "-of", "json", *args, str(path)]
     return json.loads(subprocess.run(command, capture_output=True, check=True, text=True).stdout)
 
 
 def streams(path: Path, codec_type: str) -> list[dict]:
-    info = ffprobe(path, "-show_streams")
+    info = ffprobe_json(path, "-show_streams")
     return [stream for stream in info["streams"] if stream["codec_type"] == codec_type]
 
 
@@ -113,7 +114,7 @@ def top_level_boxes(path: Path) -> list[str]:
 
 
 def test_it_reads_an_h264_clip(clip: Callable[[str], Path]) -> None:
-    probe = ffmpeg.probe(clip("h264_aac"))
+    probe = ffprobe.probe(clip("h264_aac"))
 
     assert probe == dataclasses.replace(A_PROBE, width=320, height=180)
 
@@ -131,7 +132,7 @@ def test_it_reads_an_h264_clip(clip: Callable[[str], Path]) -> None:
     ],
 )
 def test_it_reads_the_exact_frame_rate(clip: Callable[[str], Path], kind: str, fps: Fraction) -> None:
-    probe = ffmpeg.probe(clip(kind))
+    probe = ffprobe.probe(clip(kind))
 
     assert probe.fps == fps
     assert not probe.variable_frame_rate
@@ -141,13 +142,13 @@ def test_it_reads_the_exact_frame_rate(clip: Callable[[str], Path], kind: str, f
 def test_it_counts_the_frames_of_a_webm_that_does_not_say(clip: Callable[[str], Path]) -> None:
     assert "nb_frames" not in streams(clip("vp9"), "video")[0]
 
-    assert ffmpeg.probe(clip("vp9")).frame_count == 60
+    assert ffprobe.probe(clip("vp9")).frame_count == 60
 
 
 def test_it_normalises_a_variable_frame_rate_to_the_nominal_one(
     clip: Callable[[str], Path],
 ) -> None:
-    probe = ffmpeg.probe(clip("variable_rate"))
+    probe = ffprobe.probe(clip("variable_rate"))
 
     assert probe.variable_frame_rate
     assert probe.fps == 30
@@ -156,7 +157,7 @@ def test_it_normalises_a_variable_frame_rate_to_the_nominal_one(
 
 
 def test_it_reports_the_display_size_of_a_rotated_clip(clip: Callable[[str], Path]) -> None:
-    probe = ffmpeg.probe(clip("portrait"))
+    probe = ffprobe.probe(clip("portrait"))
 
     assert (probe.width, probe.height, probe.rotation) == (360, 640, 90)
 
@@ -176,7 +177,7 @@ def test_it_reports_the_display_size_of_a_rotated_clip(clip: Callable[[str], Pat
     ],
 )
 def test_it_reads_the_clip(clip: Callable[[str], Path], kind: str, field: str, value: object) -> None:
-    assert getattr(ffmpeg.probe(clip(kind)), field) == value
+    assert getattr(ffprobe.probe(clip(kind)), field) == value
 
 
 @pytest.mark.parametrize(
@@ -194,7 +195,7 @@ def test_it_reads_the_clip(clip: Callable[[str], Path], kind: str, field: str, v
 )
 def test_it_refuses_what_is_not_a_whole_video(clip: Callable[[str], Path], kind: str, message: str) -> None:
     with pytest.raises(MediaError) as refusal:
-        ffmpeg.probe(clip(kind))
+        ffprobe.probe(clip(kind))
 
     assert str(refusal.value).startswith(message)
 
@@ -204,7 +205,7 @@ def test_it_refuses_a_text_file_named_like_a_video(clip: Callable[[str], Path], 
     renamed.write_bytes(clip("text").read_bytes())
 
     with pytest.raises(MediaError, match="The file is not a video we can read"):
-        ffmpeg.probe(renamed)
+        ffprobe.probe(renamed)
 
 
 def test_it_refuses_an_empty_file(tmp_path: Path) -> None:
@@ -212,7 +213,7 @@ def test_it_refuses_an_empty_file(tmp_path: Path) -> None:
     empty.touch()
 
     with pytest.raises(MediaError, match="The file is empty"):
-        ffmpeg.probe(empty)
+        ffprobe.probe(empty)
 
 
 @pytest.mark.parametrize(("write", "name"), [(hls_playlist, "clip.avi"), (ffconcat_script, "clip.mp4")])
@@ -228,7 +229,7 @@ def test_it_never_opens_the_file_a_playlist_or_script_names(
         subprocess.run(unguarded, capture_output=True, timeout=1)
 
     with pytest.raises(MediaError) as refusal:
-        ffmpeg.probe(disguised, timeout=10)
+        ffprobe.probe(disguised, timeout=10)
 
     assert not isinstance(refusal.value, MediaTimeout)
 
@@ -246,14 +247,14 @@ def test_render_refuses_a_playlist_even_if_nobody_probed_it(
 
 
 def test_it_accepts_a_clip_within_the_limits() -> None:
-    ffmpeg.check_limits(A_PROBE, max_duration=2.0, max_pixels=1920 * 1080)
+    ffprobe.check_limits(A_PROBE, max_duration=2.0, max_pixels=1920 * 1080)
 
 
 def test_it_refuses_a_clip_longer_than_the_limit() -> None:
     five_hours = dataclasses.replace(A_PROBE, duration=5 * 3600)
 
     with pytest.raises(MediaError) as refusal:
-        ffmpeg.check_limits(five_hours, max_duration=2 * 3600, max_pixels=10**9)
+        ffprobe.check_limits(five_hours, max_duration=2 * 3600, max_pixels=10**9)
 
     assert str(refusal.value) == "The clip is 5 h long; the limit is 2 h."
 
@@ -262,14 +263,14 @@ def test_it_does_not_round_a_clip_just_over_the_limit_down_to_it() -> None:
     just_over = dataclasses.replace(A_PROBE, duration=2 * 3600 + 0.4)
 
     with pytest.raises(MediaError, match=r"^The clip is 2 h 00 min 01 s long; the limit is 2 h\.$"):
-        ffmpeg.check_limits(just_over, max_duration=2 * 3600, max_pixels=10**9)
+        ffprobe.check_limits(just_over, max_duration=2 * 3600, max_pixels=10**9)
 
 
 def test_it_refuses_a_picture_larger_than_the_limit() -> None:
     eight_k = dataclasses.replace(A_PROBE, width=7680, height=4320)
 
     with pytest.raises(MediaError) as refusal:
-        ffmpeg.check_limits(eight_k, max_duration=60, max_pixels=3840 * 2160)
+        ffprobe.check_limits(eight_k, max_duration=60, max_pixels=3840 * 2160)
 
     assert str(refusal.value) == (
         "The picture is 7680x4320 (33.2 megapixels); the limit is 8.3 megapixels."
@@ -388,7 +389,7 @@ def test_the_proxy_has_a_keyframe_at_least_every_second(
     rendered: Callable[[str], tuple[Probe, Rendered]], kind: str
 ) -> None:
     probe, outputs = rendered(kind)
-    packets = ffprobe(outputs.proxy, "-select_streams", "v", "-show_entries", "packet=pts_time,flags")
+    packets = ffprobe_json(outputs.proxy, "-select_streams", "v", "-show_entries", "packet=pts_time,flags")
 
     keyframes = [float(p["pts_time"]) for p in packets["packets"] if "K" in p["flags"]]
     ends = [*keyframes[1:], probe.duration]
@@ -463,7 +464,7 @@ def test_it_reports_where_a_clip_cut_short_stops_decoding(
     clip: Callable[[str], Path], tmp_path: Path
 ) -> None:
     source = clip("truncated_faststart")
-    probe = ffmpeg.probe(source)  # the index at the front still describes the whole clip
+    probe = ffprobe.probe(source)  # the index at the front still describes the whole clip
 
     with pytest.raises(MediaError, match=r"^The video could not be decoded past 00:00:0\d\.\d{3}"):
         ffmpeg.render(source, probe, tmp_path, timeout=60)
@@ -471,10 +472,10 @@ def test_it_reports_where_a_clip_cut_short_stops_decoding(
 
 def test_it_refuses_a_picture_that_grows_past_the_limit_after_the_probe(tmp_path: Path) -> None:
     source = growing_picture(tmp_path / "grows.ts", first=(320, 240), then=(640, 480))
-    probe = ffmpeg.probe(source)
+    probe = ffprobe.probe(source)
     limit = 320 * 240 * 2
     assert (probe.width, probe.height) == (320, 240)  # the probe sees the first picture only
-    ffmpeg.check_limits(probe, max_duration=60, max_pixels=limit)
+    ffprobe.check_limits(probe, max_duration=60, max_pixels=limit)
     unbounded, bounded = tmp_path / "unbounded", tmp_path / "bounded"
     unbounded.mkdir()
     bounded.mkdir()
@@ -491,7 +492,7 @@ def test_it_reports_progress_rising_to_one(
     monkeypatch.setattr(ffmpeg, "PROGRESS_PERIOD", 0)
     reports: list[float] = []
 
-    ffmpeg.render(long_clip, ffmpeg.probe(long_clip), tmp_path, timeout=60, on_progress=reports.append)
+    ffmpeg.render(long_clip, ffprobe.probe(long_clip), tmp_path, timeout=60, on_progress=reports.append)
 
     assert len(reports) > 3
     assert reports == sorted(set(reports))
@@ -505,13 +506,13 @@ def test_it_stops_ffmpeg_when_the_progress_callback_fails(long_clip: Path, tmp_p
         raise RuntimeError("database is gone")
 
     with pytest.raises(RuntimeError, match="database is gone"):
-        ffmpeg.render(long_clip, ffmpeg.probe(long_clip), tmp_path, timeout=60, on_progress=fail)
+        ffmpeg.render(long_clip, ffprobe.probe(long_clip), tmp_path, timeout=60, on_progress=fail)
 
     assert not _processes_writing_into(tmp_path)
 
 
 def test_it_stops_ffmpeg_after_the_timeout(long_clip: Path, tmp_path: Path) -> None:
-    probe = ffmpeg.probe(long_clip)
+    probe = ffprobe.probe(long_clip)
     started = time.monotonic()
 
     with pytest.raises(MediaTimeout, match="took longer than 1 s and was stopped"):
@@ -531,7 +532,7 @@ def test_it_treats_ffmpeg_killed_from_outside_as_worth_a_retry(
             os.kill(pid, signal.SIGKILL)
 
     with pytest.raises(ChildProcessError, match="ffmpeg was killed by signal 9"):
-        ffmpeg.render(long_clip, ffmpeg.probe(long_clip), tmp_path, timeout=60, on_progress=out_of_memory)
+        ffmpeg.render(long_clip, ffprobe.probe(long_clip), tmp_path, timeout=60, on_progress=out_of_memory)
 
 
 def _processes_writing_into(directory: Path) -> list[int]:
