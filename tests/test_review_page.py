@@ -370,11 +370,19 @@ def test_a_mentor_reviews_a_clip_frame_by_frame(
 def test_the_version_page_follows_processing_until_the_clip_fails(browser, live_server, mentor, shot):
     from tests.factories import CommentFactory, VersionFactory
 
-    version = VersionFactory(shot=shot, processing_state=ProcessingState.PROCESSING, processing_progress=40)
+    # A shot with no title and a version with no note: nothing shows for them, not "null".
+    shot.title = ""
+    shot.save()
+    version = VersionFactory(
+        shot=shot, note="", processing_state=ProcessingState.PROCESSING, processing_progress=40
+    )
     CommentFactory(version=version, author=mentor, body="Waiting for the proxy", frame=None)
     page = new_page(browser)
     sign_in(page, f"{live_server.url}/review/versions/{version.pk}/", "bob", PASSWORD)
     expect(page.locator("#processing-state")).to_have_text("Processing · 40%")
+    expect(page.locator("#crumb-shot")).to_have_text(shot.code)
+    expect(page.locator("#version-info")).to_contain_text(f"Version {version.number}")
+    assert "null" not in page.locator("#version-info").inner_text()
     expect(thread_of(page, "Waiting for the proxy")).to_be_visible()
     expect(page.locator("#anchor")).to_have_text("General note")
 

@@ -2,7 +2,7 @@
 // control and the facts about this version (who made it, how, and its media).
 
 import { patch } from "./api.js";
-import { $, h, reportError, STATE_LABELS, STATUS_LABELS, timeAgo } from "./dom.js";
+import { $, h, present, reportError, STATE_LABELS, STATUS_LABELS, timeAgo } from "./dom.js";
 import { can } from "./roles.js";
 import { rateLabel } from "./timecode.js";
 
@@ -10,8 +10,7 @@ export function renderCrumbs(project, shot, version) {
   const projectCrumb = $("#crumb-project");
   projectCrumb.textContent = project.name;
   $("#crumb-shot").replaceChildren(
-    h("span", { class: "shot-code" }, shot.code),
-    shot.title ? h("span", { class: "muted" }, ` ${shot.title}`) : null,
+    ...present([h("span", { class: "shot-code" }, shot.code), shot.title ? h("span", { class: "muted" }, ` ${shot.title}`) : null]),
   );
   document.title = `${shot.code} v${version.number} · ${project.name} · reviewsvc`;
 }
@@ -86,25 +85,27 @@ export function renderVersionInfo(version, rate) {
     formatBytes(version.size_bytes),
   ].filter(Boolean);
   $("#version-info").replaceChildren(
-    h(
-      "div",
-      { class: "info-line" },
-      h("strong", {}, `Version ${version.number}`),
-      h("span", { class: "muted" }, ` uploaded by ${version.uploaded_by?.display_name ?? "a former member"} ${timeAgo(version.created_at)}`),
-      h("span", { class: "muted small filename", title: version.original_filename }, version.original_filename),
-    ),
-    version.note ? h("p", { class: "info-note" }, version.note) : null,
-    model || prompt || seed !== undefined
-      ? h(
-          "dl",
-          { class: "generation" },
-          model ? [h("dt", {}, "Model"), h("dd", {}, String(model))] : null,
-          seed !== undefined ? [h("dt", {}, "Seed"), h("dd", {}, String(seed))] : null,
-          prompt ? [h("dt", {}, "Prompt"), h("dd", { class: "prompt" }, String(prompt))] : null,
-          Object.entries(extra).map(([key, value]) => [h("dt", {}, key), h("dd", {}, typeof value === "string" ? value : JSON.stringify(value))]),
-        )
-      : null,
-    h("p", { class: "facts muted small" }, facts.join(" · ")),
+    ...present([
+      h(
+        "div",
+        { class: "info-line" },
+        h("strong", {}, `Version ${version.number}`),
+        h("span", { class: "muted" }, ` uploaded by ${version.uploaded_by?.display_name ?? "a former member"} ${timeAgo(version.created_at)}`),
+        h("span", { class: "muted small filename", title: version.original_filename }, version.original_filename),
+      ),
+      version.note ? h("p", { class: "info-note" }, version.note) : null,
+      model || prompt || seed !== undefined
+        ? h(
+            "dl",
+            { class: "generation" },
+            model ? [h("dt", {}, "Model"), h("dd", {}, String(model))] : null,
+            seed !== undefined ? [h("dt", {}, "Seed"), h("dd", {}, String(seed))] : null,
+            prompt ? [h("dt", {}, "Prompt"), h("dd", { class: "prompt" }, String(prompt))] : null,
+            Object.entries(extra).map(([key, value]) => [h("dt", {}, key), h("dd", {}, typeof value === "string" ? value : JSON.stringify(value))]),
+          )
+        : null,
+      h("p", { class: "facts muted small" }, facts.join(" · ")),
+    ]),
   );
 }
 

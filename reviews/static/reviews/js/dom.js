@@ -1,5 +1,9 @@
 // Small helpers to build the page: elements from data, never HTML from strings.
 
+// What a list of children holds to show: `cond ? node : null` leaves nulls, which the DOM's own
+// append and replaceChildren would print as the text "null".
+export const present = (children) => children.flat().filter((child) => child !== null && child !== undefined && child !== false);
+
 export function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
@@ -10,7 +14,7 @@ export function h(tag, attributes = {}, ...children) {
     else if (value === true) element.setAttribute(name, "");
     else element.setAttribute(name, value);
   }
-  element.append(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
+  element.append(...present(children));
   return element;
 }
 
