@@ -16,7 +16,7 @@ from reviews import selectors, services
 from reviews.models import Comment, Version
 from reviews.permissions import Action, require
 from reviews.serializers import CommentCreateSerializer, CommentSerializer, CommentUpdateSerializer
-from reviews.views.validation import _valid
+from reviews.views.validation import validated
 
 # --- comments ---------------------------------------------------------------
 
@@ -62,7 +62,7 @@ class CommentListView(generics.ListCreateAPIView):
     def post(self, request: Request, version_id: int) -> Response:
         version = self._version()
         require(request.user, version.my_role, Action.COMMENT)
-        data = _valid(
+        data = validated(
             CommentCreateSerializer,
             request.data,
             rate=version.timecode_rate,
@@ -91,7 +91,7 @@ class CommentDetailView(generics.RetrieveUpdateDestroyAPIView):
     @extend_schema(request=CommentUpdateSerializer, responses=CommentSerializer)
     def patch(self, request: Request, pk: int) -> Response:
         comment = self.get_object()
-        data = _valid(CommentUpdateSerializer, request.data)
+        data = validated(CommentUpdateSerializer, request.data)
         if "resolved" in data:
             require(request.user, comment.my_role, Action.RESOLVE)
         if data.keys() & {"body", "annotation"} and comment.author_id != request.user.pk:

@@ -22,7 +22,7 @@ from reviews.serializers import (
     ProjectSerializer,
     ShotSerializer,
 )
-from reviews.views.validation import _valid
+from reviews.views.validation import validated
 
 # --- projects and members ---------------------------------------------------
 
@@ -34,7 +34,7 @@ class ProjectListView(generics.ListCreateAPIView):
         return selectors.projects_for(self.request.user)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        data = _valid(ProjectSerializer, request.data)
+        data = validated(ProjectSerializer, request.data)
         project = services.project_create(created_by=request.user, **data)
         project = self.get_queryset().get(pk=project.pk)
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
@@ -76,7 +76,7 @@ class MemberListView(generics.ListCreateAPIView):
     def post(self, request: Request, project_id: int) -> Response:
         project = _project(request, project_id)
         require(request.user, project.my_role, Action.MANAGE_MEMBERS)
-        data = _valid(MemberCreateSerializer, request.data)
+        data = validated(MemberCreateSerializer, request.data)
         membership = services.member_add(project=project, **data)
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -95,7 +95,7 @@ class MemberDetailView(APIView):
     def patch(self, request: Request, project_id: int, user_id: int) -> Response:
         project, membership = self._membership(request, project_id, user_id)
         require(request.user, project.my_role, Action.MANAGE_MEMBERS)
-        data = _valid(MemberUpdateSerializer, request.data)
+        data = validated(MemberUpdateSerializer, request.data)
         membership = services.member_update(membership=membership, role=data["role"])
         return Response(MemberSerializer(membership).data)
 
@@ -123,7 +123,7 @@ class ShotListView(generics.ListCreateAPIView):
     def create(self, request: Request, project_id: int) -> Response:
         project = _project(request, project_id)
         require(request.user, project.my_role, Action.MANAGE_SHOTS)
-        data = _valid(ShotSerializer, request.data, project=project)
+        data = validated(ShotSerializer, request.data, project=project)
         shot = services.shot_create(project=project, **data)
         return Response(
             ShotSerializer(shot, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED

@@ -13,7 +13,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from reviews.serializers import TokenRequestSerializer, TokenSerializer, UserCreateSerializer, UserSerializer
-from reviews.views.validation import _valid
+from reviews.views.validation import validated
 
 User = get_user_model()
 
@@ -29,7 +29,7 @@ class TokenView(APIView):
 
     @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer, tags=["auth"])
     def post(self, request: Request) -> Response:
-        data = _valid(TokenRequestSerializer, request.data)
+        data = validated(TokenRequestSerializer, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None:
             raise serializers.ValidationError({"detail": "The username or password is wrong."})

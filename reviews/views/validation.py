@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 
-def _valid(serializer_class: type[serializers.Serializer], data: Any, **context: Any) -> dict[str, Any]:
+def validated(serializer_class: type[serializers.Serializer], data: Any, **context: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data, context=context)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

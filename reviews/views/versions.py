@@ -19,7 +19,7 @@ from reviews import media_files, selectors, services
 from reviews.models import Shot, Version
 from reviews.permissions import Action, require
 from reviews.serializers import VersionSerializer, VersionUpdateSerializer, VersionUploadSerializer
-from reviews.views.validation import _valid
+from reviews.views.validation import validated
 
 # --- versions ---------------------------------------------------------------
 
@@ -48,7 +48,7 @@ class VersionListView(generics.ListCreateAPIView):
     def post(self, request: Request, shot_id: int) -> Response:
         shot = self._shot()
         require(request.user, shot.my_role, Action.MANAGE_SHOTS)
-        data = _valid(VersionUploadSerializer, request.data)
+        data = validated(VersionUploadSerializer, request.data)
         version = services.version_upload(shot=shot, uploaded_by=request.user, **data)
         version = selectors.versions_for(request.user).get(pk=version.pk)
         return Response(
@@ -67,7 +67,7 @@ class VersionDetailView(generics.RetrieveUpdateDestroyAPIView):
     @extend_schema(request=VersionUpdateSerializer, responses=VersionSerializer)
     def patch(self, request: Request, pk: int) -> Response:
         version = self.get_object()
-        data = _valid(VersionUpdateSerializer, request.data)
+        data = validated(VersionUpdateSerializer, request.data)
         if "review_status" in data:
             require(request.user, version.my_role, Action.SET_REVIEW_STATUS)
         if data.keys() - {"review_status"}:
