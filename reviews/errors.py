@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, DataError, IntegrityError
 from django.http import HttpRequest, JsonResponse, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -48,6 +48,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             UploadStalled()
             if isinstance(exc.__cause__, TimeoutError)
             else exceptions.ParseError("The request body was cut off before its end; send it again.")
+        )
+    elif isinstance(exc, DataError):
+        # A value validation let through that the column cannot hold: the client's
+        # input, not the database's health. Logged, so that validation catches it next time.
+        logger.warning("data error in %s: %s", context.get("view"), exc)
+        exc = exceptions.ValidationError(
+            {
+                "detail": "A value in the request cannot be stored (too large, or holding a character"
+                " such as \\u0000 that the database refuses); correct it and send it again."
+            }
         )
     elif isinstance(exc, DatabaseError):
         logger.exception("database error in %s", context.get("view"))

@@ -170,6 +170,11 @@ PROXY_MAX_HEIGHT = envint("REVIEWSVC_PROXY_MAX_HEIGHT", 720)
 MAX_PROCESSING_ATTEMPTS = envint("REVIEWSVC_MAX_PROCESSING_ATTEMPTS", 3)
 
 REST_FRAMEWORK = {
+    "DEFAULT_PARSER_CLASSES": [
+        "reviews.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -80,3 +80,52 @@ def test_an_unsupported_method_is_a_json_405(project, director):
     response = client_for(director).put(f"/api/v1/projects/{project.pk}/", {}, format="json")
     assert response.status_code == 405
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 50_000 + "]" * 50_000,
+        '{"body": "x", "annotation": ' + "[" * 50_000 + "]" * 50_000 + "}",
+    ],
+    ids=["whole body", "one field"],
+)
+def test_json_nested_past_the_parsers_depth_is_a_400(shot, mentor, body):
+    from tests.factories import VersionFactory
+
+    version = VersionFactory(shot=shot)
+    response = client_for(mentor).generic(
+        "POST", f"/api/v1/versions/{version.pk}/comments/", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("generation", {"model": "kling\x002"}),
+        ("generation", {"mo\x00del": "kling-2"}),
+        ("generation", {"steps": [{"prompt": "\x00"}]}),
+    ],
+)
+def test_a_null_character_in_generation_metadata_is_a_400(shot, director, field, value):
+    from tests.factories import VersionFactory
+
+    version = VersionFactory(shot=shot)
+    response = client_for(director).patch(f"/api/v1/versions/{version.pk}/", {field: value}, format="json")
+    assert response.status_code == 400
+    assert "Null characters" in response.json()[field][0]
+
+
+def test_a_null_character_in_a_drawing_is_a_400_and_stores_nothing(shot, mentor):
+    from tests.factories import VersionFactory
+
+    version = VersionFactory(shot=shot)
+    drawing = {"shapes": [{"type": "stroke", "color": "#ff0\x00", "points": [[0.1, 0.2]]}]}
+    response = client_for(mentor).post(
+        f"/api/v1/versions/{version.pk}/comments/", {"body": "here", "annotation": drawing}, format="json"
+    )
+    assert response.status_code == 400
+    assert "Null characters" in response.json()["annotation"][0]
+    assert not version.comments.exists()

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from reviews import selectors
 from reviews.models import Comment, Role
+from reviews.serializers.jsonvalues import reject_null_characters
 from reviews.serializers.users import UserSerializer
 from reviews.timecode import (
     TimecodeError,
@@ -143,6 +144,7 @@ def _validate_annotation(value: Any) -> Any:
             or len(shape.get("color", "")) > 32
         ):
             raise serializers.ValidationError(message)
+    reject_null_characters(value)
     return value
 
 

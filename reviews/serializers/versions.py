@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from reviews import media_files
 from reviews.models import ProcessingState, ReviewStatus, Version
+from reviews.serializers.jsonvalues import reject_null_characters
 from reviews.serializers.users import UserSerializer
 
 
@@ -90,6 +91,7 @@ class JSONObjectField(serializers.JSONField):
             )
         if len(json.dumps(data)) > 64 * 1024:
             raise serializers.ValidationError("This is larger than 64 KiB; keep generation metadata short.")
+        reject_null_characters(data)
         return data
 
 
