@@ -70,9 +70,11 @@ def render_version(self: Task, version_id: int, run: str) -> None:
 
 @worker_ready.connect
 def recover_orphaned_versions(sender: Any, **kwargs: Any) -> None:
-    """A starting worker queues again what dead workers left in processing (see reviews.recovery)."""
+    """A starting worker queues again what dead workers left in processing, and from then on
+    what the broker loses (see reviews.recovery)."""
     if settings.RECOVER_ORPHANS_ON_WORKER_START:
         # In a thread: the worker must be consuming to answer its own part of the inspection.
         threading.Thread(
             target=recovery.requeue_orphans, args=(sender.app,), name="recover-orphans", daemon=True
         ).start()
+    recovery.start_reconciling(sender.app)

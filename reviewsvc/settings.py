@@ -246,6 +246,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 # with the broker; a starting worker queues such versions again at once
 # (reviews.recovery).
 RECOVER_ORPHANS_ON_WORKER_START = envbool("REVIEWSVC_RECOVER_ON_WORKER_START", "True")
+# Seconds between two comparisons of the queued versions with the jobs Redis
+# holds, so that jobs a restarted Redis forgot are queued again (reviews.recovery); 0 turns it off.
+RECONCILE_SECONDS = envint("REVIEWSVC_RECONCILE_SECONDS", 30)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Each test run names its own queue so runs sharing this machine's Redis do not
 # take each other's jobs.

@@ -208,16 +208,19 @@ class CeleryWorker(Process):
 
 
 class PrivateRedis(Process):
-    """A redis-server of the test's own, with an append-only log, so it can be restarted with its data."""
+    """A redis-server of the test's own: with an append-only log, so that a restart keeps its data,
+    or, like this machine's Redis, keeping nothing on disk."""
 
-    def __init__(self, log_dir: Path):
+    def __init__(self, log_dir: Path, *, persistent: bool = True):
         self.port = free_port()
+        self.persistent = persistent
         self.data = log_dir / "redis-data"
         self.data.mkdir(exist_ok=True)
         command = [
             shutil.which("redis-server") or "redis-server",
             *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data)),
-            *("--appendonly", "yes", "--appendfsync", "always", "--save", ""),
+            *(("--appendonly", "yes", "--appendfsync", "always") if persistent else ("--appendonly", "no")),
+            *("--save", ""),
         ]
         super().__init__(f"redis-{self.port}", command, env=dict(os.environ), log_dir=log_dir)
 
