@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from reviews.models import Comment, Membership, Project, Shot, Version
 
@@ -41,11 +41,22 @@ def memberships_of(project: Project) -> QuerySet[Membership]:
     return Membership.objects.filter(project=project).select_related("user").order_by("created_at", "id")
 
 
+def with_comment_counts(versions: QuerySet[Version]) -> QuerySet[Version]:
+    """Versions with `comment_count` (every note and reply) and `open_thread_count` (notes not
+    yet resolved), what a shot card shows of the conversation."""
+    return versions.annotate(
+        comment_count=Count("comments"),
+        open_thread_count=Count(
+            "comments", filter=Q(comments__parent__isnull=True, comments__resolved=False)
+        ),
+    )
+
+
 def _latest_versions() -> Prefetch:
     latest = Version.objects.filter(
         pk=Subquery(Version.objects.filter(shot=OuterRef("shot")).order_by("-number").values("pk")[:1])
     ).select_related("uploaded_by")
-    return Prefetch("versions", queryset=latest, to_attr="latest_versions")
+    return Prefetch("versions", queryset=with_comment_counts(latest), to_attr="latest_versions")
 
 
 def shots_for(user: User) -> QuerySet[Shot]:

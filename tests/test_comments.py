@@ -236,3 +236,24 @@ def test_a_reviewer_may_leave_a_note_but_not_resolve_it(version, reviewer):
     )
     assert response.status_code == 403
     assert "mentor" in response.json()["detail"]
+
+
+def test_a_shot_says_how_much_of_its_latest_versions_conversation_is_open(project, shot, director, mentor):
+    older = VersionFactory(shot=shot, number=1)
+    services.comment_create(version=older, author=mentor, body="on the old cut", frame=1)
+    latest = VersionFactory(shot=shot, number=2)
+    done = services.comment_create(version=latest, author=mentor, body="fixed", frame=1)
+    services.comment_create(version=latest, author=director, body="yes", parent=done)
+    services.comment_update(comment=done, by=director, resolved=True)
+    still = services.comment_create(version=latest, author=mentor, body="slower", frame=5)
+    services.comment_create(version=latest, author=director, body="how much?", parent=still)
+    services.comment_create(version=latest, author=mentor, body="general", frame=None)
+    client = client_for(mentor)
+
+    listed = client.get(f"/api/v1/projects/{project.pk}/shots/").json()["results"][0]["latest_version"]
+    detail = client.get(f"/api/v1/shots/{shot.pk}/").json()["latest_version"]
+
+    for summary in (listed, detail):
+        assert summary["number"] == 2
+        assert summary["comment_count"] == 5
+        assert summary["open_thread_count"] == 2

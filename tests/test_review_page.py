@@ -336,6 +336,9 @@ def test_a_mentor_reviews_a_clip_frame_by_frame(
     card = page.locator(f".shot-card[data-shot-id='{shot.pk}']")
     expect(card.locator(".version-badge")).to_have_text("v1")
     expect(card.locator(".pill")).to_have_text("Changes requested")
+    open_notes = Comment.objects.filter(version_id=version_id, parent=None, resolved=False).count()
+    assert open_notes  # the card says how many, so the test needs some
+    expect(card.locator(".notes")).to_have_text(f"{open_notes} open note{'s' if open_notes > 1 else ''}")
     expect(card.locator(".poster img")).to_have_js_property("complete", True)
     page.set_viewport_size({"width": 1440, "height": 480})
     screenshot(page, "project-page.png")

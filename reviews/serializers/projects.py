@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from reviews import selectors
 from reviews.models import Membership, Project, ReviewStatus, Role, Shot, Version
 from reviews.serializers.users import display_name
 from reviews.serializers.versions import VersionSummarySerializer
@@ -131,5 +132,5 @@ class ShotSerializer(serializers.ModelSerializer):
 def _latest(shot: Shot) -> Version | None:
     latest = getattr(shot, "latest_versions", None)
     if latest is None:
-        return shot.versions.order_by("-number").first()
+        return selectors.with_comment_counts(shot.versions.order_by("-number")).first()
     return latest[0] if latest else None

@@ -15,12 +15,25 @@ from reviews.serializers.users import UserSerializer
 
 
 class VersionSummarySerializer(serializers.ModelSerializer):
+    """A shot's latest version; its counts come from selectors.with_comment_counts."""
+
     processing_state = serializers.CharField(read_only=True)
     poster_url = serializers.SerializerMethodField()
+    comment_count = serializers.IntegerField(read_only=True, help_text="Notes and replies.")
+    open_thread_count = serializers.IntegerField(read_only=True, help_text="Notes not resolved yet.")
 
     class Meta:
         model = Version
-        fields = ["id", "number", "created_at", "review_status", "processing_state", "poster_url"]
+        fields = [
+            "id",
+            "number",
+            "created_at",
+            "review_status",
+            "processing_state",
+            "poster_url",
+            "comment_count",
+            "open_thread_count",
+        ]
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_poster_url(self, version: Version) -> str | None:

@@ -21,6 +21,19 @@ function poster(shot) {
   );
 }
 
+// How much of the latest version's conversation is still open.
+function notesBadge(version) {
+  const open = version.open_thread_count;
+  return h(
+    "span",
+    {
+      class: `notes${open ? " open" : ""}`,
+      title: `${version.comment_count} ${version.comment_count === 1 ? "comment" : "comments and replies"} on v${version.number}`,
+    },
+    open ? `${open} open ${open === 1 ? "note" : "notes"}` : "all resolved",
+  );
+}
+
 function shotCard(shot) {
   const latest = shot.latest_version;
   const body = [
@@ -36,6 +49,7 @@ function shotCard(shot) {
         latest && latest.processing_state !== "ready"
           ? h("span", { class: `state state-${latest.processing_state}` }, STATE_LABELS[latest.processing_state])
           : null,
+        latest?.comment_count ? notesBadge(latest) : null,
         latest ? h("time", { class: "muted small", datetime: latest.created_at }, timeAgo(latest.created_at)) : null,
       ),
     ),
