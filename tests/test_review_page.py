@@ -185,6 +185,8 @@ def test_a_mentor_reviews_a_clip_frame_by_frame(
     wait_until_ready(version_id)
     wait_for_player(page)
     assert position(page, RATE) == (0, "00:00:00:00", 0, 0)
+    # The picture is frame 0 too: the poster, a frame a third of the way in, is gone once loaded.
+    expect(page.locator("#video")).not_to_have_attribute("poster", re.compile(".+"))
 
     # Two seconds forward, one frame on and one back: frame 48.
     for key in ("Shift+ArrowRight", "Shift+ArrowRight", "ArrowRight", "ArrowLeft"):

@@ -117,7 +117,10 @@ function startPlayer(version) {
   const video = $("#video");
   state.rate = parseRate(version.media.fps_rational);
   const frameCount = version.media.frame_count;
+  // The poster (a frame from a third of the way in) covers the player while the clip loads; after
+  // that the picture must be the frame the counter shows, so the poster goes.
   video.poster = version.poster_url ?? "";
+  video.addEventListener("loadeddata", () => video.removeAttribute("poster"), { once: true });
   video.src = version.proxy_url;
   state.player = new FramePlayer(video, { rate: state.rate, frameCount });
   state.timeline = new Timeline($("#timeline"), { rate: state.rate, frameCount, filmstrip: version.filmstrip });
