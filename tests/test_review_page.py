@@ -331,6 +331,10 @@ def test_a_mentor_reviews_a_clip_frame_by_frame(
     page.set_viewport_size({"width": 1000, "height": 820})
     assert_canvas_covers_picture(page, width=320, height=180)
     expect(page.locator("#sketch")).to_have_attribute("data-shapes", "2")
+    # On a phone the page fits its width: nothing to scroll sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    expect(page.locator("#crumb-shot")).to_be_visible()
 
     for extra in extra_versions:
         wait_until_ready(extra)
@@ -344,9 +348,12 @@ def test_a_mentor_reviews_a_clip_frame_by_frame(
     expect(card.locator(".poster img")).to_have_js_property("complete", True)
     page.set_viewport_size({"width": 1440, "height": 480})
     screenshot(page, "project-page.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.goto(f"{live_server.url}/review/")
     expect(page.locator(".project-card")).to_contain_text("The Hesitation")
     expect(page.locator(".project-card .role-badge")).to_have_text("Mentor")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # still a phone
     assert page.errors == []
 
     # Dave only watches: the notes, but no box to write in and nothing to change.
