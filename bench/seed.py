@@ -38,7 +38,7 @@ def seed() -> Seeded:
     }
     project = services.project_create(created_by=users["alice"], name="The Hesitation", fps=24)
     for name, role in (("bob", Role.MENTOR), ("carol", Role.REVIEWER), ("dave", Role.VIEWER)):
-        services.member_add(project=project, user=users[name], role=role)
+        services.member_add(project=project, user=users[name], role=role, by=users["alice"])
     tokens = {name: Token.objects.create(user=user).key for name, user in users.items()}
 
     shots = Shot.objects.bulk_create(

@@ -243,3 +243,54 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"comment {self.pk} on {self.version}"
+
+
+class EventKind(models.TextChoices):
+    """What happened, named as the webhooks that will carry it (``<subject>.<what>``)."""
+
+    COMMENT_CREATED = "comment.created"
+    COMMENT_UPDATED = "comment.updated"
+    COMMENT_RESOLVED = "comment.resolved"
+    COMMENT_REOPENED = "comment.reopened"
+    COMMENT_DELETED = "comment.deleted"
+    VERSION_CREATED = "version.created"
+    VERSION_READY = "version.ready"
+    VERSION_FAILED = "version.failed"
+    VERSION_REVIEW_STATUS_CHANGED = "version.review_status_changed"
+    MEMBER_ADDED = "member.added"
+    MEMBER_REMOVED = "member.removed"
+    MEMBER_ROLE_CHANGED = "member.role_changed"
+
+
+class Event(models.Model):
+    """One thing that happened in a project, written in the transaction of the change itself.
+
+    The subject is named by type and id rather than a foreign key, and the
+    payload carries what a reader needs (ids, shot code, version number,
+    frame, an excerpt), so the event still reads well after its subject is
+    deleted. Written only by ``reviews.events.event_record``.
+    """
+
+    kind = models.CharField(max_length=64, choices=EventKind.choices)
+    # Indexed with the id below, which serves every lookup by project.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events", db_index=False)
+    # Null for the pipeline, and for a person whose account was deleted since.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject_type = models.CharField(max_length=32)
+    subject_id = models.PositiveBigIntegerField()
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=EventKind.values), name="event_kind_valid"),
+        ]
+        # The feed pages by id within a project, and a reader catching up asks
+        # for "this project's events after id N".
+        indexes = [models.Index(fields=["project", "id"], name="event_project_id_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} in project {self.project_id}"

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from reviews import ffmpeg, ffprobe
-from reviews.models import ProcessingState, Version
+from reviews.events import event_record, version_payload
+from reviews.models import EventKind, ProcessingState, Version
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +58,23 @@ def _versions_dir(version_id: int) -> Path:
 
 def fail(version_id: int, run: str, message: str) -> None:
     logger.info("version %s failed: %s", version_id, message)
-    Version.objects.filter(pk=version_id, processing_run=run).exclude(
-        processing_state=ProcessingState.READY
-    ).update(processing_state=ProcessingState.FAILED, processing_error=message, processed_at=timezone.now())
+    with transaction.atomic():
+        failed = (
+            Version.objects.filter(pk=version_id, processing_run=run)
+            .exclude(processing_state__in=[ProcessingState.READY, ProcessingState.FAILED])
+            .update(
+                processing_state=ProcessingState.FAILED, processing_error=message, processed_at=timezone.now()
+            )
+        )
+        if failed:
+            version = Version.objects.select_related("shot").get(pk=version_id)
+            event_record(
+                kind=EventKind.VERSION_FAILED,
+                project=version.shot.project_id,
+                actor=None,
+                subject=version,
+                payload={**version_payload(version), "error": message},
+            )
 
 
 def claim(version_id: int) -> str | None:
@@ -185,22 +201,36 @@ def publish(version_id: int, run: str, scratch: Path, rendered: ffmpeg.Rendered)
     final = scratch.with_name(run)
     scratch.rename(final)
     geometry = rendered.filmstrip_geometry
-    published = Version.objects.filter(
-        pk=version_id, processing_run=run, processing_state=ProcessingState.PROCESSING
-    ).update(
-        processing_state=ProcessingState.READY,
-        processing_progress=100,
-        processing_error="",
-        processed_at=timezone.now(),
-        outputs_dir=final.relative_to(settings.MEDIA_ROOT).as_posix(),
-        filmstrip={
-            "columns": geometry.columns,
-            "rows": geometry.rows,
-            "tile_width": geometry.tile_width,
-            "tile_height": geometry.tile_height,
-            "interval": geometry.interval,
-        },
-    )
+    with transaction.atomic():
+        published = Version.objects.filter(
+            pk=version_id, processing_run=run, processing_state=ProcessingState.PROCESSING
+        ).update(
+            processing_state=ProcessingState.READY,
+            processing_progress=100,
+            processing_error="",
+            processed_at=timezone.now(),
+            outputs_dir=final.relative_to(settings.MEDIA_ROOT).as_posix(),
+            filmstrip={
+                "columns": geometry.columns,
+                "rows": geometry.rows,
+                "tile_width": geometry.tile_width,
+                "tile_height": geometry.tile_height,
+                "interval": geometry.interval,
+            },
+        )
+        if published:
+            version = Version.objects.select_related("shot").get(pk=version_id)
+            event_record(
+                kind=EventKind.VERSION_READY,
+                project=version.shot.project_id,
+                actor=None,
+                subject=version,
+                payload={
+                    **version_payload(version),
+                    "duration": version.duration,
+                    "frame_count": version.frame_count,
+                },
+            )
     if not published:
         # Deleted or reprocessed while we worked: these outputs belong to nobody.
         shutil.rmtree(final, ignore_errors=True)

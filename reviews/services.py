@@ -13,8 +13,10 @@ from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from reviews.events import comment_payload, event_record, member_payload, version_payload
 from reviews.models import (
     Comment,
+    EventKind,
     Membership,
     ProcessingState,
     Project,
@@ -46,10 +48,19 @@ def project_update(*, project: Project, **fields: Any) -> Project:
     return project
 
 
-def member_add(*, project: Project, user: AbstractBaseUser, role: str) -> Membership:
+@transaction.atomic
+def member_add(*, project: Project, user: AbstractBaseUser, role: str, by: AbstractBaseUser) -> Membership:
     if Membership.objects.filter(project=project, user=user).exists():
         raise ValidationError({"user": [f"{user.get_username()} is already a member of this project."]})
-    return Membership.objects.create(project=project, user=user, role=role)
+    membership = Membership.objects.create(project=project, user=user, role=role)
+    event_record(
+        kind=EventKind.MEMBER_ADDED,
+        project=project,
+        actor=by,
+        subject=user,
+        payload={**member_payload(membership), "role": role},
+    )
+    return membership
 
 
 def _ensure_another_director(membership: Membership) -> None:
@@ -61,17 +72,33 @@ def _ensure_another_director(membership: Membership) -> None:
 
 
 @transaction.atomic
-def member_update(*, membership: Membership, role: str) -> Membership:
+def member_update(*, membership: Membership, role: str, by: AbstractBaseUser) -> Membership:
     if role != Role.DIRECTOR:
         _ensure_another_director(Membership.objects.select_for_update().get(pk=membership.pk))
+    previous = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    if role != previous:
+        event_record(
+            kind=EventKind.MEMBER_ROLE_CHANGED,
+            project=membership.project_id,
+            actor=by,
+            subject=membership.user,
+            payload={**member_payload(membership), "from": previous, "to": role},
+        )
     return membership
 
 
 @transaction.atomic
-def member_remove(*, membership: Membership) -> None:
+def member_remove(*, membership: Membership, by: AbstractBaseUser) -> None:
     _ensure_another_director(Membership.objects.select_for_update().get(pk=membership.pk))
+    event_record(
+        kind=EventKind.MEMBER_REMOVED,
+        project=membership.project_id,
+        actor=by,
+        subject=membership.user,
+        payload={**member_payload(membership), "role": membership.role},
+    )
     membership.delete()
 
 
@@ -128,14 +155,35 @@ def version_upload(
         )
         version.file.save(file.name or "clip", file, save=False)
         version.save()
+        event_record(
+            kind=EventKind.VERSION_CREATED,
+            project=shot.project_id,
+            actor=uploaded_by,
+            subject=version,
+            payload={
+                **version_payload(version),
+                "original_filename": version.original_filename,
+                "note": version.note,
+            },
+        )
         transaction.on_commit(lambda: process_version.delay(version.pk))
     return version
 
 
-def version_update(*, version: Version, **fields: Any) -> Version:
+@transaction.atomic
+def version_update(*, version: Version, by: AbstractBaseUser, **fields: Any) -> Version:
+    previous_status = version.review_status
     for name, value in fields.items():
         setattr(version, name, value)
     version.save(update_fields=list(fields))
+    if version.review_status != previous_status:
+        event_record(
+            kind=EventKind.VERSION_REVIEW_STATUS_CHANGED,
+            project=version.shot.project_id,
+            actor=by,
+            subject=version,
+            payload={**version_payload(version), "from": previous_status, "to": version.review_status},
+        )
     return version
 
 
@@ -192,6 +240,10 @@ def _mentioned_members(project_id: int, body: str) -> list[AbstractBaseUser]:
     return [membership.user for membership in memberships.select_related("user")]
 
 
+def _usernames(users: list[AbstractBaseUser]) -> list[str]:
+    return sorted(user.get_username() for user in users)
+
+
 def comment_create(
     *,
     version: Version,
@@ -222,7 +274,15 @@ def comment_create(
             frame_end=frame_end,
             annotation=annotation,
         )
-        comment.mentions.set(_mentioned_members(version.shot.project_id, body))
+        mentioned = _mentioned_members(version.shot.project_id, body)
+        comment.mentions.set(mentioned)
+        event_record(
+            kind=EventKind.COMMENT_CREATED,
+            project=version.shot.project_id,
+            actor=author,
+            subject=comment,
+            payload={**comment_payload(comment), "mentions": _usernames(mentioned)},
+        )
     return comment
 
 
@@ -245,15 +305,43 @@ def comment_update(
         comment.annotation = annotation
         comment.edited_at = timezone.now()
         fields += ["annotation", "edited_at"]
+    edited = sorted({"body", "annotation"} & set(fields))
     if resolved is not None and resolved != comment.resolved:
         comment.resolved = resolved
         comment.resolved_by = by if resolved else None
         comment.resolved_at = timezone.now() if resolved else None
         fields += ["resolved", "resolved_by", "resolved_at"]
-    if fields:
-        comment.save(update_fields=sorted(set(fields)))
+    if not fields:
+        return comment
+    comment.save(update_fields=sorted(set(fields)))
+    project_id = comment.version.shot.project_id
+    if edited:
+        event_record(
+            kind=EventKind.COMMENT_UPDATED,
+            project=project_id,
+            actor=by,
+            subject=comment,
+            payload={**comment_payload(comment), "changed": edited},
+        )
+    if "resolved" in fields:
+        event_record(
+            kind=EventKind.COMMENT_RESOLVED if comment.resolved else EventKind.COMMENT_REOPENED,
+            project=project_id,
+            actor=by,
+            subject=comment,
+            payload=comment_payload(comment),
+        )
     return comment
 
 
-def comment_delete(*, comment: Comment) -> None:
+@transaction.atomic
+def comment_delete(*, comment: Comment, by: AbstractBaseUser) -> None:
+    # Recorded before the delete, which clears the primary key.
+    event_record(
+        kind=EventKind.COMMENT_DELETED,
+        project=comment.version.shot.project_id,
+        actor=by,
+        subject=comment,
+        payload={**comment_payload(comment), "author": comment.author_id},
+    )
     comment.delete()

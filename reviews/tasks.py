@@ -1,7 +1,8 @@
-"""Celery tasks: load by id, call the pipeline in ``reviews.processing``, retry or fail.
+"""Celery tasks: load by id, call the pipeline in ``reviews.processing``, retry or fail;
+and the fan-out of each committed event to its consumers.
 
-Both tasks are safe to run twice: each step is a conditional update on the
-version's current run (see processing). Settings make delivery at-least-once
+Every task is safe to run twice: each pipeline step is a conditional update on
+the version's current run (see processing), and event consumers must be too. Settings make delivery at-least-once
 (acks late, requeue when a worker dies); the attempt counter ends a clip that
 keeps killing workers.
 """
@@ -17,7 +18,7 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.db import DatabaseError
 
-from reviews import processing, recovery
+from reviews import events, processing, recovery
 
 # Probing reads headers only; a minute is plenty even for a large file.
 PROBE_SOFT_LIMIT = 90
@@ -66,6 +67,12 @@ def render_version(self: Task, version_id: int, run: str) -> None:
             )
             raise
         raise self.retry(exc=error, countdown=10 * 2**self.request.retries) from error
+
+
+@shared_task
+def fan_out_event(event_id: int) -> None:
+    """Hand a committed event to its consumers (``reviews.events.CONSUMERS``)."""
+    events.fan_out(event_id)
 
 
 @worker_ready.connect

@@ -102,4 +102,4 @@ class CommentDetailView(generics.RetrieveUpdateDestroyAPIView):
     def perform_destroy(self, comment: Comment) -> None:
         if comment.author_id != self.request.user.pk:
             require(self.request.user, comment.my_role, Action.MODERATE)
-        services.comment_delete(comment=comment)
+        services.comment_delete(comment=comment, by=self.request.user)

@@ -77,7 +77,7 @@ class MemberListView(generics.ListCreateAPIView):
         project = _project(request, project_id)
         require(request.user, project.my_role, Action.MANAGE_MEMBERS)
         data = validated(MemberCreateSerializer, request.data)
-        membership = services.member_add(project=project, **data)
+        membership = services.member_add(project=project, by=request.user, **data)
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
@@ -96,7 +96,7 @@ class MemberDetailView(APIView):
         project, membership = self._membership(request, project_id, user_id)
         require(request.user, project.my_role, Action.MANAGE_MEMBERS)
         data = validated(MemberUpdateSerializer, request.data)
-        membership = services.member_update(membership=membership, role=data["role"])
+        membership = services.member_update(membership=membership, role=data["role"], by=request.user)
         return Response(MemberSerializer(membership).data)
 
     @extend_schema(responses={204: None})
@@ -105,7 +105,7 @@ class MemberDetailView(APIView):
         # Anyone may leave a project; removing someone else is a director's call.
         if membership.user_id != request.user.pk:
             require(request.user, project.my_role, Action.MANAGE_MEMBERS)
-        services.member_remove(membership=membership)
+        services.member_remove(membership=membership, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

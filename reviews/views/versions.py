@@ -73,7 +73,7 @@ class VersionDetailView(generics.RetrieveUpdateDestroyAPIView):
         if data.keys() - {"review_status"}:
             require(request.user, version.my_role, Action.MANAGE_SHOTS)
         if data:
-            services.version_update(version=version, **data)
+            services.version_update(version=version, by=request.user, **data)
         return Response(VersionSerializer(version, context=self.get_serializer_context()).data)
 
     def perform_destroy(self, version: Version) -> None:
