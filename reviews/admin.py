@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
-from reviews.models import Comment, Membership, Project, Shot, Version
+from reviews.models import Comment, Event, Membership, Project, Shot, Version
 
 
 class MembershipInline(admin.TabularInline):
@@ -50,3 +51,22 @@ class CommentAdmin(admin.ModelAdmin):
     search_fields = ["body", "author__username"]
     raw_id_fields = ["version", "parent", "thread"]
     filter_horizontal = ["mentions"]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    """Read-only: the record is written with the changes it describes, never by hand."""
+
+    list_display = ["id", "kind", "project", "actor", "subject_type", "subject_id", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["project", "actor"]
+    search_fields = ["project__name", "actor__username"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Event | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Event | None = None) -> bool:
+        return False

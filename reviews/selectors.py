@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from reviews.models import Comment, Membership, Project, Shot, Version
+from reviews.models import Comment, Event, Membership, Project, Shot, Version
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -134,3 +134,16 @@ def attach_replies(threads: Iterable[Comment]) -> list[Comment]:
 def author_roles(project_id: int) -> dict[int, str]:
     """Each member's role in a project, to show beside their comments."""
     return dict(Membership.objects.filter(project_id=project_id).values_list("user_id", "role"))
+
+
+def project_activity(
+    *, project: Project, kinds: Iterable[str] = (), after: int | None = None
+) -> QuerySet[Event]:
+    """A project's events, newest first, optionally only some kinds or those after an id."""
+    events = Event.objects.filter(project=project).select_related("actor").order_by("-id")
+    kinds = list(kinds)
+    if kinds:
+        events = events.filter(kind__in=kinds)
+    if after is not None:
+        events = events.filter(id__gt=after)
+    return events

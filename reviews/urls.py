@@ -17,6 +17,7 @@ urlpatterns = [
         views.MemberDetailView.as_view(),
         name="member-detail",
     ),
+    path("projects/<int:project_id>/activity/", views.ActivityView.as_view(), name="project-activity"),
     path("projects/<int:project_id>/shots/", views.ShotListView.as_view(), name="shot-list"),
     path("shots/<int:pk>/", views.ShotDetailView.as_view(), name="shot-detail"),
     path("shots/<int:shot_id>/versions/", views.VersionListView.as_view(), name="version-list"),

@@ -40,7 +40,7 @@ def test_an_upload_is_stored_hashed_and_queued(shot, director, settings, django_
     assert body["processing"] == {"state": "queued", "progress": 0, "error": None, "attempts": 0}
     assert body["media"] is None
     assert body["proxy_url"] is None
-    assert len(callbacks) == 1, "the processing job is queued after the upload commits"
+    assert len(callbacks) == 2, "the processing job and the event's fan-out are queued after the commit"
     stored = Version.objects.get(pk=body["id"]).file.path
     assert Path(stored).read_bytes() == CLIP
     assert stored.startswith(str(settings.MEDIA_ROOT))

@@ -7,6 +7,7 @@ from reviews.serializers.comments import (
     CommentSerializer,
     CommentUpdateSerializer,
 )
+from reviews.serializers.events import ActivityQuerySerializer, EventSerializer
 from reviews.serializers.projects import (
     MemberCreateSerializer,
     MemberSerializer,
@@ -27,9 +28,11 @@ from reviews.serializers.versions import (
 )
 
 __all__ = [
+    "ActivityQuerySerializer",
     "CommentCreateSerializer",
     "CommentSerializer",
     "CommentUpdateSerializer",
+    "EventSerializer",
     "MemberCreateSerializer",
     "MemberSerializer",
     "MemberUpdateSerializer",

@@ -7,6 +7,7 @@ projects is a 404; what a member may do is checked with ``permissions.require``.
 from __future__ import annotations
 
 from reviews.views.comments import CommentDetailView, CommentListView
+from reviews.views.events import ActivityView
 from reviews.views.projects import (
     MemberDetailView,
     MemberListView,
@@ -20,6 +21,7 @@ from reviews.views.users import LogoutView, MeView, TokenView, UserListView
 from reviews.views.versions import MediaFileView, VersionDetailView, VersionListView, VersionReprocessView
 
 __all__ = [
+    "ActivityView",
     "ApiRootView",
     "CommentDetailView",
     "CommentListView",
