@@ -59,6 +59,8 @@ def _versions_dir(version_id: int) -> Path:
 def fail(version_id: int, run: str, message: str) -> None:
     logger.info("version %s failed: %s", version_id, message)
     with transaction.atomic():
+        # A version already failed keeps its first reason: a duplicate job neither
+        # overwrites it nor records the failure twice.
         failed = (
             Version.objects.filter(pk=version_id, processing_run=run)
             .exclude(processing_state__in=[ProcessingState.READY, ProcessingState.FAILED])
