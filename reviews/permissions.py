@@ -1,18 +1,26 @@
-"""The role matrix of the API contract, in one place.
+"""Who may act: the role matrix of the API contract and every rule built on it, in one place.
 
 Reading is decided by the querysets in ``selectors`` (a non-member never sees a
-row, so gets 404); what a member may do to a row they can see is decided here
-(403 with a sentence saying which role may).
+row, so gets 404); what a principal may do to a row they can see is decided
+here (403 with a sentence saying who may). The same answers are given to
+clients as ``my_actions``, so pages never copy these rules.
+
+A rule is asked with a :class:`Principal`: who is acting and their role in the
+project at hand, not a ``User``, so that someone who is not an account (a guest
+holding a review link) can be asked the same questions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from rest_framework.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied
 
-from reviews.models import Role
+from reviews.models import Comment, Membership, Role
 
 
 class Action(StrEnum):
@@ -24,6 +32,15 @@ class Action(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     # Deleting other people's comments.
     MODERATE = "moderate"
+
+
+class CommentAction(StrEnum):
+    """What may be done to one comment, for its ``my_actions``."""
+
+    REPLY = "reply"
+    RESOLVE = "resolve"
+    EDIT = "edit"
+    DELETE = "delete"
 
 
 MATRIX: dict[Role, frozenset[Action]] = {
@@ -43,25 +60,137 @@ _WHAT = {
     Action.MODERATE: "delete other people's comments",
 }
 
+# Version fields anyone who manages shots may change; review_status has its own action.
+_REVIEW_STATUS_FIELD = "review_status"
 
-def can(user: AbstractBaseUser | AnonymousUser, role: str | None, action: Action) -> bool:
-    """Whether ``user``, whose role in the project is ``role`` (None: not a member), may act.
 
-    Staff may do everything, so an admin can always step in.
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting, and as what, in one project.
+
+    ``user`` is None for a guest who is not an account; ``role`` is None when
+    the principal is not a member (staff can still see and do everything).
     """
-    if user.is_staff:
+
+    user: AbstractBaseUser | None
+    role: Role | None
+    is_staff: bool = False
+
+    @classmethod
+    def of(cls, user: AbstractBaseUser | AnonymousUser, role: str | None) -> Principal:
+        """The principal for a signed-in user whose role in the project is ``role``."""
+        return cls(
+            user=user if user.is_authenticated else None,
+            role=Role(role) if role else None,
+            is_staff=bool(user.is_staff),
+        )
+
+    @property
+    def user_id(self) -> Any:
+        return None if self.user is None else self.user.pk
+
+    def is_author_of(self, comment: Comment) -> bool:
+        return self.user_id is not None and comment.author_id == self.user_id
+
+
+def can(principal: Principal, action: Action) -> bool:
+    """Whether the principal's role allows ``action``. Staff may do everything, so an admin can step in."""
+    if principal.is_staff:
         return True
-    if role is None:
+    if principal.role is None:
         return False
-    return action in MATRIX[Role(role)]
+    return action in MATRIX[principal.role]
+
+
+def my_actions(principal: Principal) -> list[str]:
+    """What the principal may do in the project, in the order of ``Action``."""
+    return [action.value for action in Action if can(principal, action)]
 
 
 def roles_that_can(action: Action) -> list[str]:
     return [role.value for role, actions in MATRIX.items() if action in actions]
 
 
-def require(user: AbstractBaseUser | AnonymousUser, role: str | None, action: Action) -> None:
-    if not can(user, role, action):
+def require(principal: Principal, action: Action) -> None:
+    if not can(principal, action):
         allowed = " or ".join(roles_that_can(action))
-        yours = f"you are a {role}" if role else "you are not a member"
+        yours = f"you are a {principal.role}" if principal.role else "you are not a member"
         raise PermissionDenied(f"Only a {allowed} can {_WHAT[action]} here; {yours}.")
+
+
+# --- comments ---------------------------------------------------------------
+
+
+def can_resolve(principal: Principal, comment: Comment) -> bool:
+    return can(principal, Action.RESOLVE)
+
+
+def require_resolve(principal: Principal, comment: Comment) -> None:
+    require(principal, Action.RESOLVE)
+
+
+def can_edit_comment(principal: Principal, comment: Comment) -> bool:
+    """A comment's text and drawing are its author's words: nobody else changes them, not even staff."""
+    return principal.is_author_of(comment)
+
+
+def require_edit_comment(principal: Principal, comment: Comment) -> None:
+    if not can_edit_comment(principal, comment):
+        raise PermissionDenied("Only its author can edit a comment's text or drawing.")
+
+
+def can_delete_comment(principal: Principal, comment: Comment) -> bool:
+    return principal.is_author_of(comment) or can(principal, Action.MODERATE)
+
+
+def require_delete_comment(principal: Principal, comment: Comment) -> None:
+    if not principal.is_author_of(comment):
+        require(principal, Action.MODERATE)
+
+
+def comment_actions(principal: Principal, comment: Comment) -> list[str]:
+    """What the principal may do to one comment, for its ``my_actions``."""
+    allowed = {
+        CommentAction.REPLY: can(principal, Action.COMMENT),
+        CommentAction.RESOLVE: can_resolve(principal, comment),
+        CommentAction.EDIT: can_edit_comment(principal, comment),
+        CommentAction.DELETE: can_delete_comment(principal, comment),
+    }
+    return [action.value for action, yes in allowed.items() if yes]
+
+
+# --- members ----------------------------------------------------------------
+
+
+def can_remove_member(principal: Principal, membership: Membership) -> bool:
+    """Anyone may leave a project; removing someone else is a director's call."""
+    is_self = principal.user_id is not None and membership.user_id == principal.user_id
+    return is_self or can(principal, Action.MANAGE_MEMBERS)
+
+
+def require_remove_member(principal: Principal, membership: Membership) -> None:
+    if not can_remove_member(principal, membership):
+        require(principal, Action.MANAGE_MEMBERS)
+
+
+# --- versions ---------------------------------------------------------------
+
+
+def _actions_for_version_fields(fields: Iterable[str]) -> list[Action]:
+    fields = set(fields)
+    needed = []
+    if _REVIEW_STATUS_FIELD in fields:
+        needed.append(Action.SET_REVIEW_STATUS)
+    if fields - {_REVIEW_STATUS_FIELD}:
+        needed.append(Action.MANAGE_SHOTS)
+    return needed
+
+
+def can_patch_version_fields(principal: Principal, fields: Iterable[str]) -> bool:
+    """The review status is a mentor's call too; the note and generation metadata are the shot's."""
+    return all(can(principal, action) for action in _actions_for_version_fields(fields))
+
+
+def require_patch_version_fields(principal: Principal, fields: Iterable[str]) -> None:
+    for action in _actions_for_version_fields(fields):
+        require(principal, action)

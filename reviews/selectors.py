@@ -1,8 +1,9 @@
 """Every read that matters, built in one place.
 
-Each ``*_for(user)`` queryset holds only what the user may see (a non-member
-gets nothing, so the API answers 404) and carries ``my_role``, the user's role
-in the row's project, for the permission checks.
+Each ``*_for(who)`` queryset holds only what a user or principal may see (a
+non-member gets nothing, so the API answers 404) and carries ``my_role``, their
+role in the row's project, from which ``principal_in`` builds the principal
+that ``permissions`` is asked with.
 """
 
 from __future__ import annotations
@@ -15,26 +16,35 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from reviews.models import Comment, Event, Membership, Project, Shot, Version
+from reviews.permissions import Principal
 
 User = AbstractBaseUser | AnonymousUser
+# Who is looking: a signed-in user, or a principal (a member, a guest holding a link).
+Viewer = User | Principal
 
 
-def _role_in(user: User, project_ref: str) -> Subquery:
+def principal_in(user: User, row: Project | Shot | Version | Comment) -> Principal:
+    """The principal acting on a row of a ``*_for`` queryset, from its ``my_role``."""
+    return Principal.of(user, row.my_role)
+
+
+def _role_in(user_id: int | None, project_ref: str) -> Subquery:
     return Subquery(
-        Membership.objects.filter(project=OuterRef(project_ref), user_id=user.pk).values("role")[:1]
+        Membership.objects.filter(project=OuterRef(project_ref), user_id=user_id).values("role")[:1]
     )
 
 
-def _visible(queryset: QuerySet, user: User, project_path: str) -> QuerySet:
+def _visible(queryset: QuerySet, viewer: Viewer, project_path: str) -> QuerySet:
     role_ref = f"{project_path}__id" if project_path else "id"
-    queryset = queryset.annotate(my_role=_role_in(user, role_ref))
-    if user.is_staff:
+    user_id = viewer.user_id if isinstance(viewer, Principal) else viewer.pk
+    queryset = queryset.annotate(my_role=_role_in(user_id, role_ref))
+    if viewer.is_staff:
         return queryset
     return queryset.filter(my_role__isnull=False)
 
 
-def projects_for(user: User) -> QuerySet[Project]:
-    return _visible(Project.objects.all(), user, "")
+def projects_for(viewer: Viewer) -> QuerySet[Project]:
+    return _visible(Project.objects.all(), viewer, "")
 
 
 def memberships_of(project: Project) -> QuerySet[Membership]:
@@ -59,20 +69,20 @@ def _latest_versions() -> Prefetch:
     return Prefetch("versions", queryset=with_comment_counts(latest), to_attr="latest_versions")
 
 
-def shots_for(user: User) -> QuerySet[Shot]:
-    return _visible(Shot.objects.select_related("project"), user, "project").prefetch_related(
+def shots_for(viewer: Viewer) -> QuerySet[Shot]:
+    return _visible(Shot.objects.select_related("project"), viewer, "project").prefetch_related(
         _latest_versions()
     )
 
 
-def versions_for(user: User) -> QuerySet[Version]:
-    return _visible(Version.objects.select_related("shot__project", "uploaded_by"), user, "shot__project")
+def versions_for(viewer: Viewer) -> QuerySet[Version]:
+    return _visible(Version.objects.select_related("shot__project", "uploaded_by"), viewer, "shot__project")
 
 
-def comments_for(user: User) -> QuerySet[Comment]:
+def comments_for(viewer: Viewer) -> QuerySet[Comment]:
     return _visible(
         Comment.objects.select_related("version__shot__project", "author", "resolved_by"),
-        user,
+        viewer,
         "version__shot__project",
     ).prefetch_related("mentions")
 
@@ -88,21 +98,17 @@ def _mentioned_users() -> Prefetch:
     )
 
 
-def comment_threads(
-    *, version: Version, resolved: bool | None = None, author: str | None = None
-) -> QuerySet[Comment]:
-    """The top-level comments of a version in review order: general notes first, then by frame."""
-    threads = (
+def comment_threads(*, version: Version) -> QuerySet[Comment]:
+    """The top-level comments of a version in review order: general notes first, then by frame.
+
+    The list's filters (resolved, author) are ``filters.CommentFilter``, applied to this queryset.
+    """
+    return (
         Comment.objects.filter(version=version, parent__isnull=True)
         .select_related("author", "resolved_by")
         .prefetch_related(_mentioned_users())
         .order_by(F("frame").asc(nulls_first=True), "created_at", "id")
     )
-    if resolved is not None:
-        threads = threads.filter(resolved=resolved)
-    if author:
-        threads = threads.filter(author__username=author)
-    return threads
 
 
 def attach_replies(threads: Iterable[Comment]) -> list[Comment]:

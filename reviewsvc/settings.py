@@ -205,6 +205,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The contract is public; the data behind it is not.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # The two my_actions lists have different choices; name their enums after what they list.
+    "ENUM_NAME_OVERRIDES": {
+        "ActionEnum": "reviews.serializers.actions.ACTION_CHOICES",
+        "CommentActionEnum": "reviews.serializers.actions.COMMENT_ACTION_CHOICES",
+    },
     # Every operation also documents the JSON errors it can answer with.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

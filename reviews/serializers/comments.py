@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from reviews import selectors
 from reviews.models import Comment, Role
+from reviews.serializers.actions import MyCommentActionsField
 from reviews.serializers.jsonvalues import reject_null_characters
 from reviews.serializers.users import UserSerializer
 from reviews.timecode import (
@@ -43,6 +44,7 @@ class CommentSerializer(serializers.ModelSerializer):
     mentions = serializers.SerializerMethodField()
     resolved_by = UserSerializer(read_only=True, allow_null=True)
     replies = serializers.SerializerMethodField()
+    my_actions = MyCommentActionsField()
 
     class Meta:
         model = Comment
@@ -66,6 +68,7 @@ class CommentSerializer(serializers.ModelSerializer):
             "created_at",
             "edited_at",
             "replies",
+            "my_actions",
         ]
 
     @cached_property

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from reviews import selectors
 from reviews.models import Membership, Project, ReviewStatus, Role, Shot, Version
+from reviews.serializers.actions import MyActionsField
 from reviews.serializers.users import display_name
 from reviews.serializers.versions import VersionSummarySerializer
 from reviews.timecode import TimecodeError, parse_rate, rate_label
@@ -46,10 +47,11 @@ class ProjectSerializer(serializers.ModelSerializer):
     )
     fps_rational = serializers.SerializerMethodField()
     my_role = serializers.CharField(read_only=True, allow_null=True)
+    my_actions = MyActionsField()
 
     class Meta:
         model = Project
-        fields = ["id", "name", "description", "fps", "fps_rational", "created_at", "my_role"]
+        fields = ["id", "name", "description", "fps", "fps_rational", "created_at", "my_role", "my_actions"]
 
     def get_fps_rational(self, project: Project) -> str:
         return f"{project.fps_numerator}/{project.fps_denominator}"

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from reviews import media_files
 from reviews.models import ProcessingState, ReviewStatus, Version
+from reviews.serializers.actions import MyActionsField
 from reviews.serializers.jsonvalues import reject_null_characters
 from reviews.serializers.users import UserSerializer
 
@@ -117,6 +118,7 @@ class VersionSerializer(serializers.ModelSerializer):
     filmstrip = serializers.SerializerMethodField()
     generation = JSONObjectField(required=False)
     my_role = serializers.CharField(read_only=True, allow_null=True)
+    my_actions = MyActionsField()
 
     class Meta:
         model = Version
@@ -138,6 +140,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "filmstrip",
             "review_status",
             "my_role",
+            "my_actions",
         ]
         read_only_fields = ["shot", "number", "original_filename", "size_bytes", "sha256"]
 

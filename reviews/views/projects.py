@@ -12,9 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reviews import selectors, services
+from reviews import permissions, selectors, services
 from reviews.models import Membership, Project, Shot
-from reviews.permissions import Action, require
+from reviews.permissions import Action
 from reviews.serializers import (
     MemberCreateSerializer,
     MemberSerializer,
@@ -37,7 +37,10 @@ class ProjectListView(generics.ListCreateAPIView):
         data = validated(ProjectSerializer, request.data)
         project = services.project_create(created_by=request.user, **data)
         project = self.get_queryset().get(pk=project.pk)
-        return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ProjectSerializer(project, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ProjectDetailView(generics.RetrieveUpdateDestroyAPIView):
@@ -49,14 +52,14 @@ class ProjectDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         project = self.get_object()
-        require(request.user, project.my_role, Action.MANAGE_MEMBERS)
+        permissions.require(selectors.principal_in(request.user, project), Action.MANAGE_MEMBERS)
         serializer = ProjectSerializer(project, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.project_update(project=project, **serializer.validated_data)
-        return Response(ProjectSerializer(project).data)
+        return Response(ProjectSerializer(project, context=self.get_serializer_context()).data)
 
     def perform_destroy(self, project: Project) -> None:
-        require(self.request.user, project.my_role, Action.MANAGE_MEMBERS)
+        permissions.require(selectors.principal_in(self.request.user, project), Action.MANAGE_MEMBERS)
         services.project_delete(project=project)
 
 
@@ -75,7 +78,7 @@ class MemberListView(generics.ListCreateAPIView):
     @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer})
     def post(self, request: Request, project_id: int) -> Response:
         project = _project(request, project_id)
-        require(request.user, project.my_role, Action.MANAGE_MEMBERS)
+        permissions.require(selectors.principal_in(request.user, project), Action.MANAGE_MEMBERS)
         data = validated(MemberCreateSerializer, request.data)
         membership = services.member_add(project=project, by=request.user, **data)
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
@@ -94,7 +97,7 @@ class MemberDetailView(APIView):
     @extend_schema(request=MemberUpdateSerializer, responses=MemberSerializer)
     def patch(self, request: Request, project_id: int, user_id: int) -> Response:
         project, membership = self._membership(request, project_id, user_id)
-        require(request.user, project.my_role, Action.MANAGE_MEMBERS)
+        permissions.require(selectors.principal_in(request.user, project), Action.MANAGE_MEMBERS)
         data = validated(MemberUpdateSerializer, request.data)
         membership = services.member_update(membership=membership, role=data["role"], by=request.user)
         return Response(MemberSerializer(membership).data)
@@ -102,9 +105,7 @@ class MemberDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, project_id: int, user_id: int) -> Response:
         project, membership = self._membership(request, project_id, user_id)
-        # Anyone may leave a project; removing someone else is a director's call.
-        if membership.user_id != request.user.pk:
-            require(request.user, project.my_role, Action.MANAGE_MEMBERS)
+        permissions.require_remove_member(selectors.principal_in(request.user, project), membership)
         services.member_remove(membership=membership, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -122,7 +123,7 @@ class ShotListView(generics.ListCreateAPIView):
 
     def create(self, request: Request, project_id: int) -> Response:
         project = _project(request, project_id)
-        require(request.user, project.my_role, Action.MANAGE_SHOTS)
+        permissions.require(selectors.principal_in(request.user, project), Action.MANAGE_SHOTS)
         data = validated(ShotSerializer, request.data, project=project)
         shot = services.shot_create(project=project, **data)
         return Response(
@@ -139,7 +140,7 @@ class ShotDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         shot = self.get_object()
-        require(request.user, shot.my_role, Action.MANAGE_SHOTS)
+        permissions.require(selectors.principal_in(request.user, shot), Action.MANAGE_SHOTS)
         serializer = ShotSerializer(
             shot, data=request.data, partial=True, context=self.get_serializer_context()
         )
@@ -148,5 +149,5 @@ class ShotDetailView(generics.RetrieveUpdateDestroyAPIView):
         return Response(ShotSerializer(shot, context=self.get_serializer_context()).data)
 
     def perform_destroy(self, shot: Shot) -> None:
-        require(self.request.user, shot.my_role, Action.MANAGE_SHOTS)
+        permissions.require(selectors.principal_in(self.request.user, shot), Action.MANAGE_SHOTS)
         services.shot_delete(shot=shot)

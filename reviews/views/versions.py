@@ -15,9 +15,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from reviews import media_files, selectors, services
+from reviews import media_files, permissions, selectors, services
 from reviews.models import Shot, Version
-from reviews.permissions import Action, require
+from reviews.permissions import Action
 from reviews.serializers import VersionSerializer, VersionUpdateSerializer, VersionUploadSerializer
 from reviews.views.validation import validated
 
@@ -47,7 +47,7 @@ class VersionListView(generics.ListCreateAPIView):
     )
     def post(self, request: Request, shot_id: int) -> Response:
         shot = self._shot()
-        require(request.user, shot.my_role, Action.MANAGE_SHOTS)
+        permissions.require(selectors.principal_in(request.user, shot), Action.MANAGE_SHOTS)
         data = validated(VersionUploadSerializer, request.data)
         version = services.version_upload(shot=shot, uploaded_by=request.user, **data)
         version = selectors.versions_for(request.user).get(pk=version.pk)
@@ -68,16 +68,13 @@ class VersionDetailView(generics.RetrieveUpdateDestroyAPIView):
     def patch(self, request: Request, pk: int) -> Response:
         version = self.get_object()
         data = validated(VersionUpdateSerializer, request.data)
-        if "review_status" in data:
-            require(request.user, version.my_role, Action.SET_REVIEW_STATUS)
-        if data.keys() - {"review_status"}:
-            require(request.user, version.my_role, Action.MANAGE_SHOTS)
+        permissions.require_patch_version_fields(selectors.principal_in(request.user, version), data.keys())
         if data:
             services.version_update(version=version, by=request.user, **data)
         return Response(VersionSerializer(version, context=self.get_serializer_context()).data)
 
     def perform_destroy(self, version: Version) -> None:
-        require(self.request.user, version.my_role, Action.MANAGE_SHOTS)
+        permissions.require(selectors.principal_in(self.request.user, version), Action.MANAGE_SHOTS)
         services.version_delete(version=version)
 
 
@@ -86,7 +83,7 @@ class VersionReprocessView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         """Run the media pipeline again from the original upload."""
         version = get_object_or_404(selectors.versions_for(request.user), pk=pk)
-        require(request.user, version.my_role, Action.MANAGE_SHOTS)
+        permissions.require(selectors.principal_in(request.user, version), Action.MANAGE_SHOTS)
         services.version_reprocess(version=version)
         return Response(
             VersionSerializer(version, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
