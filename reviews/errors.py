@@ -1,10 +1,15 @@
-"""Every error is JSON a person can act on: ``{"detail": "..."}`` or ``{"field": ["..."]}``."""
+"""Every error is JSON a person can act on: ``{"detail": "..."}`` or ``{"field": ["..."]}``.
+
+Services, tasks and commands raise Django's exceptions (they do not depend on
+DRF); this is the one place that maps them to the contract's shape.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, DataError, IntegrityError
 from django.http import HttpRequest, JsonResponse, UnreadablePostError
@@ -29,6 +34,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         )
+    elif isinstance(exc, DjangoPermissionDenied):
+        # DRF would answer with its generic sentence; the rules in permissions.py say who may act.
+        exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, TimecodeError):
         exc = exceptions.ValidationError({"detail": str(exc)})
     elif isinstance(exc, IntegrityError):

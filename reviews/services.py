@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from reviews.events import comment_payload, event_record, member_payload, version_payload
 from reviews.models import (
@@ -29,6 +29,28 @@ from reviews.models import (
 # end of the sentence, not of the name.
 _MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]+)")
 
+# What comment_update receives for a field the client did not send: None is a
+# value there (an annotation of None removes the drawing).
+UNCHANGED: Any = object()
+
+M = TypeVar("M", bound=models.Model)
+
+
+def model_update(*, instance: M, data: dict[str, Any]) -> tuple[M, list[str]]:
+    """Set ``data`` on ``instance`` and save only the columns that changed.
+
+    Changes are found on the columns, not the names given, so a property such as
+    a project's ``fps`` saves the numerator and denominator behind it.
+    """
+    columns = instance._meta.concrete_fields
+    before = {field.attname: getattr(instance, field.attname) for field in columns}
+    for name, value in data.items():
+        setattr(instance, name, value)
+    changed = [field.name for field in columns if getattr(instance, field.attname) != before[field.attname]]
+    if changed:
+        instance.save(update_fields=changed)
+    return instance, changed
+
 
 def project_create(
     *, created_by: AbstractBaseUser, name: str, description: str = "", fps: Any = 24
@@ -42,9 +64,7 @@ def project_create(
 
 
 def project_update(*, project: Project, **fields: Any) -> Project:
-    for name, value in fields.items():
-        setattr(project, name, value)
-    project.save()
+    project, _ = model_update(instance=project, data=fields)
     return project
 
 
@@ -107,9 +127,7 @@ def shot_create(*, project: Project, **fields: Any) -> Shot:
 
 
 def shot_update(*, shot: Shot, **fields: Any) -> Shot:
-    for name, value in fields.items():
-        setattr(shot, name, value)
-    shot.save()
+    shot, _ = model_update(instance=shot, data=fields)
     return shot
 
 
@@ -173,10 +191,8 @@ def version_upload(
 @transaction.atomic
 def version_update(*, version: Version, by: AbstractBaseUser, **fields: Any) -> Version:
     previous_status = version.review_status
-    for name, value in fields.items():
-        setattr(version, name, value)
-    version.save(update_fields=list(fields))
-    if version.review_status != previous_status:
+    version, changed = model_update(instance=version, data=fields)
+    if "review_status" in changed:
         event_record(
             kind=EventKind.VERSION_REVIEW_STATUS_CHANGED,
             project=version.shot.project_id,
@@ -292,7 +308,7 @@ def comment_update(
     comment: Comment,
     by: AbstractBaseUser,
     body: str | None = None,
-    annotation: Any = None,
+    annotation: Any = UNCHANGED,
     resolved: bool | None = None,
 ) -> Comment:
     fields = []
@@ -301,7 +317,7 @@ def comment_update(
         comment.edited_at = timezone.now()
         fields += ["body", "edited_at"]
         comment.mentions.set(_mentioned_members(comment.version.shot.project_id, body))
-    if annotation is not None:
+    if annotation is not UNCHANGED:
         comment.annotation = annotation
         comment.edited_at = timezone.now()
         fields += ["annotation", "edited_at"]
