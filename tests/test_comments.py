@@ -187,6 +187,55 @@ def test_it_stores_an_annotation_in_normalised_coordinates(version, mentor):
     assert response.json()["annotation"] == drawing
 
 
+def test_it_removes_a_drawing_patched_to_null_and_keeps_one_not_sent(version, mentor):
+    drawing = {"shapes": [{"type": "stroke", "color": "#ff3b30", "points": [[0.1, 0.2], [0.3, 0.4]]}]}
+    comment = services.comment_create(
+        version=version, author=mentor, body="look", frame=3, annotation=drawing
+    )
+    url = f"/api/v1/comments/{comment.pk}/"
+    client = client_for(mentor)
+
+    kept = client.patch(url, {"body": "look here"}, format="json")
+    assert kept.json()["annotation"] == drawing
+
+    cleared = client.patch(url, {"annotation": None}, format="json")
+    assert cleared.status_code == 200
+    assert cleared.json()["annotation"] is None
+    comment.refresh_from_db()
+    assert comment.annotation is None
+    assert comment.body == "look here"
+    assert comment.edited_at is not None
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("?resolved=maybe", "resolved"),
+        ("?resolved=", "resolved"),
+        ("?resolved=1", "resolved"),
+        ("?author=car%00ol", "author"),
+    ],
+)
+def test_it_refuses_a_filter_value_it_cannot_apply(version, mentor, query, field):
+    response = client_for(mentor).get(f"/api/v1/versions/{version.pk}/comments/{query}")
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert isinstance(response.json()[field][0], str)
+
+
+def test_the_resolved_filter_says_how_to_use_it(version, mentor):
+    response = client_for(mentor).get(f"/api/v1/versions/{version.pk}/comments/?resolved=yes")
+    assert response.json() == {"resolved": ["Use resolved=true or resolved=false."]}
+
+
+def test_the_schema_documents_the_comment_filters(mentor):
+    schema = client_for(mentor).get("/api/v1/schema/?format=json").json()
+    parameters = schema["paths"]["/api/v1/versions/{version_id}/comments/"]["get"]["parameters"]
+    types = {p["name"]: p["schema"]["type"] for p in parameters if p["in"] == "query"}
+    assert types["resolved"] == "boolean"
+    assert types["author"] == "string"
+
+
 def _seed_threads(version, authors, threads: int):
     for index in range(threads):
         root = services.comment_create(
