@@ -3,7 +3,6 @@
 
 import { patch } from "./api.js";
 import { $, h, present, reportError, STATE_LABELS, STATUS_LABELS, timeAgo } from "./dom.js";
-import { can } from "./roles.js";
 import { rateLabel } from "./timecode.js";
 
 export function renderCrumbs(project, shot, version) {
@@ -32,7 +31,7 @@ export function renderVersionSelect(versions, current) {
 // The three statuses as a segmented control for those who may set them, a label for everyone else.
 export function renderStatusControl(version, onChange) {
   const box = $("#status-control");
-  if (!can(version.my_role, "set_review_status")) {
+  if (!version.my_actions.includes("set_review_status")) {
     box.replaceChildren(h("span", { class: `pill status-${version.review_status}` }, STATUS_LABELS[version.review_status]));
     return;
   }

@@ -1,10 +1,10 @@
 // The conversation beside the player: threads in frame order, each with its reply tree,
-// and what a person may do to each comment (reply, resolve, edit and delete their own).
+// and what a person may do to each comment (reply, resolve, edit and delete their own), as the
+// server says in each comment's my_actions.
 
 import { del, patch, post } from "./api.js";
 import { h, initial, reportError, timeAgo } from "./dom.js";
 import { attachMentions } from "./mentions.js";
-import { can } from "./roles.js";
 
 const MENTION = /(?<![\w@.+-])@([\w.@+-]+)/g;
 
@@ -24,12 +24,10 @@ function bodyNodes(comment) {
 }
 
 export class Thread extends EventTarget {
-  constructor(list, { versionId, me, role, members }) {
+  constructor(list, { versionId, members }) {
     super();
     this.list = list;
     this.versionId = versionId;
-    this.me = me;
-    this.role = role;
     this.members = members;
     this.comments = [];
     this.selectedId = null;
@@ -68,14 +66,6 @@ export class Thread extends EventTarget {
       node.classList.toggle("selected", selected);
       if (selected && scroll) node.scrollIntoView({ block: "nearest", behavior: "smooth" });
     }
-  }
-
-  mayChange(comment) {
-    return comment.author?.id === this.me.id;
-  }
-
-  mayDelete(comment) {
-    return this.mayChange(comment) || can(this.role, "moderate");
   }
 
   commentNode(comment, top) {
@@ -134,16 +124,17 @@ export class Thread extends EventTarget {
     const buttons = [];
     const button = (label, action, handler) =>
       h("button", { type: "button", class: "link-button", dataset: { action }, onclick: handler }, label);
-    if (can(this.role, "comment")) buttons.push(button("Reply", "reply", (event) => this.openReply(comment, event)));
-    if (top && can(this.role, "resolve")) {
+    const may = (what) => comment.my_actions.includes(what);
+    if (may("reply")) buttons.push(button("Reply", "reply", (event) => this.openReply(comment, event)));
+    if (top && may("resolve")) {
       buttons.push(
         button(comment.resolved ? "Reopen" : "Resolve", "resolve", () =>
           this.change(patch(`comments/${comment.id}/`, { resolved: !comment.resolved })),
         ),
       );
     }
-    if (this.mayChange(comment)) buttons.push(button("Edit", "edit", (event) => this.openEdit(comment, event)));
-    if (this.mayDelete(comment)) buttons.push(button("Delete", "delete", (event) => this.confirmDelete(comment, event)));
+    if (may("edit")) buttons.push(button("Edit", "edit", (event) => this.openEdit(comment, event)));
+    if (may("delete")) buttons.push(button("Delete", "delete", (event) => this.confirmDelete(comment, event)));
     return buttons.length ? h("div", { class: "comment-actions" }, buttons) : null;
   }
 

@@ -6,7 +6,6 @@ import { Composer } from "./composer.js";
 import { renderCrumbs, renderProcessing, renderStatusControl, renderVersionInfo, renderVersionSelect } from "./details.js";
 import { $, reportError, toast } from "./dom.js";
 import { FramePlayer } from "./player.js";
-import { can } from "./roles.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { Thread } from "./thread.js";
 import { Timeline } from "./timeline.js";
@@ -211,15 +210,13 @@ function bindKeys() {
 }
 
 async function main() {
-  const [me, version, versions, project, shot, members] = await Promise.all([
-    get("me/"),
+  const [version, versions, project, shot, members] = await Promise.all([
     get(`versions/${versionId}/`),
     getAll(`shots/${shotId}/versions/`),
     get(`projects/${projectId}/`),
     get(`shots/${shotId}/`),
     getAll(`projects/${projectId}/members/`),
   ]);
-  const role = version.my_role;
   renderCrumbs(project, shot, version);
   renderVersionSelect(versions, version);
   const onStatus = (updated) => {
@@ -230,7 +227,7 @@ async function main() {
   renderStatusControl(version, onStatus);
   renderVersionInfo(version, parseRate(version.media?.fps_rational ?? project.fps_rational));
 
-  state.thread = new Thread($("#thread"), { versionId, me, role, members });
+  state.thread = new Thread($("#thread"), { versionId, members });
   state.thread.addEventListener("select", (event) => selectComment(event.detail.id));
   state.thread.addEventListener("changed", () => loadComments().catch(reportError));
   state.thread.addEventListener("rendered", (event) => {
@@ -243,7 +240,7 @@ async function main() {
   });
 
   // Viewers read; the box to write in is only there for those who may comment.
-  if (can(role, "comment")) {
+  if (version.my_actions.includes("comment")) {
     state.composer = new Composer($("#composer"), { versionId, members, sketch: state.sketch, anchor });
     state.composer.addEventListener("posted", async (event) => {
       await loadComments();
