@@ -1,7 +1,7 @@
 """The REST API: validate input, call one service, serialize the result.
 
 Objects come from the ``selectors`` querysets, so anything outside the user's
-projects is a 404; what a member may do is checked with ``permissions.require``.
+projects is a 404; what a principal may do is checked by the rules in ``permissions``.
 """
 
 from __future__ import annotations
