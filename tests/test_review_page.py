@@ -269,6 +269,9 @@ def test_a_mentor_reviews_a_clip_frame_by_frame(
 
     # Reply in the thread, resolve the other note, set the status.
     hesitate = thread_of(page, "hesitate")
+    # Bob wrote it, so the server's my_actions let him edit and delete it too.
+    expect(hesitate.locator(":scope > .comment-card [data-action='edit']")).to_have_count(1)
+    expect(hesitate.locator(":scope > .comment-card [data-action='delete']")).to_have_count(1)
     hesitate.locator("[data-action='reply']").first.click()
     reply_box = hesitate.locator(".inline-form textarea")
     reply_box.fill("Agreed: hold the hand for six frames before the touch.")
@@ -362,7 +365,9 @@ def test_a_mentor_reviews_a_clip_frame_by_frame(
     sign_in(dave, url, "dave", PASSWORD)
     expect(dave.locator("#thread .comment.top")).to_have_count(2)
     expect(dave.locator("#composer")).to_have_count(0)
-    expect(dave.locator("[data-action='reply'], [data-action='resolve'], .segment")).to_have_count(0)
+    expect(
+        dave.locator("[data-action='reply'], [data-action='resolve'], [data-action='edit'], .segment")
+    ).to_have_count(0)
     expect(dave.locator("#status-control .pill")).to_have_text("Changes requested")
 
     # The version menu leads to the shot's other versions.
