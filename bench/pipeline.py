@@ -112,6 +112,7 @@ def run_service(path: Path, *, shot: object, user: object, worker: Service) -> R
     from django.db import transaction
 
     from reviews import services
+    from reviews.media import storage
     from reviews.models import ProcessingState, Version
 
     committed: dict[str, float] = {}
@@ -147,7 +148,7 @@ def run_service(path: Path, *, shot: object, user: object, worker: Service) -> R
     sampler = worker.sampler
     ffmpeg_first = sampler.watched_first or claimed
     ffmpeg_last = sampler.watched_last or ready
-    proxy = Path(settings.MEDIA_ROOT) / row["outputs_dir"] / "proxy.mp4"
+    proxy = Path(settings.MEDIA_ROOT) / storage.output_name(row["outputs_dir"], "proxy")
     run = Run(
         seconds=ready - committed["at"],
         cpu_seconds=sampler.cpu_seconds() - committed["cpu"],

@@ -17,8 +17,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from reviews.media.uploads import UploadStalled, discard_partial_uploads
 from reviews.timecode import TimecodeError
-from reviews.uploads import UploadStalled, discard_partial_uploads
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from reviews.events import comment_payload, event_record, member_payload, version_payload
+from reviews.media import storage
 from reviews.models import (
     Comment,
     EventKind,
@@ -205,17 +206,14 @@ def version_update(*, version: Version, by: AbstractBaseUser, **fields: Any) -> 
 
 def _delete_with_media(instance: Project | Shot | Version, versions: list[Version]) -> None:
     """Delete rows, then, once that has committed, the files of every version they held."""
-    from reviews.processing import remove_outputs
-
-    originals = [(version.file.storage, version.file.name) for version in versions if version.file.name]
+    # Read before the delete, which clears the primary key of the instance it is given.
+    doomed = [(version.pk, version.file.name) for version in versions]
     with transaction.atomic():
         instance.delete()
 
         def remove_files() -> None:
-            for version in versions:
-                remove_outputs(version)
-            for storage, name in originals:
-                storage.delete(name)
+            for version_id, original in doomed:
+                storage.remove_version(version_id, original)
 
         transaction.on_commit(remove_files)
 

@@ -1,8 +1,8 @@
-"""Celery tasks: load by id, call the pipeline in ``reviews.processing``, retry or fail;
+"""Celery tasks: load by id, call the pipeline in ``reviews.media.pipeline``, retry or fail;
 and the fan-out of each committed event to its consumers.
 
 Every task is safe to run twice: each pipeline step is a conditional update on
-the version's current run (see processing), and event consumers must be too. Settings make delivery at-least-once
+the version's current run (see the pipeline), and event consumers must be too. Settings make delivery at-least-once
 (acks late, requeue when a worker dies); the attempt counter ends a clip that
 keeps killing workers.
 """
@@ -18,7 +18,8 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.db import DatabaseError
 
-from reviews import events, processing, recovery
+from reviews import events
+from reviews.media import pipeline, recovery
 
 # Probing reads headers only; a minute is plenty even for a large file.
 PROBE_SOFT_LIMIT = 90
@@ -31,27 +32,27 @@ MAX_RETRIES = 3
 @shared_task(soft_time_limit=PROBE_SOFT_LIMIT, time_limit=PROBE_HARD_LIMIT)
 def process_version(version_id: int) -> None:
     """Claim a newly uploaded version, probe it, and queue its render with limits fit for its length."""
-    run = processing.claim(version_id)
+    run = pipeline.claim(version_id)
     if run is None:
         return
-    facts = processing.probe(version_id, run)
+    facts = pipeline.probe(version_id, run)
     if facts is None:
         return
-    limits = processing.time_limits(facts.duration)
+    limits = pipeline.time_limits(facts.duration)
     render_version.apply_async((version_id, run), soft_time_limit=limits.soft, time_limit=limits.hard)
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES)
 def render_version(self: Task, version_id: int, run: str) -> None:
-    if not processing.start_render(version_id, run):
+    if not pipeline.start_render(version_id, run):
         return
-    soft_limit = (self.request.timelimit or (None, None))[1] or processing.time_limits(0).soft
+    soft_limit = (self.request.timelimit or (None, None))[1] or pipeline.time_limits(0).soft
     try:
         # ffmpeg's own wall clock ends a bit before Celery's soft limit, so the
         # failure names the clip rather than the worker.
-        processing.render(version_id, run, timeout=max(soft_limit - 15, 1))
+        pipeline.render(version_id, run, timeout=max(soft_limit - 15, 1))
     except SoftTimeLimitExceeded:
-        processing.fail(
+        pipeline.fail(
             version_id,
             run,
             f"Processing took longer than {soft_limit // 60} min and was stopped; "
@@ -59,7 +60,7 @@ def render_version(self: Task, version_id: int, run: str) -> None:
         )
     except TRANSIENT_ERRORS as error:
         if self.request.retries >= MAX_RETRIES:
-            processing.fail(
+            pipeline.fail(
                 version_id,
                 run,
                 f"Processing failed {MAX_RETRIES + 1} times on a server error ({error.__class__.__name__}); "
@@ -78,10 +79,13 @@ def fan_out_event(event_id: int) -> None:
 @worker_ready.connect
 def recover_orphaned_versions(sender: Any, **kwargs: Any) -> None:
     """A starting worker queues again what dead workers left in processing, and from then on
-    what the broker loses (see reviews.recovery)."""
+    what the broker loses (see reviews.media.recovery)."""
     if settings.RECOVER_ORPHANS_ON_WORKER_START:
         # In a thread: the worker must be consuming to answer its own part of the inspection.
         threading.Thread(
-            target=recovery.requeue_orphans, args=(sender.app,), name="recover-orphans", daemon=True
+            target=recovery.requeue_orphans,
+            args=(sender.app, process_version.delay),
+            name="recover-orphans",
+            daemon=True,
         ).start()
-    recovery.start_reconciling(sender.app)
+    recovery.start_reconciling(sender.app, process_version.delay)

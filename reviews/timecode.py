@@ -117,3 +117,13 @@ def rate_label(rate: Fraction) -> str:
     if rate.denominator == 1:
         return str(rate.numerator)
     return f"{float(rate):.3f}".rstrip("0").rstrip(".")
+
+
+def clock_time(seconds: float) -> str:
+    """A position as a clock reads it, ``HH:MM:SS.mmm`` to the millisecond (WebVTT's cue time).
+
+    Not a timecode: it counts milliseconds, not frames, and says nothing of the rate.
+    """
+    hours, rest = divmod(round(seconds * 1000), 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"

@@ -73,7 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "reviews.uploads.BodyIdleTimeoutMiddleware",
+    "reviews.media.uploads.BodyIdleTimeoutMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -147,7 +147,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not HTTPS
 
 MEDIA_ROOT = Path(os.getenv("REVIEWSVC_MEDIA_ROOT", BASE_DIR / "media"))
-# Media is never served from a public URL: reviews.media_files checks a signed,
+# Media is never served from a public URL: reviews.media.links checks a signed,
 # expiring link. In production nginx serves the bytes via X-Accel-Redirect to
 # this internal location (README, "Serving media"); empty means Django streams.
 MEDIA_ACCEL_REDIRECT_PREFIX = os.getenv("REVIEWSVC_MEDIA_ACCEL_REDIRECT", "")
@@ -155,12 +155,12 @@ MEDIA_URL_MAX_AGE = envint("REVIEWSVC_MEDIA_URL_MAX_AGE", 6 * 3600)
 
 # Uploads are streamed to disk next to MEDIA_ROOT (so storing them is a rename),
 # hashed on the way, and cut off past the limit.
-FILE_UPLOAD_HANDLERS = ["reviews.uploads.StreamingUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["reviews.media.uploads.StreamingUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = str(MEDIA_ROOT / "tmp")
 FILE_UPLOAD_PERMISSIONS = 0o640
 MAX_UPLOAD_BYTES = envint("REVIEWSVC_MAX_UPLOAD_BYTES", 2 * 1024**3)
 # Seconds a client may send nothing in the middle of a request before it is
-# dropped with a 408 (see reviews.uploads.BodyIdleTimeoutMiddleware); 0 turns it off.
+# dropped with a 408 (see reviews.media.uploads.BodyIdleTimeoutMiddleware); 0 turns it off.
 REQUEST_BODY_IDLE_TIMEOUT = envint("REVIEWSVC_BODY_IDLE_TIMEOUT", 30)
 MAX_CLIP_SECONDS = envint("REVIEWSVC_MAX_CLIP_SECONDS", 2 * 3600)
 MAX_CLIP_PIXELS = envint("REVIEWSVC_MAX_CLIP_PIXELS", 4096 * 2304)
@@ -249,10 +249,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 )
 # Until then a job of a worker that died whole (not just its pool child) stays
 # with the broker; a starting worker queues such versions again at once
-# (reviews.recovery).
+# (reviews.media.recovery).
 RECOVER_ORPHANS_ON_WORKER_START = envbool("REVIEWSVC_RECOVER_ON_WORKER_START", "True")
 # Seconds between two comparisons of the queued versions with the jobs Redis
-# holds, so that jobs a restarted Redis forgot are queued again (reviews.recovery); 0 turns it off.
+# holds, so that jobs a restarted Redis forgot are queued again (reviews.media.recovery); 0 turns it off.
 RECONCILE_SECONDS = envint("REVIEWSVC_RECONCILE_SECONDS", 30)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Each test run names its own queue so runs sharing this machine's Redis do not

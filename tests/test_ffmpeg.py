@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from reviews import ffmpeg, ffprobe
-from reviews.ffmpeg import Filmstrip, Rendered
-from reviews.ffprobe import MediaError, MediaTimeout, Probe
+from reviews.media import ffmpeg, ffprobe, storage, webvtt
+from reviews.media.ffmpeg import Filmstrip, Rendered
+from reviews.media.ffprobe import MediaError, MediaTimeout, Probe
 from tests.clips import ffconcat_script, growing_picture, hls_playlist, make_clip, make_video
 
 # Every kind of clip render() must turn into a proxy, poster and filmstrip.
@@ -63,7 +63,9 @@ def rendered(
 ) -> Callable[[str], tuple[Probe, Rendered]]:
     def render(kind: str) -> tuple[Probe, Rendered]:
         probe = ffprobe.probe(clip(kind))
-        return probe, ffmpeg.render(clip(kind), probe, tmp_path_factory.mktemp(kind), timeout=60)
+        return probe, ffmpeg.render(
+            clip(kind), probe, **storage.rendered_paths(tmp_path_factory.mktemp(kind)), timeout=60
+        )
 
     return functools.cache(render)
 
@@ -238,7 +240,7 @@ def test_render_refuses_a_playlist_even_if_nobody_probed_it(
     clip: Callable[[str], Path], tmp_path: Path
 ) -> None:
     with pytest.raises(MediaError, match="could not be decoded"):
-        ffmpeg.render(clip("hls_as_avi"), A_PROBE, tmp_path, timeout=10)
+        ffmpeg.render(clip("hls_as_avi"), A_PROBE, **storage.rendered_paths(tmp_path), timeout=10)
 
     assert not (tmp_path / "proxy.mp4").exists()
 
@@ -320,7 +322,7 @@ def test_filmstrip_tiles_keep_the_aspect_ratio_with_an_even_height() -> None:
 def test_it_writes_a_thumbnails_track_for_the_sprite() -> None:
     filmstrip = Filmstrip(columns=2, rows=2, tile_width=160, tile_height=90, interval=2.0)
 
-    vtt = ffmpeg.thumbnails_vtt(filmstrip, duration=7.5, sprite_url="/m/strip.jpg")
+    vtt = webvtt.thumbnails_vtt(filmstrip, duration=7.5, sprite_url="/m/strip.jpg")
 
     assert vtt == (
         "WEBVTT\n\n"
@@ -467,7 +469,7 @@ def test_it_reports_where_a_clip_cut_short_stops_decoding(
     probe = ffprobe.probe(source)  # the index at the front still describes the whole clip
 
     with pytest.raises(MediaError, match=r"^The video could not be decoded past 00:00:0\d\.\d{3}"):
-        ffmpeg.render(source, probe, tmp_path, timeout=60)
+        ffmpeg.render(source, probe, **storage.rendered_paths(tmp_path), timeout=60)
 
 
 def test_it_refuses_a_picture_that_grows_past_the_limit_after_the_probe(tmp_path: Path) -> None:
@@ -480,10 +482,12 @@ def test_it_refuses_a_picture_that_grows_past_the_limit_after_the_probe(tmp_path
     unbounded.mkdir()
     bounded.mkdir()
 
-    ffmpeg.render(source, probe, unbounded, timeout=60)  # without a bound, the large frames go through
+    ffmpeg.render(
+        source, probe, **storage.rendered_paths(unbounded), timeout=60
+    )  # without a bound, the large frames go through
 
     with pytest.raises(MediaError, match=r"^The picture grows past 0\.2 megapixels after 00:00:0"):
-        ffmpeg.render(source, probe, bounded, timeout=60, max_pixels=limit)
+        ffmpeg.render(source, probe, **storage.rendered_paths(bounded), timeout=60, max_pixels=limit)
 
 
 def test_it_reports_progress_rising_to_one(
@@ -492,7 +496,13 @@ def test_it_reports_progress_rising_to_one(
     monkeypatch.setattr(ffmpeg, "PROGRESS_PERIOD", 0)
     reports: list[float] = []
 
-    ffmpeg.render(long_clip, ffprobe.probe(long_clip), tmp_path, timeout=60, on_progress=reports.append)
+    ffmpeg.render(
+        long_clip,
+        ffprobe.probe(long_clip),
+        **storage.rendered_paths(tmp_path),
+        timeout=60,
+        on_progress=reports.append,
+    )
 
     assert len(reports) > 3
     assert reports == sorted(set(reports))
@@ -506,7 +516,13 @@ def test_it_stops_ffmpeg_when_the_progress_callback_fails(long_clip: Path, tmp_p
         raise RuntimeError("database is gone")
 
     with pytest.raises(RuntimeError, match="database is gone"):
-        ffmpeg.render(long_clip, ffprobe.probe(long_clip), tmp_path, timeout=60, on_progress=fail)
+        ffmpeg.render(
+            long_clip,
+            ffprobe.probe(long_clip),
+            **storage.rendered_paths(tmp_path),
+            timeout=60,
+            on_progress=fail,
+        )
 
     assert not _processes_writing_into(tmp_path)
 
@@ -516,7 +532,7 @@ def test_it_stops_ffmpeg_after_the_timeout(long_clip: Path, tmp_path: Path) -> N
     started = time.monotonic()
 
     with pytest.raises(MediaTimeout, match="took longer than 1 s and was stopped"):
-        ffmpeg.render(long_clip, probe, tmp_path, timeout=0.3)
+        ffmpeg.render(long_clip, probe, **storage.rendered_paths(tmp_path), timeout=0.3)
 
     assert time.monotonic() - started < 3
     assert not _processes_writing_into(tmp_path)
@@ -532,7 +548,13 @@ def test_it_treats_ffmpeg_killed_from_outside_as_worth_a_retry(
             os.kill(pid, signal.SIGKILL)
 
     with pytest.raises(ChildProcessError, match="ffmpeg was killed by signal 9"):
-        ffmpeg.render(long_clip, ffprobe.probe(long_clip), tmp_path, timeout=60, on_progress=out_of_memory)
+        ffmpeg.render(
+            long_clip,
+            ffprobe.probe(long_clip),
+            **storage.rendered_paths(tmp_path),
+            timeout=60,
+            on_progress=out_of_memory,
+        )
 
 
 def _processes_writing_into(directory: Path) -> list[int]:

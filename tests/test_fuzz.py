@@ -36,7 +36,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from reviews import media_files
+from reviews.media.links import signed_url
+from reviews.media.storage import FILE_NAMES
 from reviews.models import ProcessingState
 from tests.conftest import member
 from tests.factories import CommentFactory, ShotFactory, UserFactory, VersionFactory
@@ -118,9 +119,9 @@ def fuzz_world(project, director, mentor, viewer, settings):
         "version": version.pk,
         "comment": comment.pk,
         "member": member(project, "grace", "reviewer").pk,
-        "token": media_files.signed_url(version, "proxy").split("/")[-2],
+        "token": signed_url(version, "proxy").split("/")[-2],
         # A real link for each generated file: the token names the kind of file it opens.
-        "links": [media_files.signed_url(version, kind).split("/")[-2:] for kind in media_files.FILES],
+        "links": [signed_url(version, kind).split("/")[-2:] for kind in FILE_NAMES],
         "users": {"director": director, "mentor": mentor, "viewer": viewer},
     }
 

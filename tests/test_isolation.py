@@ -18,7 +18,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signing import dumps, loads
 
-from reviews import media_files
+from reviews.media import links
 from reviews.models import Comment, Membership, ProcessingState, Project, Shot, Version
 from tests.conftest import client_for, member
 from tests.factories import CommentFactory, ProjectFactory, ShotFactory, UserFactory, VersionFactory
@@ -273,7 +273,7 @@ def test_a_media_link_cannot_be_bent_to_another_projects_files(hesitation, night
         processing_state=ProcessingState.READY, outputs_dir=f"versions/{own.pk}/run1"
     )
     own.refresh_from_db()
-    link = media_files.signed_url(own, "proxy")
+    link = links.signed_url(own, "proxy")
     token = link.split("/")[-2]
     claim = loads(token, salt="reviewsvc.media")
 

@@ -210,17 +210,17 @@ def test_reprocessing_makes_a_fresh_set_and_retires_the_old_links(
 
 
 def test_a_clip_that_keeps_crashing_its_worker_ends_failed(shot, director, settings):
-    from reviews import processing
+    from reviews.media import pipeline
 
     settings.MAX_PROCESSING_ATTEMPTS = 2
     version = Version.objects.create(
         shot=shot, number=1, file="originals/x.mp4", original_filename="x.mp4", size_bytes=1, sha256="0" * 64
     )
-    run = processing.claim(version.pk)
+    run = pipeline.claim(version.pk)
     # Each redelivery after a worker death comes back here.
-    assert processing.start_render(version.pk, run)
-    assert processing.start_render(version.pk, run)
-    assert not processing.start_render(version.pk, run)
+    assert pipeline.start_render(version.pk, run)
+    assert pipeline.start_render(version.pk, run)
+    assert not pipeline.start_render(version.pk, run)
 
     version.refresh_from_db()
     assert version.processing_state == "failed"

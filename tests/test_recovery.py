@@ -7,7 +7,7 @@ import json
 import pytest
 from kombu import Connection
 
-from reviews.recovery import versions_in_broker
+from reviews.media.recovery import versions_in_broker
 from reviews.tasks import process_version, render_version
 
 

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from reviews import processing
+from reviews.media import pipeline
 from reviews.models import Version
 from tests import clips
 from tests.conftest import client_for
@@ -42,8 +42,8 @@ def test_a_reprocessed_version_starts_a_new_run(shot, director):
     version = Version.objects.create(
         shot=shot, number=1, file="originals/x.mp4", original_filename="x.mp4", size_bytes=1, sha256="0" * 64
     )
-    first = processing.claim(version.pk)
+    first = pipeline.claim(version.pk)
     call_command("reprocess", str(version.pk), stdout=StringIO())
     version.refresh_from_db()
     assert (version.processing_state, version.processing_attempts) == ("queued", 0)
-    assert processing.claim(version.pk) not in (None, first)
+    assert pipeline.claim(version.pk) not in (None, first)

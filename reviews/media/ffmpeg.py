@@ -1,6 +1,7 @@
 """ffmpeg for uploaded clips: one decode makes the proxy, the poster and the filmstrip.
 
-The file was probed first (reviews.ffprobe), and is read the same guarded way.
+The file was probed first (reviews.media.ffprobe), and is read the same guarded way. The
+caller names the output files (reviews.media.storage); this module only receives paths.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from reviews.ffprobe import MediaError, MediaTimeout, Probe, last_line, spoken_duration, untrusted_input
+from reviews.media.ffprobe import MediaError, MediaTimeout, Probe, last_line, spoken_duration, untrusted_input
+from reviews.timecode import clock_time
 
 FFMPEG = "ffmpeg"
 
@@ -66,8 +68,10 @@ def proxy_size(probe: Probe, *, max_width: int = 1280, max_height: int = 720) ->
 def render(
     source: Path,
     probe: Probe,
-    out_dir: Path,
     *,
+    proxy: Path,
+    poster: Path,
+    filmstrip: Path,
     max_width: int = 1280,
     max_height: int = 720,
     timeout: float,
@@ -75,7 +79,11 @@ def render(
     threads: int = 2,
     max_pixels: int | None = None,
 ) -> Rendered:
-    """Write proxy.mp4, poster.jpg and filmstrip.jpg into out_dir in one decode of the source.
+    """Write the proxy (MP4), the poster and the filmstrip (JPEG) to the given paths in one decode.
+
+    Raises MediaError (a sentence for the person who uploaded the clip) when the clip cannot be
+    converted, MediaTimeout past `timeout` seconds, OSError when the disk is full and
+    ChildProcessError when ffmpeg was killed from outside (worth a retry).
 
     `threads` is per ffmpeg run: a worker's concurrency times it should not exceed its cores.
     `max_pixels` bounds every decoded picture, not only the first one the probe saw: a stream
@@ -83,9 +91,9 @@ def render(
     """
     width, height = proxy_size(probe, max_width=max_width, max_height=max_height)
     rendered = Rendered(
-        proxy=out_dir / "proxy.mp4",
-        poster=out_dir / "poster.jpg",
-        filmstrip=out_dir / "filmstrip.jpg",
+        proxy=proxy,
+        poster=poster,
+        filmstrip=filmstrip,
         filmstrip_geometry=plan_filmstrip(probe),
         proxy_width=width,
         proxy_height=height,
@@ -106,22 +114,6 @@ def render(
     if on_progress is not None:
         on_progress(1.0)
     return rendered
-
-
-def thumbnails_vtt(filmstrip: Filmstrip, *, duration: float, sprite_url: str) -> str:
-    cues = ["WEBVTT"]
-    for index in range(filmstrip.columns * filmstrip.rows):
-        start = index * filmstrip.interval
-        if start >= duration:
-            break
-        end = min(start + filmstrip.interval, duration)
-        x = index % filmstrip.columns * filmstrip.tile_width
-        y = index // filmstrip.columns * filmstrip.tile_height
-        cues.append(
-            f"{_timecode(start)} --> {_timecode(end)}\n"
-            f"{sprite_url}#xywh={x},{y},{filmstrip.tile_width},{filmstrip.tile_height}"
-        )
-    return "\n\n".join(cues) + "\n"
 
 
 def _decoder_pixels(probe: Probe, max_pixels: int) -> int:
@@ -233,7 +225,7 @@ def _run_ffmpeg(
         # The decoder refuses such pictures and ffmpeg goes on without them.
         raise MediaError(
             f"The picture grows past {max_pixels / 1e6:.1f} megapixels after"
-            f" {_timecode(frames / fps)}, though it starts smaller."
+            f" {clock_time(frames / fps)}, though it starts smaller."
             " Export the clip at one size within the limit and upload that."
         )
     if process.returncode < 0:  # killed by someone else, e.g. the OOM killer: worth a retry
@@ -244,13 +236,7 @@ def _run_ffmpeg(
 
 
 def _damaged(seconds: float) -> str:
-    return f"The video could not be decoded past {_timecode(seconds)} (the file may be damaged)."
-
-
-def _timecode(seconds: float) -> str:
-    hours, rest = divmod(round(seconds * 1000), 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+    return f"The video could not be decoded past {clock_time(seconds)} (the file may be damaged)."
 
 
 def _even(value: float | Fraction) -> int:

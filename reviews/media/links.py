@@ -6,8 +6,9 @@ signed with the secret key. Guessing or editing one gets a 404, and a link
 stops working after ``MEDIA_URL_MAX_AGE``. Browsers' ``<video>`` and ``<img>``
 can use the links without headers, and so can a script or a player.
 
-Bytes are sent with HTTP range support (a video element seeks with it), or in
-production handed to nginx with ``X-Accel-Redirect``.
+Bytes are read through the storage (reviews.media.storage) and sent with HTTP
+range support (a video element seeks with it), or in production handed to nginx
+with ``X-Accel-Redirect``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import mimetypes
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
@@ -24,22 +24,20 @@ from django.core import signing
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 
-from reviews.ffmpeg import Filmstrip, thumbnails_vtt
+from reviews.media import storage
+from reviews.media.ffmpeg import Filmstrip
+from reviews.media.storage import FILE_NAMES
+from reviews.media.webvtt import thumbnails_vtt
 from reviews.models import ProcessingState, Version
 
 _SALT = "reviewsvc.media"
-FILES = {
-    "proxy": "proxy.mp4",
-    "poster": "poster.jpg",
-    "filmstrip": "filmstrip.jpg",
-    "thumbnails": "thumbnails.vtt",
-}
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def signed_url(version: Version, kind: str) -> str:
+    """The path of a signed link to the version's file of `kind` (a key of FILE_NAMES)."""
     token = signing.dumps({"v": version.pk, "k": kind, "d": version.outputs_dir}, salt=_SALT, compress=True)
-    return reverse("media-file", kwargs={"token": token, "filename": FILES[kind]})
+    return reverse("media-file", kwargs={"token": token, "filename": FILE_NAMES[kind]})
 
 
 def resolve(token: str, filename: str) -> tuple[Version, str]:
@@ -51,7 +49,7 @@ def resolve(token: str, filename: str) -> tuple[Version, str]:
             "This media link is invalid or has expired; reload the version to get a new one."
         ) from None
     kind = claim.get("k")
-    if FILES.get(kind) != filename:
+    if FILE_NAMES.get(kind) != filename:
         raise Http404("This media link is invalid.")
     version = (
         Version.objects.filter(
@@ -65,39 +63,38 @@ def resolve(token: str, filename: str) -> tuple[Version, str]:
     return version, kind
 
 
-def output_path(version: Version, kind: str) -> Path:
-    return Path(settings.MEDIA_ROOT) / version.outputs_dir / FILES[kind]
-
-
-def file_response(request: HttpRequest, path: Path, *, download_name: str) -> HttpResponse:
+def file_response(request: HttpRequest, version: Version, kind: str) -> HttpResponse:
+    """The version's file of `kind`, whole or the one byte range the request asks for (206, or
+    416 past the end); 404 if the file is gone."""
+    name = storage.output_name(version.outputs_dir, kind)
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     if settings.MEDIA_ACCEL_REDIRECT_PREFIX:
+        # nginx serves MEDIA_ROOT at this prefix, where storage names are paths.
         response = HttpResponse()
-        relative = path.relative_to(settings.MEDIA_ROOT).as_posix()
-        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + relative
-        response["Content-Type"] = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT_PREFIX.rstrip("/") + "/" + name
+        response["Content-Type"] = content_type
         return response
     try:
-        size = path.stat().st_size
+        handle, size = storage.open_output(name)
     except FileNotFoundError:
         raise Http404("This media file is missing; reprocess the version.") from None
-    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     first, last = _requested_range(request.headers.get("Range", ""), size)
     if first is None:
-        response = FileResponse(path.open("rb"), content_type=content_type)
+        response = FileResponse(handle, content_type=content_type)
         response["Content-Length"] = str(size)
     elif first >= size:
+        handle.close()
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
         return response
     else:
-        handle = path.open("rb")
         handle.seek(first)
         response = FileResponse(_limited(handle, last - first + 1), content_type=content_type, status=206)
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
         response["Content-Length"] = str(last - first + 1)
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Disposition"] = f'inline; filename="{download_name}"'
+    response["Content-Disposition"] = f'inline; filename="{_download_name(version, kind)}"'
     return response
 
 
@@ -127,9 +124,9 @@ def _limited(handle: BinaryIO, length: int, chunk: int = 256 * 1024) -> Iterator
         handle.close()
 
 
-def download_name(version: Version, kind: str) -> str:
+def _download_name(version: Version, kind: str) -> str:
     stem = f"{version.shot.code}_v{version.number:03d}_{kind}"
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem) + os.path.splitext(FILES[kind])[1]
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem) + os.path.splitext(FILE_NAMES[kind])[1]
 
 
 def thumbnails_response(version: Version) -> HttpResponse:

@@ -4,15 +4,14 @@ Tasks in ``reviews.tasks`` call these functions with ids; the state machine is
 queued → processing → ready | failed, and every step is a conditional UPDATE on
 the version's current run, so a duplicate or stale job changes nothing.
 
-Outputs are rendered into a hidden temporary folder beside their final place
-and renamed into place only when complete: a crash leaves no file that looks
-finished, and a rerun leaves one clean set.
+Outputs are rendered into a scratch folder and published only when complete
+(reviews.media.storage): a crash leaves no file that looks finished, and a
+rerun leaves one clean set.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 import uuid
 from collections.abc import Callable
@@ -24,13 +23,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from reviews import ffmpeg, ffprobe
 from reviews.events import event_record, version_payload
+from reviews.media import ffmpeg, ffprobe, storage
 from reviews.models import EventKind, ProcessingState, Version
 
 logger = logging.getLogger(__name__)
 
-_TMP_PREFIX = ".tmp-"
 # Share of the progress bar for the probe; rendering fills the rest.
 _PROBED_PERCENT = 2
 
@@ -50,10 +48,6 @@ def time_limits(duration: float) -> TimeLimits:
     """
     soft = min(int(300 + 4 * duration), settings.CELERY_TASK_MAX_TIME_LIMIT - 120)
     return TimeLimits(soft=soft, hard=soft + 120)
-
-
-def _versions_dir(version_id: int) -> Path:
-    return Path(settings.MEDIA_ROOT) / "versions" / str(version_id)
 
 
 def fail(version_id: int, run: str, message: str) -> None:
@@ -100,7 +94,8 @@ def probe(version_id: int, run: str) -> ffprobe.Probe | None:
     if version is None:
         return None
     try:
-        facts = ffprobe.probe(Path(version.file.path))
+        with storage.original_path(version.file) as source:
+            facts = ffprobe.probe(source)
         ffprobe.check_limits(
             facts, max_duration=settings.MAX_CLIP_SECONDS, max_pixels=settings.MAX_CLIP_PIXELS
         )
@@ -170,38 +165,32 @@ def render(version_id: int, run: str, *, timeout: float) -> bool:
     ).first()
     if version is None:
         return False
-    home = _versions_dir(version_id)
-    _remove_temporary(home)
-    scratch = home / f"{_TMP_PREFIX}{run}"
-    scratch.mkdir(parents=True, exist_ok=True)
-    try:
-        started = time.monotonic()
-        # Probing again is a few milliseconds, and spares the job from carrying state.
-        facts = ffprobe.probe(Path(version.file.path))
-        rendered = ffmpeg.render(
-            Path(version.file.path),
-            facts,
-            scratch,
-            max_width=settings.PROXY_MAX_WIDTH,
-            max_height=settings.PROXY_MAX_HEIGHT,
-            timeout=timeout,
-            on_progress=_progress_writer(version_id, run),
-            max_pixels=settings.MAX_CLIP_PIXELS,
-        )
-        logger.info("version %s rendered in %.1f s", version_id, time.monotonic() - started)
-    except ffprobe.MediaError as error:
-        shutil.rmtree(scratch, ignore_errors=True)
-        fail(version_id, run, str(error))
-        return False
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
-    return publish(version_id, run, scratch, rendered)
+    with storage.scratch(version_id, run) as scratch, storage.original_path(version.file) as source:
+        try:
+            started = time.monotonic()
+            # Probing again is a few milliseconds, and spares the job from carrying state.
+            facts = ffprobe.probe(source)
+            rendered = ffmpeg.render(
+                source,
+                facts,
+                **storage.rendered_paths(scratch),
+                max_width=settings.PROXY_MAX_WIDTH,
+                max_height=settings.PROXY_MAX_HEIGHT,
+                timeout=timeout,
+                on_progress=_progress_writer(version_id, run),
+                max_pixels=settings.MAX_CLIP_PIXELS,
+            )
+            logger.info("version %s rendered in %.1f s", version_id, time.monotonic() - started)
+        except ffprobe.MediaError as error:
+            fail(version_id, run, str(error))
+            return False
+        return publish(version_id, run, scratch, rendered)
 
 
 def publish(version_id: int, run: str, scratch: Path, rendered: ffmpeg.Rendered) -> bool:
-    final = scratch.with_name(run)
-    scratch.rename(final)
+    """Move the finished outputs into place and mark the version ready; False if the version
+    was deleted or reprocessed meanwhile (the outputs are then removed)."""
+    outputs_dir = storage.publish(version_id, run, scratch)
     geometry = rendered.filmstrip_geometry
     with transaction.atomic():
         published = Version.objects.filter(
@@ -211,7 +200,7 @@ def publish(version_id: int, run: str, scratch: Path, rendered: ffmpeg.Rendered)
             processing_progress=100,
             processing_error="",
             processed_at=timezone.now(),
-            outputs_dir=final.relative_to(settings.MEDIA_ROOT).as_posix(),
+            outputs_dir=outputs_dir,
             filmstrip={
                 "columns": geometry.columns,
                 "rows": geometry.rows,
@@ -235,20 +224,7 @@ def publish(version_id: int, run: str, scratch: Path, rendered: ffmpeg.Rendered)
             )
     if not published:
         # Deleted or reprocessed while we worked: these outputs belong to nobody.
-        shutil.rmtree(final, ignore_errors=True)
+        storage.remove_outputs(outputs_dir)
         return False
-    for old in final.parent.iterdir():
-        if old != final:
-            shutil.rmtree(old, ignore_errors=True)
+    storage.remove_other_runs(version_id, keep=outputs_dir)
     return True
-
-
-def _remove_temporary(home: Path) -> None:
-    """Clear what an interrupted run left half-written."""
-    if home.is_dir():
-        for leftover in home.glob(f"{_TMP_PREFIX}*"):
-            shutil.rmtree(leftover, ignore_errors=True)
-
-
-def remove_outputs(version: Version) -> None:
-    shutil.rmtree(_versions_dir(version.pk), ignore_errors=True)

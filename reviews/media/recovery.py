@@ -9,7 +9,7 @@ never run twice. Until then the version would sit in ``processing``.
 So a worker, when it starts, asks the live workers what they are running and
 queues again every version in ``processing`` that none of them holds. The
 new job claims a new run; should the old message come back later, it finds
-its run gone and changes nothing (see processing.claim).
+its run gone and changes nothing (see pipeline.claim).
 
 A broker can lose jobs too: a Redis that keeps nothing on disk forgets its
 queues when it restarts, and one with an append-only log can lose the last
@@ -19,6 +19,10 @@ processing with the jobs Redis holds (waiting or delivered) and the live
 workers run, and queues again each version missing from both twice in a row
 (once could be a job on its way). A lock in Redis lets one worker at a time
 do it.
+
+The functions here are handed the way to queue a version (``enqueue``, which
+reviews.tasks supplies), so that the Celery interface depends on this module
+and not the other way round.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import base64
 import json
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 # How long the live workers have to say what they are running.
 INSPECT_TIMEOUT = 2.0
+# Queues the processing of a version, given its id.
+Enqueue = Callable[[int], None]
 
 
 def _held_by(workers: dict[str, list[dict[str, Any]]] | None) -> tuple[set[int], set[str]]:
@@ -71,15 +77,13 @@ def orphaned_versions(
     return sorted(pk for pk, run in still.values_list("pk", "processing_run") if unheld[pk] == run)
 
 
-def requeue_orphans(app: Any) -> list[int]:
+def requeue_orphans(app: Any, enqueue: Enqueue) -> list[int]:
     """Queue again what dead workers left in processing; the ids queued.
 
     The versions are read before the workers are asked, so a job that starts in
     between is not taken for an orphan; reserved jobs are asked for before
     active ones, so a job moving from one list to the other is seen in either.
     """
-    from reviews.tasks import process_version
-
     try:
         in_processing = dict(
             Version.objects.filter(processing_state=ProcessingState.PROCESSING).values_list(
@@ -96,7 +100,7 @@ def requeue_orphans(app: Any) -> list[int]:
             logger.warning(
                 "version %s was left in processing by a worker that is gone; queuing it again", version_id
             )
-            process_version.delay(version_id)
+            enqueue(version_id)
         return orphans
     except Exception:
         # Recovery is a courtesy of a starting worker: it must never stop the worker.
@@ -141,7 +145,7 @@ def versions_in_broker(channel: Any, queue: str) -> set[int]:
     return {pk for pk in (_version_of(payload, queue) for payload in raw) if pk is not None}
 
 
-def requeue_lost(app: Any, suspects: set[int]) -> tuple[list[int], set[int]]:
+def requeue_lost(app: Any, suspects: set[int], enqueue: Enqueue) -> tuple[list[int], set[int]]:
     """One comparison of the database with the broker and the workers: (the versions queued
     again, the suspects for next time). A version is queued again only if it was a suspect already.
 
@@ -149,8 +153,6 @@ def requeue_lost(app: Any, suspects: set[int]) -> tuple[list[int], set[int]]:
     runs one. Read in this order, a job moving on meanwhile (from the database's queue to the
     broker, from the broker to a worker) is seen at least once.
     """
-    from reviews.tasks import process_version
-
     candidates = {
         pk: (state, run)
         for pk, state, run in Version.objects.filter(
@@ -182,11 +184,13 @@ def requeue_lost(app: Any, suspects: set[int]) -> tuple[list[int], set[int]]:
         logger.warning(
             "the job of version %s is neither in the broker nor on a worker; queuing it again", version_id
         )
-        process_version.delay(version_id)
+        enqueue(version_id)
     return lost, missing - set(lost)
 
 
-def reconcile_forever(app: Any, interval: float, stop: threading.Event | None = None) -> None:
+def reconcile_forever(
+    app: Any, interval: float, enqueue: Enqueue, stop: threading.Event | None = None
+) -> None:
     """Every `interval` seconds, queue again what the broker lost (see requeue_lost).
 
     The lock and the suspects live in Redis, so that workers take turns and any of them can
@@ -205,7 +209,7 @@ def reconcile_forever(app: Any, interval: float, stop: threading.Event | None = 
                 if not client.set(lock, "1", nx=True, ex=max(1, int(interval * 0.8))):
                     continue
                 suspects = set(json.loads(client.get(suspected) or "[]"))
-                _, suspects = requeue_lost(app, suspects)
+                _, suspects = requeue_lost(app, suspects, enqueue)
                 client.set(suspected, json.dumps(sorted(suspects)), ex=max(3, int(interval * 3)))
         except unreachable as error:
             # The worker's own consumer says so too, and reconnects; this tries again next time.
@@ -217,12 +221,15 @@ def reconcile_forever(app: Any, interval: float, stop: threading.Event | None = 
             connection.close()
 
 
-def start_reconciling(app: Any) -> threading.Thread | None:
+def start_reconciling(app: Any, enqueue: Enqueue) -> threading.Thread | None:
     """Run reconcile_forever in a thread of this worker, if its broker is Redis."""
     if not settings.RECONCILE_SECONDS or not app.conf.broker_url.startswith(("redis://", "rediss://")):
         return None
     thread = threading.Thread(
-        target=reconcile_forever, args=(app, settings.RECONCILE_SECONDS), name="reconcile", daemon=True
+        target=reconcile_forever,
+        args=(app, settings.RECONCILE_SECONDS, enqueue),
+        name="reconcile",
+        daemon=True,
     )
     thread.start()
     return thread

@@ -8,7 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from reviews import media_files
+from reviews.media import links
 from reviews.models import ProcessingState, ReviewStatus, Version
 from reviews.serializers.actions import MyActionsField
 from reviews.serializers.jsonvalues import reject_null_characters
@@ -44,7 +44,7 @@ class VersionSummarySerializer(serializers.ModelSerializer):
 def _media_url(context: dict[str, Any], version: Version, kind: str) -> str | None:
     if version.processing_state != ProcessingState.READY or not version.outputs_dir:
         return None
-    url = media_files.signed_url(version, kind)
+    url = links.signed_url(version, kind)
     request = context.get("request")
     return request.build_absolute_uri(url) if request else url
 

@@ -15,7 +15,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from reviews import media_files, permissions, selectors, services
+from reviews import permissions, selectors, services
+from reviews.media import links
 from reviews.models import Shot, Version
 from reviews.permissions import Action
 from reviews.serializers import VersionSerializer, VersionUpdateSerializer, VersionUploadSerializer
@@ -90,7 +91,7 @@ class VersionReprocessView(APIView):
         )
 
 
-# What the generated files are served as (reviews.media_files.FILES).
+# What the generated files are served as (reviews.media.storage.FILE_NAMES).
 _MEDIA_TYPES = ("video/mp4", "image/jpeg")
 
 
@@ -117,11 +118,7 @@ class MediaFileView(APIView):
         tags=["media"],
     )
     def get(self, request: Request, token: str, filename: str) -> HttpResponse:
-        version, kind = media_files.resolve(token, filename)
+        version, kind = links.resolve(token, filename)
         if kind == "thumbnails":
-            return media_files.thumbnails_response(version)
-        return media_files.file_response(
-            request,
-            media_files.output_path(version, kind),
-            download_name=media_files.download_name(version, kind),
-        )
+            return links.thumbnails_response(version)
+        return links.file_response(request, version, kind)
