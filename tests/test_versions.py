@@ -149,3 +149,26 @@ def test_deleting_removes_the_clips_from_disk(
 
     assert not stored.exists()
     assert not Version.objects.filter(pk=version["id"]).exists()
+
+
+@pytest.mark.parametrize("what", ["project", "shot", "version"])
+def test_deleting_removes_the_generated_files_too(
+    project, shot, director, what, settings, django_capture_on_commit_callbacks
+):
+    client = client_for(director)
+    version = _upload(client, shot).json()
+    # What a finished run and an interrupted one leave behind.
+    home = Path(settings.MEDIA_ROOT) / "versions" / str(version["id"])
+    for folder in ("run1", ".tmp-run2"):
+        (home / folder).mkdir(parents=True)
+        (home / folder / "proxy.mp4").write_bytes(b"proxy")
+    url = {
+        "project": f"/api/v1/projects/{project.pk}/",
+        "shot": f"/api/v1/shots/{shot.pk}/",
+        "version": f"/api/v1/versions/{version['id']}/",
+    }[what]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete(url).status_code == 204
+
+    assert not home.exists()
