@@ -94,7 +94,7 @@ def probe(version_id: int, run: str) -> ffprobe.Probe | None:
     if version is None:
         return None
     try:
-        with storage.original_path(version.file) as source:
+        with storage.original_path(version.file.name) as source:
             facts = ffprobe.probe(source)
         ffprobe.check_limits(
             facts, max_duration=settings.MAX_CLIP_SECONDS, max_pixels=settings.MAX_CLIP_PIXELS
@@ -165,7 +165,7 @@ def render(version_id: int, run: str, *, timeout: float) -> bool:
     ).first()
     if version is None:
         return False
-    with storage.scratch(version_id, run) as scratch, storage.original_path(version.file) as source:
+    with storage.scratch(version_id, run) as scratch, storage.original_path(version.file.name) as source:
         try:
             started = time.monotonic()
             # Probing again is a few milliseconds, and spares the job from carrying state.

@@ -20,14 +20,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import Storage, default_storage
-
-if TYPE_CHECKING:
-    from django.db.models.fields.files import FieldFile
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
 
 # The files a run publishes, by kind; ffmpeg writes them under these names.
 RENDERED_NAMES = {"proxy": "proxy.mp4", "poster": "poster.jpg", "filmstrip": "filmstrip.jpg"}
@@ -45,11 +41,14 @@ def _storage() -> Storage:
 
 
 def _local_path(name: str) -> Path | None:
-    """The file or folder `name` on this machine's disk, or None if the storage is remote."""
-    try:
+    """The file or folder `name` on this machine's disk, or None if the storage keeps it elsewhere.
+
+    Asked of the class rather than of ``path()``: some storages that keep nothing on disk
+    (InMemoryStorage) answer ``path()`` all the same.
+    """
+    if isinstance(_storage(), FileSystemStorage):
         return Path(_storage().path(name))
-    except NotImplementedError:
-        return None
+    return None
 
 
 def _version_home(version_id: int) -> str:
@@ -67,22 +66,23 @@ def rendered_paths(folder: Path) -> dict[str, Path]:
 
 
 @contextmanager
-def original_path(file: FieldFile) -> Iterator[Path]:
-    """A local path to an uploaded original, for as long as the block runs.
+def original_path(name: str) -> Iterator[Path]:
+    """A local path to an uploaded original (`name` in the storage, ``version.file.name``), for as
+    long as the block runs.
 
     On a local disk this is the stored file itself. From a remote storage the file is first
     copied into a temporary file in FILE_UPLOAD_TEMP_DIR, deleted when the block ends.
     Raises FileNotFoundError (or the storage's own error) if the original is gone.
     """
-    local = _local_path(file.name)
+    local = _local_path(name)
     if local is not None:
         yield local
         return
     folder = Path(settings.FILE_UPLOAD_TEMP_DIR)
     folder.mkdir(parents=True, exist_ok=True)
-    suffix = PurePosixPath(file.name).suffix
+    suffix = PurePosixPath(name).suffix
     with tempfile.NamedTemporaryFile(dir=folder, prefix=_SCRATCH_PREFIX, suffix=suffix) as copy:
-        with _storage().open(file.name, "rb") as source:
+        with _storage().open(name, "rb") as source:
             shutil.copyfileobj(source, copy, _COPY_CHUNK)
         copy.flush()
         yield Path(copy.name)
@@ -175,6 +175,8 @@ def _remove_tree(name: str) -> None:
         _storage().delete(f"{name}/{file}")
     for folder in folders:
         _remove_tree(f"{name}/{folder}")
+    # Object stores have no folders to remove and ignore this; others drop the empty folder.
+    _storage().delete(name)
 
 
 def open_output(name: str) -> tuple[File, int]:
