@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from reviews.media import ffmpeg, ffprobe, storage, webvtt
-from reviews.media.ffmpeg import Filmstrip, Rendered
+from reviews.media.ffmpeg import Rendered
 from reviews.media.ffprobe import MediaError, MediaTimeout, Probe
+from reviews.media.webvtt import Filmstrip
 from tests.clips import ffconcat_script, growing_picture, hls_playlist, make_clip, make_video
 
 # Every kind of clip render() must turn into a proxy, poster and filmstrip.

@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from reviews.media.ffprobe import MediaError, MediaTimeout, Probe, last_line, spoken_duration, untrusted_input
+from reviews.media.webvtt import Filmstrip
 from reviews.timecode import clock_time
 
 FFMPEG = "ffmpeg"
@@ -25,15 +26,6 @@ FFMPEG = "ffmpeg"
 # Least time between two progress reports, in seconds: callers store them.
 PROGRESS_PERIOD = 1.0
 FILMSTRIP_COLUMNS = 10
-
-
-@dataclass(frozen=True)
-class Filmstrip:
-    columns: int
-    rows: int
-    tile_width: int
-    tile_height: int
-    interval: float  # tile i shows the frame at i * interval seconds
 
 
 @dataclass(frozen=True)

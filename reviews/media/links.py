@@ -25,9 +25,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 
 from reviews.media import storage
-from reviews.media.ffmpeg import Filmstrip
-from reviews.media.storage import FILE_NAMES
-from reviews.media.webvtt import thumbnails_vtt
+from reviews.media.webvtt import Filmstrip, thumbnails_vtt
 from reviews.models import ProcessingState, Version
 
 _SALT = "reviewsvc.media"
@@ -35,9 +33,9 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def signed_url(version: Version, kind: str) -> str:
-    """The path of a signed link to the version's file of `kind` (a key of FILE_NAMES)."""
+    """The path of a signed link to the version's file of `kind` (a key of storage.FILE_NAMES)."""
     token = signing.dumps({"v": version.pk, "k": kind, "d": version.outputs_dir}, salt=_SALT, compress=True)
-    return reverse("media-file", kwargs={"token": token, "filename": FILE_NAMES[kind]})
+    return reverse("media-file", kwargs={"token": token, "filename": storage.FILE_NAMES[kind]})
 
 
 def resolve(token: str, filename: str) -> tuple[Version, str]:
@@ -49,7 +47,7 @@ def resolve(token: str, filename: str) -> tuple[Version, str]:
             "This media link is invalid or has expired; reload the version to get a new one."
         ) from None
     kind = claim.get("k")
-    if FILE_NAMES.get(kind) != filename:
+    if storage.FILE_NAMES.get(kind) != filename:
         raise Http404("This media link is invalid.")
     version = (
         Version.objects.filter(
@@ -126,7 +124,7 @@ def _limited(handle: BinaryIO, length: int, chunk: int = 256 * 1024) -> Iterator
 
 def _download_name(version: Version, kind: str) -> str:
     stem = f"{version.shot.code}_v{version.number:03d}_{kind}"
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem) + os.path.splitext(FILE_NAMES[kind])[1]
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem) + os.path.splitext(storage.FILE_NAMES[kind])[1]
 
 
 def thumbnails_response(version: Version) -> HttpResponse:

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from reviews.media.ffmpeg import Filmstrip
+from dataclasses import dataclass
+
 from reviews.timecode import clock_time
+
+
+@dataclass(frozen=True)
+class Filmstrip:
+    """The grid of a filmstrip sprite: tiles of tile_width by tile_height pixels, row by row."""
+
+    columns: int
+    rows: int
+    tile_width: int
+    tile_height: int
+    interval: float  # tile i shows the frame at i * interval seconds
 
 
 def thumbnails_vtt(filmstrip: Filmstrip, *, duration: float, sprite_url: str) -> str:
