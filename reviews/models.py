@@ -159,7 +159,7 @@ class Version(models.Model):
     pixel_format = models.CharField(max_length=32, blank=True)
     has_audio = models.BooleanField(null=True, blank=True)
 
-    # Generated files, relative to MEDIA_ROOT; empty until ready.
+    # The folder of the published run's files in the storage (reviews.media.storage); empty until ready.
     outputs_dir = models.CharField(max_length=255, blank=True)
     filmstrip = models.JSONField(null=True, blank=True)
 

@@ -2,9 +2,10 @@
 and the fan-out of each committed event to its consumers.
 
 Every task is safe to run twice: each pipeline step is a conditional update on
-the version's current run (see the pipeline), and event consumers must be too. Settings make delivery at-least-once
-(acks late, requeue when a worker dies); the attempt counter ends a clip that
-keeps killing workers.
+the version's current run (see the pipeline), and event consumers must be too.
+Settings make delivery at-least-once (acks late, requeue when a worker dies);
+the attempt counter ends a clip that keeps killing workers. The tasks' names
+are what queued messages carry, so they stay in this module.
 """
 
 from __future__ import annotations
