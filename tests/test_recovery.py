@@ -1,4 +1,4 @@
-"""Reading the broker's jobs for the reconciling of reviews.recovery, on real Celery messages."""
+"""Reading the broker's jobs for the reconciling of reviews.media.recovery, on real Celery messages."""
 
 from __future__ import annotations
 
