@@ -180,14 +180,14 @@ def test_a_refused_change_records_nothing(project, director):
 
 
 def test_the_pipeline_records_failure_once_without_an_actor(version):
-    from reviews import processing
+    from reviews.media import pipeline
 
     Version.objects.filter(pk=version.pk).update(processing_state="processing", processing_run="run1")
 
-    processing.fail(version.pk, "run1", "The file is an audio track, not a video.")
+    pipeline.fail(version.pk, "run1", "The file is an audio track, not a video.")
     # A job delivered twice fails the version again; the record must not say so twice.
-    processing.fail(version.pk, "run1", "The file is an audio track, not a video.")
-    processing.fail(version.pk, "an-older-run", "stale")
+    pipeline.fail(version.pk, "run1", "The file is an audio track, not a video.")
+    pipeline.fail(version.pk, "an-older-run", "stale")
 
     event = only_event(kind="version.failed")
     assert event.actor is None
@@ -325,10 +325,10 @@ def test_members_read_the_feed_newest_first(project, version, director, mentor, 
 
 
 def test_the_pipeline_shows_as_no_actor(project, version, viewer):
-    from reviews import processing
+    from reviews.media import pipeline
 
     Version.objects.filter(pk=version.pk).update(processing_state="processing", processing_run="run1")
-    processing.fail(version.pk, "run1", "The file is an audio track, not a video.")
+    pipeline.fail(version.pk, "run1", "The file is an audio track, not a video.")
 
     [item] = activity(client_for(viewer), project).json()["results"]
     assert item["kind"] == "version.failed"
