@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, DataError, IntegrityError
@@ -17,7 +18,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from reviews.media.uploads import UploadStalled, discard_partial_uploads
+from reviews.media.uploads import UploadTooLarge, discard_partial_uploads
 from reviews.timecode import TimecodeError
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,22 @@ class ServiceUnavailable(exceptions.APIException):
     default_code = "service_unavailable"
 
 
+class UploadStalled(exceptions.APIException):
+    status_code = status.HTTP_408_REQUEST_TIMEOUT
+    default_code = "upload_stalled"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"The upload stalled: no data arrived for {settings.REQUEST_BODY_IDLE_TIMEOUT} s. "
+            "Check the connection and upload again."
+        )
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "upload_too_large"
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
@@ -37,6 +54,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, DjangoPermissionDenied):
         # DRF would answer with its generic sentence; the rules in permissions.py say who may act.
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, UploadTooLarge):
+        exc = PayloadTooLarge(str(exc))
     elif isinstance(exc, TimecodeError):
         exc = exceptions.ValidationError({"detail": str(exc)})
     elif isinstance(exc, IntegrityError):

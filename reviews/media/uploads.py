@@ -12,19 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
-from rest_framework import status
-from rest_framework.exceptions import APIException
-
-
-class UploadStalled(APIException):
-    status_code = status.HTTP_408_REQUEST_TIMEOUT
-    default_code = "upload_stalled"
-
-    def __init__(self) -> None:
-        super().__init__(
-            f"The upload stalled: no data arrived for {settings.REQUEST_BODY_IDLE_TIMEOUT} s. "
-            "Check the connection and upload again."
-        )
 
 
 class BodyIdleTimeoutMiddleware:
@@ -61,14 +48,12 @@ def discard_partial_uploads(request: Any) -> None:
             partial.close()
 
 
-class UploadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "upload_too_large"
+class UploadTooLarge(Exception):
+    """The upload passed ``MAX_UPLOAD_BYTES``; the web layer answers 413 with this message."""
 
     def __init__(self) -> None:
-        limit = settings.MAX_UPLOAD_BYTES
         super().__init__(
-            f"The upload is larger than the limit of {human_size(limit)}; "
+            f"The upload is larger than the limit of {human_size(settings.MAX_UPLOAD_BYTES)}; "
             "export a shorter or more compressed clip."
         )
 
