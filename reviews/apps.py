@@ -11,7 +11,10 @@ class ReviewsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from reviews import checks  # noqa: F401  (registers the deploy checks)
+        from reviews import (
+            accounts,  # noqa: F401  (revokes tokens on a password change)
+            checks,  # noqa: F401  (registers the deploy checks)
+        )
 
         # Uploads stream into this folder; on a fresh volume it does not exist yet.
         Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)

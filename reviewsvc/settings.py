@@ -10,6 +10,7 @@ to PostgreSQL and Redis. Production sets ``DJANGO_SECRET_KEY``,
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "reviews",
 ]
 
@@ -82,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in on a page into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "reviewsvc.urls"
@@ -130,6 +134,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Sign-in ----------------------------------------------------------------
+# Axes refuses a locked-out account or address before any password is checked;
+# the second backend finds accounts as names are kept (reviews.accounts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "reviews.accounts.UsernameBackend",
+]
+# How many of our own proxies append to X-Forwarded-For in front of Django; 0
+# (the default) means the header is the client's to invent and is ignored.
+TRUSTED_PROXY_COUNT = envint("REVIEWSVC_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "reviews.throttling.client_address"
+AXES_USERNAME_CALLABLE = "reviews.throttling.axes_username"
+# Lock an account after this many wrong passwords from anywhere, and an address
+# after this many wrong passwords for any accounts, until the cool-off passes.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = envint("REVIEWSVC_SIGN_IN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(seconds=envint("REVIEWSVC_SIGN_IN_LOCKOUT_SECONDS", 15 * 60))
+# A success does not wipe the count: whoever holds one account could otherwise
+# sign into it between guesses at another from the same address.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "reviews.throttling.lockout_response"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -184,6 +210,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "reviews.errors.exception_handler",
+    # Throttles key anonymous clients by address: the socket's, unless our own proxies vouch.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "token": os.getenv("REVIEWSVC_TOKEN_THROTTLE", "20/min"),
         "upload": os.getenv("REVIEWSVC_UPLOAD_THROTTLE", "120/hour"),

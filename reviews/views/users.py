@@ -9,10 +9,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from reviews.serializers import TokenRequestSerializer, TokenSerializer, UserCreateSerializer, UserSerializer
+from reviews.throttling import ClientAddressRateThrottle, raise_if_locked_out
 from reviews.views.validation import validated
 
 User = get_user_model()
@@ -24,7 +24,7 @@ User = get_user_model()
 class TokenView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientAddressRateThrottle]
     throttle_scope = "token"
 
     @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer, tags=["auth"])
@@ -32,6 +32,7 @@ class TokenView(APIView):
         data = validated(TokenRequestSerializer, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None:
+            raise_if_locked_out(request)
             raise serializers.ValidationError({"detail": "The username or password is wrong."})
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
@@ -61,7 +62,4 @@ class UserListView(generics.ListCreateAPIView):
         return UserCreateSerializer if self.request.method == "POST" else UserSerializer
 
     def perform_create(self, serializer: serializers.Serializer) -> None:
-        password = serializer.validated_data.pop("password")
-        user = serializer.save()
-        user.set_password(password)
-        user.save(update_fields=["password"])
+        serializer.instance = User.objects.create_user(**serializer.validated_data)

@@ -1,0 +1,94 @@
+"""Accounts: one rule for what a username is, and a password change that signs everyone out.
+
+Django's user model stays as it is. Names are NFKC-normalised (so a fullwidth "alice" and
+"fiona" spelt with the "fi" ligature are plain "alice" and "fiona") and unique regardless of case (a database index
+on ``lower(username)``, migration 0003), and sign-in looks names up the same
+way, so whoever gets a token with a name can sign in on the page with it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
+from django.http import HttpRequest
+from rest_framework.authtoken.models import Token
+
+User = get_user_model()
+
+
+def normalize_username(username: str) -> str:
+    return unicodedata.normalize("NFKC", username)
+
+
+def username_taken(username: str, *, exclude_pk: int | None = None) -> bool:
+    twins = User._default_manager.filter(username__iexact=normalize_username(username))
+    if exclude_pk is not None:
+        twins = twins.exclude(pk=exclude_pk)
+    return twins.exists()
+
+
+def check_new_account(*, username: str, password: str | None, **fields: Any) -> str:
+    """Apply Django's user-creation rules; return the normalised name or raise ValidationError."""
+    username = normalize_username(username)
+    if username_taken(username):
+        raise ValidationError({"username": ["A user with that username already exists."]})
+    if password is not None:
+        try:
+            validate_password(password, user=User(username=username, **fields))
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from error
+    return username
+
+
+class UsernameBackend(ModelBackend):
+    """Django's model backend, finding the account as names are kept: NFKC, any case."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> AbstractBaseUser | None:
+        if username is None:
+            username = kwargs.get(User.USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        user = User._default_manager.filter(username__iexact=normalize_username(username)).first()
+        if user is None:
+            # Hash anyway, so the answer takes as long for a name that does not exist.
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+
+# A password change must sign the account out everywhere. Django already drops
+# sessions whose stored hash no longer matches the password; API tokens have no
+# such check. Every way to change a password (set_password in the admin, the
+# changepassword command, a reset, our API) ends in User.save(), so this is the
+# one place none of them can miss.
+@receiver(pre_save, sender=User, dispatch_uid="reviews.accounts.note_password_change")
+def _note_password_change(
+    sender: type, instance: AbstractBaseUser, update_fields: Any = None, **kwargs: Any
+) -> None:
+    instance._reviewsvc_password_changed = False
+    if instance.pk is None or (update_fields is not None and "password" not in update_fields):
+        return
+    stored = User._default_manager.filter(pk=instance.pk).values_list("password", flat=True).first()
+    instance._reviewsvc_password_changed = stored is not None and stored != instance.password
+
+
+@receiver(post_save, sender=User, dispatch_uid="reviews.accounts.revoke_tokens")
+def _revoke_tokens_on_password_change(sender: type, instance: AbstractBaseUser, **kwargs: Any) -> None:
+    if getattr(instance, "_reviewsvc_password_changed", False):
+        Token.objects.filter(user=instance).delete()
