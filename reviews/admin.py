@@ -1,9 +1,35 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 
+from reviews.accounts import normalize_username, username_taken
 from reviews.models import Comment, Event, Membership, Project, Shot, Version
+
+User = get_user_model()
+
+
+class RenameUserForm(UserChangeForm):
+    """Django's change form, refusing a rename onto another account's name in another case."""
+
+    def clean_username(self) -> str:
+        username = normalize_username(self.cleaned_data["username"])
+        if username_taken(username, exclude_pk=self.instance.pk):
+            raise forms.ValidationError("A user with that username already exists.")
+        return username
+
+
+# Creation already goes through Django's UserCreationForm (NFKC, case-insensitive, validators).
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ReviewsUserAdmin(UserAdmin):
+    form = RenameUserForm
 
 
 class MembershipInline(admin.TabularInline):

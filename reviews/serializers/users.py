@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+
+from reviews.accounts import check_new_account
 
 User = get_user_model()
 
@@ -31,6 +34,15 @@ class UserCreateSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "password", "first_name", "last_name", "email"]
+        # Uniqueness is Django's rule, checked in validate(): after NFKC, in any case.
+        extra_kwargs = {"username": {"validators": [*User._meta.get_field("username").validators]}}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            attrs["username"] = check_new_account(**attrs)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from error
+        return attrs
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -1,0 +1,200 @@
+"""Accounts: one spelling per name on every path that creates a user, Django's password rules,
+and a password change that signs the account out everywhere.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
+from django.test import Client
+from rest_framework.authtoken.models import Token
+
+from tests.conftest import client_for
+from tests.factories import UserFactory
+
+User = get_user_model()
+PASSWORD = "correct horse battery staple"
+FULLWIDTH_ALICE = "\uff41\uff4c\uff49\uff43\uff45"
+LIGATURE_FIONA = "\ufb01ona"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counts():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def create_user(staff, **fields):
+    return client_for(staff).post(
+        "/api/v1/users/", {"password": "a long fresh pass 7", **fields}, format="json"
+    )
+
+
+@pytest.mark.parametrize("twin", [FULLWIDTH_ALICE, "ALICE", "Alice", "\uff21lice"])
+def test_it_refuses_a_twin_of_an_existing_name(staff, director, twin):
+    answer = create_user(staff, username=twin)
+    assert answer.status_code == 400
+    assert "username" in answer.json()
+    assert User.objects.filter(username__iexact="alice").count() == 1
+
+
+def test_it_refuses_a_ligature_twin(staff):
+    UserFactory(username="fiona")
+    answer = create_user(staff, username=LIGATURE_FIONA)
+    assert answer.status_code == 400
+    assert "username" in answer.json()
+
+
+def test_it_keeps_the_normalised_name_and_the_holder_signs_in_with_what_they_typed(staff):
+    created = create_user(staff, username=LIGATURE_FIONA, password="a long fresh pass 7")
+    assert created.status_code == 201, created.content
+    assert created.json()["username"] == "fiona"
+
+    api = client_for(None).post(
+        "/api/v1/auth/token/", {"username": LIGATURE_FIONA, "password": "a long fresh pass 7"}, format="json"
+    )
+    page = Client()
+    signed_in = page.post("/accounts/login/", {"username": LIGATURE_FIONA, "password": "a long fresh pass 7"})
+
+    assert api.status_code == 200
+    assert signed_in.status_code == 302
+    assert int(page.session["_auth_user_id"]) == created.json()["id"]
+
+
+def test_sign_in_matches_names_in_any_case_on_the_api_and_the_page(director):
+    api = client_for(None).post(
+        "/api/v1/auth/token/", {"username": "ALICE", "password": PASSWORD}, format="json"
+    )
+    page = Client()
+    signed_in = page.post("/accounts/login/", {"username": "ALICE", "password": PASSWORD})
+    assert api.status_code == 200
+    assert signed_in.status_code == 302
+    assert int(page.session["_auth_user_id"]) == director.pk
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("password", "too common"),
+        ("73920184", "entirely numeric"),
+        ("dave2024x", "similar"),
+    ],
+)
+def test_it_applies_the_password_validators(staff, password, why):
+    answer = create_user(staff, username="dave2024x", email="dave@example.com", password=password)
+    assert answer.status_code == 400
+    assert why in " ".join(answer.json()["password"])
+    assert not User.objects.filter(username="dave2024x").exists()
+
+
+def test_the_database_refuses_a_case_twin_whatever_path_created_it(director):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(username="ALICE")
+
+
+def test_createsuperuser_cannot_make_a_twin(director):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        call_command("createsuperuser", interactive=False, username=FULLWIDTH_ALICE.upper(), email="")
+    assert User.objects.filter(username__iexact="alice").count() == 1
+
+
+def test_the_admin_refuses_to_rename_an_account_onto_another_s_name(director, mentor, staff):
+    staff.is_superuser = True
+    staff.save()
+    admin = Client()
+    admin.force_login(staff)
+    form = admin.get(f"/admin/auth/user/{mentor.pk}/change/").context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(username="ALICE", date_joined_0="2026-01-01", date_joined_1="00:00:00")
+    data.pop("groups", None), data.pop("user_permissions", None), data.pop("last_login", None)
+
+    answer = admin.post(f"/admin/auth/user/{mentor.pk}/change/", data)
+
+    assert answer.status_code == 200
+    assert "already exists" in answer.content.decode()
+    mentor.refresh_from_db()
+    assert mentor.username == "bob"
+
+
+def test_the_admin_creates_no_twin(director, staff):
+    staff.is_superuser = True
+    staff.save()
+    admin = Client()
+    admin.force_login(staff)
+    answer = admin.post(
+        "/admin/auth/user/add/",
+        {"username": FULLWIDTH_ALICE, "password1": "a long fresh pass 7", "password2": "a long fresh pass 7"},
+    )
+    assert answer.status_code == 200
+    assert User.objects.filter(username__iexact="alice").count() == 1
+
+
+# --- a password change signs the account out everywhere --------------------
+
+
+def _token_client(user):
+    client = client_for(user)
+    assert client.get("/api/v1/me/").status_code == 200
+    return client
+
+
+def _page_client(user):
+    client = Client()
+    assert (
+        client.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
+    )
+    assert client.get("/review/").status_code == 200
+    return client
+
+
+def test_set_password_revokes_every_token_and_session(director):
+    api, page = _token_client(director), _page_client(director)
+
+    director.set_password("a brand new secret 9")
+    director.save()
+
+    assert api.get("/api/v1/me/").status_code == 401
+    assert not Token.objects.filter(user=director).exists()
+    assert page.get("/review/").status_code == 302  # back to the login page
+
+
+def test_a_password_reset_revokes_every_token_and_session(director):
+    api, page = _token_client(director), _page_client(director)
+
+    form = SetPasswordForm(
+        director, {"new_password1": "a brand new secret 9", "new_password2": "a brand new secret 9"}
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+
+    assert api.get("/api/v1/me/").status_code == 401
+    assert page.get("/review/").status_code == 302
+
+
+def test_an_admin_setting_a_password_revokes_every_token(director, staff):
+    staff.is_superuser = True
+    staff.save()
+    api = _token_client(director)
+    admin = Client()
+    admin.force_login(staff)
+
+    answer = admin.post(
+        f"/admin/auth/user/{director.pk}/password/",
+        {"password1": "a brand new secret 9", "password2": "a brand new secret 9", "usable_password": "true"},
+    )
+
+    assert answer.status_code == 302
+    assert api.get("/api/v1/me/").status_code == 401
+
+
+def test_other_saves_keep_the_tokens(director):
+    api = _token_client(director)
+    _page_client(director)  # signing in saves last_login
+    director.first_name = "Alicia"
+    director.save()
+    assert api.get("/api/v1/me/").status_code == 200
