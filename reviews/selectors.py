@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from reviews.accounts import normalize_username
 from reviews.models import Comment, Event, Membership, Project, Shot, Version
 from reviews.permissions import Principal
 
@@ -49,6 +50,35 @@ def projects_for(viewer: Viewer) -> QuerySet[Project]:
 
 def memberships_of(project: Project) -> QuerySet[Membership]:
     return Membership.objects.filter(project=project).select_related("user").order_by("created_at", "id")
+
+
+def account_to_add(
+    *,
+    requester: User,
+    user_id: int | None = None,
+    username: str | None = None,
+    email: str | None = None,
+) -> AbstractBaseUser | None:
+    """The one account a director means, or None, without saying which accounts exist.
+
+    A name or an email must match one account exactly (in any case, after NFKC,
+    as sign-in matches). An id is only taken for someone the requester already
+    works with in some project, so counting through ids finds no one new.
+    """
+    accounts = get_user_model()._default_manager.filter(is_active=True)
+    if username is not None:
+        matches = accounts.filter(username__iexact=normalize_username(username))
+    elif email is not None:
+        matches = accounts.filter(email__iexact=email.strip()) if email.strip() else accounts.none()
+    elif user_id is not None:
+        matches = accounts.filter(pk=user_id)
+        if not requester.is_staff:
+            shared = Membership.objects.filter(user_id=requester.pk).values("project_id")
+            matches = matches.filter(memberships__project_id__in=shared).distinct()
+    else:
+        return None
+    found = list(matches[:2])
+    return found[0] if len(found) == 1 else None
 
 
 def with_comment_counts(versions: QuerySet[Version]) -> QuerySet[Version]:

@@ -69,7 +69,7 @@ def _operations(world):
             "manage_members",
             "post",
             f"/api/v1/projects/{project.pk}/members/",
-            {"user": newcomer.pk, "role": "viewer"},
+            {"username": newcomer.username, "role": "viewer"},
         ),
         "change member": (
             "manage_members",

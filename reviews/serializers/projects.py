@@ -6,7 +6,6 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -17,8 +16,6 @@ from reviews.serializers.actions import MyActionsField
 from reviews.serializers.users import display_name
 from reviews.serializers.versions import VersionSummarySerializer
 from reviews.timecode import TimecodeError, parse_rate, rate_label
-
-User = get_user_model()
 
 
 @extend_schema_field(OpenApiTypes.NUMBER)
@@ -71,22 +68,36 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberCreateSerializer(serializers.Serializer):
-    """Add someone by user id or by username."""
+    """Add someone by their exact username or email, or by id if you already work with them."""
 
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
-    username = serializers.CharField(required=False)
+    # Every way of not finding the account gets this one answer, so trying names,
+    # emails or ids tells an outsider nothing about which accounts exist.
+    NO_MATCH = (
+        "No account you can add matches that: give the person's exact username or email "
+        "(ask them for it), or the id of someone you already share a project with."
+    )
+
+    user = serializers.IntegerField(
+        required=False, help_text="Only for someone you already share a project with."
+    )
+    username = serializers.CharField(required=False, max_length=150, help_text="Exact, in any case.")
+    email = serializers.EmailField(required=False, help_text="Exact, in any case.")
     role = serializers.ChoiceField(choices=Role.choices)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        user = attrs.get("user")
-        if user is None and "username" in attrs:
-            user = User.objects.filter(username=attrs["username"]).first()
-            if user is None:
-                raise serializers.ValidationError({"username": [f"No user is called {attrs['username']!r}."]})
-        if user is None:
+        given = [field for field in ("user", "username", "email") if field in attrs]
+        if len(given) != 1:
             raise serializers.ValidationError(
-                {"user": ["Give the user's id as `user`, or their `username`."]}
+                {"detail": "Give exactly one of `username`, `email` or `user` (an id)."}
             )
+        user = selectors.account_to_add(
+            requester=self.context["requester"],
+            user_id=attrs.get("user"),
+            username=attrs.get("username"),
+            email=attrs.get("email"),
+        )
+        if user is None:
+            raise serializers.ValidationError({"detail": self.NO_MATCH})
         return {"user": user, "role": attrs["role"]}
 
 

@@ -79,7 +79,7 @@ class MemberListView(generics.ListCreateAPIView):
     def post(self, request: Request, project_id: int) -> Response:
         project = _project(request, project_id)
         permissions.require(selectors.principal_in(request.user, project), Action.MANAGE_MEMBERS)
-        data = validated(MemberCreateSerializer, request.data)
+        data = validated(MemberCreateSerializer, request.data, requester=request.user)
         membership = services.member_add(project=project, by=request.user, **data)
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
