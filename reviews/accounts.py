@@ -11,11 +11,13 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, authenticate, get_user_model, update_session_auth_hash
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -46,6 +48,41 @@ def check_new_account(*, username: str, password: str | None, **fields: Any) -> 
         except ValidationError as error:
             raise ValidationError({"password": error.messages}) from error
     return username
+
+
+def password_is_current(request: Any, user: AbstractBaseUser, password: str) -> bool:
+    """Check a signed-in person's password the way sign-in does, so guesses count towards a lockout.
+
+    ``user.check_password`` would let someone holding a stolen session or token
+    guess the password at any speed; ``authenticate`` goes through axes.
+    """
+    checked = authenticate(request, username=user.get_username(), password=password)
+    return checked is not None and checked.pk == user.pk
+
+
+@transaction.atomic
+def password_change(*, request: Any, user: AbstractBaseUser, password: str) -> Token:
+    """Set a new password: every token and other session is revoked; this client gets a fresh token."""
+    user.set_password(password)
+    user.save()
+    # A request signed with a session keeps that session, as Django's own password change does.
+    if SESSION_KEY in request.session:
+        update_session_auth_hash(request, user)
+    return Token.objects.create(user=user)
+
+
+class CheckedPasswordChangeForm(PasswordChangeForm):
+    """Django's password change form, with the old password checked through sign-in's lockout."""
+
+    def __init__(self, user: AbstractBaseUser, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        if not password_is_current(self.request, self.user, old_password):
+            raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password
 
 
 class UsernameBackend(ModelBackend):

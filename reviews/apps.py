@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.contrib.admin import apps as admin_apps
 
 
 class ReviewsConfig(AppConfig):
@@ -18,3 +19,10 @@ class ReviewsConfig(AppConfig):
 
         # Uploads stream into this folder; on a fresh volume it does not exist yet.
         Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+
+
+class ReviewsAdminConfig(admin_apps.AdminConfig):
+    """Django's admin on our site class (reviews.admin_site), named here because it loads before the models."""
+
+    default = False
+    default_site = "reviews.admin_site.ReviewsAdminSite"

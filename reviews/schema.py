@@ -35,8 +35,13 @@ _WHY = {
     "429": "Too many requests; the answer says how many seconds to wait.",
     "503": "The database is briefly unavailable; try again in a few seconds.",
 }
-# Operations rate-limited by a ScopedRateThrottle (see TokenView, VersionListView).
-_THROTTLED = {("post", "/api/v1/auth/token/"), ("post", "/api/v1/shots/{shot_id}/versions/")}
+# Operations rate-limited by a ScopedRateThrottle (see TokenView, VersionListView), or that
+# check a password and so answer 429 during a sign-in lockout (PasswordChangeView).
+_THROTTLED = {
+    ("post", "/api/v1/auth/token/"),
+    ("post", "/api/v1/shots/{shot_id}/versions/"),
+    ("post", "/api/v1/me/password/"),
+}
 
 
 def _error_codes(path: str, method: str, operation: dict[str, Any]) -> list[str]:

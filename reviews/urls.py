@@ -8,6 +8,7 @@ urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/password/", views.PasswordChangeView.as_view(), name="me-password"),
     path("users/", views.UserListView.as_view(), name="user-list"),
     path("projects/", views.ProjectListView.as_view(), name="project-list"),
     path("projects/<int:pk>/", views.ProjectDetailView.as_view(), name="project-detail"),

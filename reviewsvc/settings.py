@@ -59,7 +59,8 @@ X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "reviews.errors.csrf_failure"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, whose password change counts wrong old passwords (reviews.admin_site).
+    "reviews.apps.ReviewsAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -198,3 +198,90 @@ def test_other_saves_keep_the_tokens(director):
     director.first_name = "Alicia"
     director.save()
     assert api.get("/api/v1/me/").status_code == 200
+
+
+# --- changing your own password ---------------------------------------------
+
+
+def change_password(client, old, new="a brand new secret 9"):
+    return client.post("/api/v1/me/password/", {"old_password": old, "new_password": new}, format="json")
+
+
+def test_it_changes_the_password_and_hands_back_the_only_token_that_works(director):
+    api, other_device, page = _token_client(director), client_for(director), _page_client(director)
+
+    answer = change_password(api, PASSWORD)
+
+    assert answer.status_code == 200, answer.content
+    assert other_device.get("/api/v1/me/").status_code == 401
+    assert page.get("/review/").status_code == 302
+    api.credentials(HTTP_AUTHORIZATION=f"Token {answer.json()['token']}")
+    assert api.get("/api/v1/me/").status_code == 200
+    director.refresh_from_db()
+    assert director.check_password("a brand new secret 9")
+
+
+def test_a_password_change_from_the_page_keeps_that_session(director):
+    page = _page_client(director)
+    page.get("/review/")
+    answer = page.post(
+        "/api/v1/me/password/",
+        {"old_password": PASSWORD, "new_password": "a brand new secret 9"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 200, answer.content
+    assert page.get("/review/").status_code == 200
+
+
+def test_it_refuses_a_weak_new_password_or_a_wrong_old_one(director):
+    api = _token_client(director)
+    weak = change_password(api, PASSWORD, new="password")
+    wrong = change_password(api, "not my password")
+    assert weak.status_code == 400
+    assert "new_password" in weak.json()
+    assert wrong.status_code == 400
+    assert "old_password" in wrong.json()
+    director.refresh_from_db()
+    assert director.check_password(PASSWORD)
+
+
+def test_guessing_the_old_password_with_a_stolen_token_is_locked_out(settings, director):
+    api = _token_client(director)
+    answers = [change_password(api, f"guess {n}") for n in range(settings.AXES_FAILURE_LIMIT)]
+    right = change_password(api, PASSWORD)
+    assert answers[-1].status_code == 429
+    assert right.status_code == 429
+    assert int(right["Retry-After"]) > 0
+    director.refresh_from_db()
+    assert director.check_password(PASSWORD)
+
+
+def test_guessing_the_old_password_in_the_admin_is_locked_out(settings, staff):
+    admin = Client()
+    admin.force_login(staff)
+    form = {"new_password1": "a brand new secret 9", "new_password2": "a brand new secret 9"}
+    answers = [
+        admin.post("/admin/password_change/", {"old_password": f"guess {n}", **form})
+        for n in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    right = admin.post("/admin/password_change/", {"old_password": PASSWORD, **form})
+    assert {answer.status_code for answer in answers[:-1]} == {200}
+    assert right.status_code == 429
+    staff.refresh_from_db()
+    assert staff.check_password(PASSWORD)
+
+
+def test_the_admin_password_change_works_and_revokes_tokens(staff):
+    api = _token_client(staff)
+    admin = Client()
+    admin.force_login(staff)
+    answer = admin.post(
+        "/admin/password_change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a brand new secret 9",
+            "new_password2": "a brand new secret 9",
+        },
+    )
+    assert answer.status_code == 302
+    assert api.get("/api/v1/me/").status_code == 401

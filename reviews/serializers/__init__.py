@@ -16,6 +16,7 @@ from reviews.serializers.projects import (
     ShotSerializer,
 )
 from reviews.serializers.users import (
+    PasswordChangeSerializer,
     TokenRequestSerializer,
     TokenSerializer,
     UserCreateSerializer,
@@ -36,6 +37,7 @@ __all__ = [
     "MemberCreateSerializer",
     "MemberSerializer",
     "MemberUpdateSerializer",
+    "PasswordChangeSerializer",
     "ProjectSerializer",
     "ShotSerializer",
     "TokenRequestSerializer",

@@ -17,7 +17,7 @@ from reviews.views.projects import (
     ShotListView,
 )
 from reviews.views.root import ApiRootView
-from reviews.views.users import LogoutView, MeView, TokenView, UserListView
+from reviews.views.users import LogoutView, MeView, PasswordChangeView, TokenView, UserListView
 from reviews.views.versions import MediaFileView, VersionDetailView, VersionListView, VersionReprocessView
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "MediaFileView",
     "MemberDetailView",
     "MemberListView",
+    "PasswordChangeView",
     "ProjectDetailView",
     "ProjectListView",
     "ShotDetailView",

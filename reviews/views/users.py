@@ -11,7 +11,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reviews.serializers import TokenRequestSerializer, TokenSerializer, UserCreateSerializer, UserSerializer
+from reviews import accounts
+from reviews.serializers import (
+    PasswordChangeSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+    UserCreateSerializer,
+    UserSerializer,
+)
 from reviews.throttling import ClientAddressRateThrottle, raise_if_locked_out
 from reviews.views.validation import validated
 
@@ -50,6 +57,21 @@ class MeView(APIView):
     @extend_schema(responses=UserSerializer, tags=["auth"])
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(request.user).data)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(request=PasswordChangeSerializer, responses=TokenSerializer, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        """Change your password: every token and other session of yours is revoked; this answer holds a new token.
+
+        Wrong old passwords count towards the same lockout as signing in.
+        """
+        data = validated(PasswordChangeSerializer, request.data, user=request.user)
+        if not accounts.password_is_current(request, request.user, data["old_password"]):
+            raise_if_locked_out(request)
+            raise serializers.ValidationError({"old_password": ["This is not your current password."]})
+        token = accounts.password_change(request=request, user=request.user, password=data["new_password"])
+        return Response({"token": token.key})
 
 
 class UserListView(generics.ListCreateAPIView):
