@@ -305,4 +305,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.getenv("DJANGO_LOG_LEVEL", "INFO")},
+    # Axes narrates every sign-in at INFO; its warnings (each failure, each lockout) are what matter.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

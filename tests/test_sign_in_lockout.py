@@ -8,6 +8,7 @@ says our own proxies wrote it.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -16,8 +17,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client, RequestFactory
 from django.utils import timezone
+from rest_framework.exceptions import Throttled
 
-from reviews.throttling import client_address
+from reviews.throttling import client_address, guard_secret
 from tests.conftest import client_for
 from tests.factories import UserFactory
 
@@ -178,3 +180,42 @@ def test_behind_a_trusted_proxy_the_address_comes_from_forwarded_for(settings, d
 
     assert alice.status_code == 200
     assert again.status_code == 429
+
+
+# --- secrets that are not passwords -----------------------------------------
+
+
+def guess(secret: str, *, key: str = "link-1", remote: str = "203.0.113.9", window: int = 60) -> bool:
+    return guard_secret(
+        _request(remote),
+        scope="passphrase",
+        key=key,
+        check=lambda: secret == "open sesame",
+        limit=3,
+        window=window,
+    )
+
+
+def test_a_guarded_secret_locks_its_key_against_every_address():
+    assert [guess("wrong", remote=f"192.0.2.{n}") for n in range(3)] == [False] * 3
+    with pytest.raises(Throttled) as refused:
+        guess("open sesame", remote="198.51.100.1")
+    assert 0 < refused.value.wait <= 60
+
+
+def test_a_guarded_secret_locks_an_address_that_tries_many_keys():
+    for n in range(3):
+        guess("wrong", key=f"link-{n}")
+    with pytest.raises(Throttled):
+        guess("open sesame", key="link-99")
+    assert guess("open sesame", key="link-99", remote="198.51.100.1") is True
+
+
+def test_a_guarded_secret_opens_for_the_right_answer_and_again_after_the_window():
+    assert guess("open sesame") is True
+    for _ in range(3):
+        guess("wrong", window=1)
+    with pytest.raises(Throttled):
+        guess("open sesame", window=1)
+    time.sleep(1.1)
+    assert guess("open sesame", window=1) is True
