@@ -60,7 +60,8 @@ def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> s
         username = getattr(request, "data", request.POST).get(field)
     if not isinstance(username, str):
         return None
-    return normalize_username(username).lower()
+    # Kept to what axes's column holds (a name no account has still counts against the address).
+    return normalize_username(username).lower()[:255]
 
 
 def lockout_seconds() -> int:

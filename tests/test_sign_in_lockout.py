@@ -88,6 +88,12 @@ def test_it_counts_case_and_width_twins_of_a_name_against_the_one_account(direct
     assert token("alice", PASSWORD, REMOTE_ADDR="198.51.100.200").status_code == 429
 
 
+def test_names_longer_than_any_account_s_still_count_against_the_address(director):
+    answers = [token("a" * (300 + n), "guess", REMOTE_ADDR="203.0.113.9") for n in range(LIMIT)]
+    assert {answer.status_code for answer in answers[:-1]} == {400}
+    assert token("alice", PASSWORD, REMOTE_ADDR="203.0.113.9").status_code == 429
+
+
 def test_it_lets_the_right_password_in_after_the_cool_off(director):
     for n in range(LIMIT):
         token("alice", f"guess {n}", **spoofed(n))
