@@ -36,11 +36,12 @@ _WHY = {
     "503": "The database is briefly unavailable; try again in a few seconds.",
 }
 # Operations rate-limited by a ScopedRateThrottle (see TokenView, VersionListView), or that
-# check a password and so answer 429 during a sign-in lockout (PasswordChangeView).
+# check a secret and so answer 429 after too many misses (PasswordChangeView, MemberListView).
 _THROTTLED = {
     ("post", "/api/v1/auth/token/"),
     ("post", "/api/v1/shots/{shot_id}/versions/"),
     ("post", "/api/v1/me/password/"),
+    ("post", "/api/v1/projects/{project_id}/members/"),
 }
 
 

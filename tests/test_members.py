@@ -8,6 +8,7 @@ and the same answer, so counting through ids or guessing emails finds no one.
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from reviews.models import Membership
 from tests.conftest import client_for
@@ -21,6 +22,13 @@ def evesproject(outsider):
     return project
 
 
+@pytest.fixture(autouse=True)
+def _fresh_counts():
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def add(by, project, **fields):
     return client_for(by).post(
         f"/api/v1/projects/{project.pk}/members/", {"role": "viewer", **fields}, format="json"
@@ -28,8 +36,10 @@ def add(by, project, **fields):
 
 
 def test_it_answers_every_id_the_same_to_a_director_who_knows_no_one(
-    evesproject, outsider, director, mentor, reviewer, viewer, staff
+    settings, evesproject, outsider, director, mentor, reviewer, viewer, staff
 ):
+    # Every id is tried here; the limit on misses is tested on its own below.
+    settings.AXES_FAILURE_LIMIT = 1000
     ids = range(1, max(user.pk for user in (director, mentor, reviewer, viewer, staff)) + 5)
     answers = [add(outsider, evesproject, user=pk) for pk in ids if pk != outsider.pk]
 
@@ -94,3 +104,12 @@ def test_it_asks_for_exactly_one_way_to_name_the_person(evesproject, outsider, m
     answer = add(outsider, evesproject, username="bob", user=mentor.pk)
     assert answer.status_code == 400
     assert "exactly one" in answer.json()["detail"]
+
+
+def test_a_director_guessing_names_is_cut_off(settings, evesproject, outsider, mentor):
+    misses = [add(outsider, evesproject, username=f"guess{n}") for n in range(settings.AXES_FAILURE_LIMIT)]
+    hit = add(outsider, evesproject, username="bob")
+    assert {miss.status_code for miss in misses} == {400}
+    assert hit.status_code == 429
+    assert int(hit["Retry-After"]) > 0
+    assert not Membership.objects.filter(user=mentor, project=evesproject).exists()

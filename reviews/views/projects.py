@@ -22,6 +22,7 @@ from reviews.serializers import (
     ProjectSerializer,
     ShotSerializer,
 )
+from reviews.throttling import guard_secret
 from reviews.views.validation import validated
 
 # --- projects and members ---------------------------------------------------
@@ -79,8 +80,11 @@ class MemberListView(generics.ListCreateAPIView):
     def post(self, request: Request, project_id: int) -> Response:
         project = _project(request, project_id)
         permissions.require(selectors.principal_in(request.user, project), Action.MANAGE_MEMBERS)
-        data = validated(MemberCreateSerializer, request.data, requester=request.user)
-        membership = services.member_add(project=project, by=request.user, **data)
+        serializer = MemberCreateSerializer(data=request.data, context={"requester": request.user})
+        # A refused add is a guess at who has an account: counted per director and per address.
+        guard_secret(request, scope="member-add", key=f"user:{request.user.pk}", check=serializer.is_valid)
+        serializer.is_valid(raise_exception=True)
+        membership = services.member_add(project=project, by=request.user, **serializer.validated_data)
         return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
