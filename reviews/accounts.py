@@ -2,7 +2,7 @@
 
 Django's user model stays as it is. Names are NFKC-normalised (so a fullwidth "alice" and
 "fiona" spelt with the "fi" ligature are plain "alice" and "fiona") and unique regardless of case (a database index
-on ``lower(username)``, migration 0003), and sign-in looks names up the same
+on ``lower(username)``, migration 0004), and sign-in looks names up the same
 way, so whoever gets a token with a name can sign in on the page with it.
 """
 

@@ -10,7 +10,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("reviews", "0002_reply_on_parent_version"),
+        ("reviews", "0003_event"),
     ]
 
     operations = [
