@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from reviews.media.uploads import UploadTooLarge, discard_partial_uploads
+from reviews.throttling import TooManyTries
 from reviews.timecode import TimecodeError
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = PayloadTooLarge(str(exc))
     elif isinstance(exc, TimecodeError):
         exc = exceptions.ValidationError({"detail": str(exc)})
+    elif isinstance(exc, TooManyTries):
+        exc = exceptions.Throttled(wait=exc.wait, detail=str(exc))
     elif isinstance(exc, IntegrityError):
         # A constraint caught what validation let through (usually a race):
         # the write did not happen, and the client can retry or correct it.

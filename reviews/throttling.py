@@ -25,10 +25,16 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from rest_framework.exceptions import Throttled
-from rest_framework.throttling import ScopedRateThrottle
 
 from reviews.accounts import normalize_username
+
+
+class TooManyTries(Exception):
+    """Too many wrong tries at a secret; ``wait`` seconds until the next is heard (errors.py: a 429)."""
+
+    def __init__(self, message: str, *, wait: int) -> None:
+        super().__init__(message)
+        self.wait = wait
 
 
 def client_address(request: HttpRequest) -> str:
@@ -77,7 +83,7 @@ def raise_if_locked_out(request: Any) -> None:
     """After a failed ``authenticate``, answer 429 if axes locked the account or address."""
     if getattr(request, "axes_locked_out", False):
         seconds = lockout_seconds()
-        raise Throttled(wait=seconds, detail=lockout_message(seconds))
+        raise TooManyTries(lockout_message(seconds), wait=seconds)
 
 
 def lockout_response(
@@ -93,13 +99,6 @@ def lockout_response(
         )
     response["Retry-After"] = str(seconds)
     return response
-
-
-class ClientAddressRateThrottle(ScopedRateThrottle):
-    """DRF's scoped throttle, keyed for anonymous clients by ``client_address``."""
-
-    def get_ident(self, request: Any) -> str:
-        return client_address(request)
 
 
 def _digest(value: str) -> str:
@@ -120,7 +119,7 @@ def guard_secret(
     ``key`` names what is being guessed at (a review link, an invitation). After
     ``limit`` failures within ``window`` seconds, for that key from any address or
     from the client's address for any key, every further try is answered 429,
-    right or wrong, until the window ends. Counts live in the cache, so they are
+    right or wrong, until the window ends (``TooManyTries``). Counts live in the cache, so they are
     shared by every web process when ``REDIS_URL`` is set.
     """
     limit = limit or settings.AXES_FAILURE_LIMIT
@@ -134,7 +133,7 @@ def guard_secret(
         if (cache.get(counter) or 0) >= limit:
             started = cache.get(f"{counter}:since") or now
             seconds = max(1, int(started + window - now))
-            raise Throttled(wait=seconds, detail=f"Too many wrong tries; try again in {seconds} seconds.")
+            raise TooManyTries(f"Too many wrong tries; try again in {seconds} seconds.", wait=seconds)
     if check():
         return True
     for counter in counters:

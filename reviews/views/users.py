@@ -9,6 +9,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from reviews import accounts
@@ -19,13 +20,20 @@ from reviews.serializers import (
     UserCreateSerializer,
     UserSerializer,
 )
-from reviews.throttling import ClientAddressRateThrottle, raise_if_locked_out
+from reviews.throttling import client_address, raise_if_locked_out
 from reviews.views.validation import validated
 
 User = get_user_model()
 
 
 # --- auth -------------------------------------------------------------------
+
+
+class ClientAddressRateThrottle(ScopedRateThrottle):
+    """DRF's scoped throttle, keyed for anonymous clients by the address lockouts use."""
+
+    def get_ident(self, request: Request) -> str:
+        return client_address(request)
 
 
 class TokenView(APIView):
@@ -70,7 +78,9 @@ class PasswordChangeView(APIView):
         if not accounts.password_is_current(request, request.user, data["old_password"]):
             raise_if_locked_out(request)
             raise serializers.ValidationError({"old_password": ["This is not your current password."]})
-        token = accounts.password_change(request=request, user=request.user, password=data["new_password"])
+        accounts.password_change(request=request, user=request.user, password=data["new_password"])
+        # The change revoked every token of the account; this client carries on with a new one.
+        token = Token.objects.create(user=request.user)
         return Response({"token": token.key})
 
 
