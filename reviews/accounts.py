@@ -1,9 +1,10 @@
 """Accounts: one rule for what a username is, and a password change that signs everyone out.
 
-Django's user model stays as it is. Names are NFKC-normalised (so a fullwidth "alice" and
-"fiona" spelt with the "fi" ligature are plain "alice" and "fiona") and unique regardless of case (a database index
-on ``lower(username)``, migration 0004), and sign-in looks names up the same
-way, so whoever gets a token with a name can sign in on the page with it.
+Django's user model stays as it is. Names are NFKC-normalised (a fullwidth
+"alice" is "alice", "fiona" spelt with the "fi" ligature is "fiona") and unique
+regardless of case (a database index on ``lower(username)``, migration 0004),
+and sign-in looks names up the same way, so whoever gets a token with a name
+can sign in on the page with it.
 """
 
 from __future__ import annotations
