@@ -21,7 +21,7 @@ from tests.factories import VersionFactory
 from tests.reliability import record
 from tests.servers import Gunicorn
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

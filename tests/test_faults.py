@@ -31,7 +31,7 @@ from tests.factories import VersionFactory
 from tests.reliability import record
 from tests.servers import CeleryWorker, Gunicorn, PrivateRedis, wait_for
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,9 @@ from reviews.media.ffprobe import MediaError, MediaTimeout, Probe
 from reviews.media.webvtt import Filmstrip
 from tests.clips import ffconcat_script, growing_picture, hls_playlist, make_clip, make_video
 
+# Makes and renders real clips with ffmpeg.
+pytestmark = pytest.mark.slow
+
 # Every kind of clip render() must turn into a proxy, poster and filmstrip.
 RENDERABLE = [
     "h264_aac",

@@ -27,7 +27,7 @@ from tests.reliability import record
 from tests.servers import Gunicorn, wait_for
 from tests.test_pipeline import wait_until_done
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
 
 
 def media_files(root: Path) -> list[str]:

@@ -15,7 +15,7 @@ from reviews.models import ProcessingState, Version
 from tests import clips
 from tests.conftest import client_for
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from tests import clips
 from tests.conftest import client_for
 from tests.test_pipeline import upload, wait_until_done
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
 
 
 def test_it_reprocesses_failed_versions_and_prints_progress(

@@ -36,7 +36,7 @@ from tests.browser import (
 )
 from tests.conftest import client_for
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 RATE = Fraction(24)  # the clip's
