@@ -15,9 +15,9 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 
+from harness.processes import ROOT, Gunicorn, PrivateRedis
 from tests.conftest import client_for
 from tests.reliability import record
-from tests.servers import ROOT, Gunicorn, PrivateRedis
 
 TOKEN_RATE = 20  # per minute: REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"]
 UPLOAD_RATE = 120  # per hour
