@@ -77,8 +77,11 @@ def service_env(media_root: Path | None = None, **overrides: str) -> dict[str, s
 class Process:
     """A subprocess whose output goes to a log file, stopped for sure at the end."""
 
-    def __init__(self, name: str, command: list[str], *, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self, name: str, command: list[str], *, env: dict[str, str], log_dir: Path, cwd: Path = ROOT
+    ) -> None:
         self.name = name
+        self.cwd = cwd
         self.command = command
         self.env = env
         self.log = log_dir / f"{name}.log"
@@ -88,7 +91,7 @@ class Process:
         log_file = self.log.open("ab")
         self.process = subprocess.Popen(
             self.command,
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
