@@ -190,7 +190,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "reviews.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "reviews.schema.AutoSchema",
     "EXCEPTION_HANDLER": "reviews.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "token": os.getenv("REVIEWSVC_TOKEN_THROTTLE", "20/min"),
