@@ -118,13 +118,13 @@ def test_a_null_character_in_generation_metadata_is_a_400(shot, director, field,
     assert "Null characters" in response.json()[field][0]
 
 
-def test_a_null_character_in_a_drawing_is_a_400_and_stores_nothing(shot, mentor):
+def test_a_null_character_in_an_annotation_is_a_400_and_stores_nothing(shot, mentor):
     from tests.factories import VersionFactory
 
     version = VersionFactory(shot=shot)
-    drawing = {"shapes": [{"type": "stroke", "color": "#ff0\x00", "points": [[0.1, 0.2]]}]}
+    annotation = {"shapes": [{"type": "stroke", "color": "#ff0\x00", "points": [[0.1, 0.2]]}]}
     response = client_for(mentor).post(
-        f"/api/v1/versions/{version.pk}/comments/", {"body": "here", "annotation": drawing}, format="json"
+        f"/api/v1/versions/{version.pk}/comments/", {"body": "here", "annotation": annotation}, format="json"
     )
     assert response.status_code == 400
     assert "Null characters" in response.json()["annotation"][0]
