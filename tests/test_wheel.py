@@ -49,6 +49,7 @@ def test_the_wheel_holds_every_package_and_the_page_files_but_no_development_too
         "reviews/serializers/__init__.py",
         "reviews/migrations/0001_initial.py",
         "reviews/management/commands/reprocess.py",
+        "reviews/media/pipeline.py",
         "reviews/templates/reviews/version.html",
         "reviews/static/reviews/review.css",
         "reviews/static/reviews/js/version.js",
