@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.installed-bench
 
-.PHONY: install run test lint format fuzz bench check-deploy reliability-report clean
+.PHONY: install run test test-fast lint format fuzz bench check-deploy reliability-report clean
 
 install: $(INSTALLED)
 	@scripts/install-system-packages
@@ -25,6 +25,11 @@ test: install
 	@scripts/install-system-packages test
 	scripts/ensure-services
 	scripts/test
+
+# The inner loop: everything not marked slow, so no Celery worker, gunicorn, ffmpeg run or chromium.
+test-fast: install
+	scripts/ensure-services
+	scripts/test -m "not slow"
 
 $(BENCH_INSTALLED): $(INSTALLED)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,bench]"

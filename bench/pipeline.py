@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.stack import SOURCES, Service, TreeSampler, mib
+from harness.processes import wait_for
 
 RATE = 24
 WIDTH, HEIGHT = 1920, 1080
@@ -28,7 +29,7 @@ POLL_PERIOD = 0.1
 
 def source(seconds: int) -> Path:
     """A 1080p24 H.264 + AAC clip of `seconds`, made once and kept in var/bench/sources."""
-    from tests import clips
+    from harness import clips
 
     path = SOURCES / f"testsrc2-{seconds}s-{HEIGHT}p{RATE}.mp4"
     if not path.exists():
@@ -128,16 +129,14 @@ def run_service(path: Path, *, shot: object, user: object, worker: Service) -> R
         version = services.version_upload(
             shot=shot, uploaded_by=user, file=File(handle, name=path.name), note="benchmark"
         )
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline:
+
+    def finished() -> dict | None:
         row = Version.objects.values(
             "processing_state", "processing_error", "processing_started_at", "processed_at", "outputs_dir"
         ).get(pk=version.pk)
-        if row["processing_state"] in (ProcessingState.READY, ProcessingState.FAILED):
-            break
-        time.sleep(POLL_PERIOD)
-    else:
-        raise RuntimeError(f"version {version.pk} was not processed in 900 s")
+        return row if row["processing_state"] in (ProcessingState.READY, ProcessingState.FAILED) else None
+
+    row = wait_for(finished, timeout=900, every=POLL_PERIOD, what=f"processing of version {version.pk}")
     if row["processing_state"] != ProcessingState.READY:
         raise RuntimeError(f"processing failed: {row['processing_error']}")
 
@@ -179,7 +178,7 @@ def run(
     shot, alice = seed()
     sources = {seconds: source(seconds) for seconds in durations}
     # A first small clip loads the worker's imports and connections, as any running worker has.
-    from tests import clips
+    from harness import clips
 
     warm_up = SOURCES / "warm-up-2s.mp4"
     if not warm_up.exists():

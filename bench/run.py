@@ -77,8 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             durations = tuple(int(value) for value in args.clips.split(","))
             results["pipeline"] = pipeline.run(worker, durations=durations, repeats=args.repeats, log=log)
         if "api" in parts or "upload" in parts:
-            port = stack.free_port()
-            web = stack.start_web(port)
+            web = stack.start_web()
+            port = web.process.port
         if "api" in parts:
             from bench import api
 

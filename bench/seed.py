@@ -62,7 +62,7 @@ def seed() -> Seeded:
             body=_body(index),
             frame=None if index < GENERAL_THREADS else (index * FRAMES // THREADS),
             frame_end=None if index < GENERAL_THREADS or index % 4 else index * FRAMES // THREADS + 12,
-            annotation=_drawing(index) if index % 5 == 0 else None,
+            annotation=_annotation(index) if index % 5 == 0 else None,
             resolved=index % 7 == 0,
             resolved_by=users["alice"] if index % 7 == 0 else None,
         )
@@ -134,6 +134,6 @@ def _body(index: int) -> str:
     return f"{notes[index % len(notes)]} (note {index})"
 
 
-def _drawing(index: int) -> dict:
+def _annotation(index: int) -> dict:
     points = [[round(0.1 + step * 0.02, 3), round(0.2 + (index % 10) * 0.05, 3)] for step in range(20)]
     return {"shapes": [{"type": "stroke", "color": "#ff3b30", "width": 0.004, "points": points}]}

@@ -14,24 +14,20 @@ import os
 import platform
 import secrets
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
-import urllib.request
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness.processes import ROOT, CeleryWorker, Gunicorn, Process
+
 VAR = ROOT / "var" / "bench"
 SOURCES = VAR / "sources"  # generated clips, kept between runs
 MEDIA = VAR / "media"  # the service's MEDIA_ROOT, emptied each run
 LOGS = VAR / "logs"
-BIN = Path(sys.executable).parent
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379"
 DB_NAME = os.getenv("BENCH_DB_NAME", "bench_reviewsvc")
@@ -76,12 +72,6 @@ def create_database() -> None:
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class TreeSampler:
@@ -152,81 +142,32 @@ class TreeSampler:
 
 @dataclass
 class Service:
-    """A long-running subprocess of the stack, its log in var/bench/logs."""
+    """A process of the harness, as production runs it, and the sampler of its process tree."""
 
-    name: str
-    command: list[str]
-    process: subprocess.Popen = field(init=False)
-    sampler: TreeSampler = field(init=False)
+    process: Process
+    sampler: TreeSampler
 
-    @property
-    def log(self) -> Path:
-        return LOGS / f"{self.name}.log"
-
-    def start(self) -> Service:
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                self.command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-            )
-        self.sampler = TreeSampler(self.process.pid)
-        return self
-
-    def wait_for(self, ready: Callable[[], bool], *, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log}")
-            if ready():
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} was not ready after {timeout} s; see {self.log}")
+    @classmethod
+    def start(cls, process: Process) -> Service:
+        process.start()
+        return cls(process, TreeSampler(process.pid))
 
     def stop(self) -> None:
         self.sampler.stop()
-        if self.process.poll() is None:
-            self.process.terminate()  # warm shutdown for both celery and gunicorn
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.process.stop(timeout=30)  # a warm shutdown for both celery and gunicorn
 
 
 def start_worker() -> Service:
     """`celery -A reviewsvc worker` as `make run` starts it: one process in its pool, so one clip
     at a time with ffmpeg's two threads on this machine's two cores."""
-    worker = Service(
-        "worker",
-        [
-            str(BIN / "celery"),
-            *("-A", "reviewsvc", "worker", "--loglevel=INFO", "--concurrency=1"),
-            *("-n", f"bench-{secrets.token_hex(4)}@%h"),
-        ],
-    ).start()
-    worker.wait_for(lambda: " ready." in worker.log.read_text())
-    return worker
+    return Service.start(CeleryWorker(LOGS, name=f"bench-{secrets.token_hex(4)}", env=dict(os.environ)))
 
 
-def start_web(port: int) -> Service:
+def start_web() -> Service:
     """gunicorn as docker-compose.yml runs it in production: 2 workers of 4 threads."""
-    web = Service(
-        "web",
-        [
-            str(BIN / "gunicorn"),
-            "reviewsvc.wsgi",
-            *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--timeout", "120"),
-        ],
-    ).start()
-
-    def answers() -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    web.wait_for(answers)
-    return web
+    return Service.start(
+        Gunicorn(LOGS, env=dict(os.environ), workers=2, threads=4, extra=("--timeout", "120"))
+    )
 
 
 def machine() -> dict[str, object]:

@@ -4,13 +4,16 @@ drf-spectacular documents the success of each operation; clients (and the
 schema fuzzing in tests/test_fuzz.py) also need the errors the contract
 promises: every 4xx and the 503 of a database hiccup is JSON, either
 ``{"detail": "a sentence"}`` or field errors ``{"field": ["a sentence"]}``.
-Which errors an operation can give follows from its shape, so a new view is
-documented without a decorator.
+Which errors an operation can give follows from its shape, and the 429 and 413
+from its view (AutoSchema below), so a new view is documented without a decorator.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from drf_spectacular import openapi as spectacular_openapi
+from rest_framework import serializers as drf_serializers
 
 ERROR_COMPONENT = "Error"
 ERROR_SCHEMA = {
@@ -35,14 +38,48 @@ _WHY = {
     "429": "Too many requests; the answer says how many seconds to wait.",
     "503": "The database is briefly unavailable; try again in a few seconds.",
 }
-# Operations rate-limited by a ScopedRateThrottle (see TokenView, VersionListView), or that
-# check a secret and so answer 429 after too many misses (PasswordChangeView, MemberListView).
-_THROTTLED = {
-    ("post", "/api/v1/auth/token/"),
-    ("post", "/api/v1/shots/{shot_id}/versions/"),
-    ("post", "/api/v1/me/password/"),
-    ("post", "/api/v1/projects/{project_id}/members/"),
-}
+# The errors AutoSchema documents from the view rather than from the operation's shape.
+_FROM_VIEW = ("413", "429")
+_REFERENCE = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
+
+
+def _error_response(code: str) -> dict[str, Any]:
+    return {"description": _WHY[code], "content": {"application/json": {"schema": _REFERENCE}}}
+
+
+class AutoSchema(spectacular_openapi.AutoSchema):
+    """drf-spectacular's AutoSchema (REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]), adding the errors that
+    only the view knows of: a 429 where it throttles this method, a 413 where it takes a file."""
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        responses = operation.setdefault("responses", {})
+        # The view's request is drf-spectacular's mock of this operation's method, so a view that
+        # throttles only some methods (VersionListView: uploads, not reading) answers for each.
+        # 429 also where the view checks a secret that locks out after too many misses
+        # (reviews.throttling.guard_secret, the sign-in lockout), named by `secret_checked_methods`.
+        checks_secret = self.method.lower() in getattr(self.view, "secret_checked_methods", ())
+        if self.view.get_throttles() or checks_secret:
+            responses.setdefault("429", _error_response("429"))
+        if (
+            "multipart/form-data" in operation.get("requestBody", {}).get("content", {})
+            and self._takes_a_file()
+        ):
+            responses.setdefault("413", _error_response("413"))
+        return operation
+
+    def _takes_a_file(self) -> bool:
+        request = self.get_request_serializer()
+        serializers = request.values() if isinstance(request, dict) else [request]
+        for serializer in serializers:
+            if isinstance(serializer, type) and issubclass(serializer, drf_serializers.BaseSerializer):
+                serializer = serializer()
+            fields = getattr(serializer, "fields", {})
+            if any(isinstance(field, drf_serializers.FileField) for field in fields.values()):
+                return True
+        return False
 
 
 def _error_codes(path: str, method: str, operation: dict[str, Any]) -> list[str]:
@@ -60,12 +97,8 @@ def _error_codes(path: str, method: str, operation: dict[str, Any]) -> list[str]
         codes.append("404")
     if body:
         codes.append("408")
-    if "multipart/form-data" in body and method == "post" and path.endswith("/versions/"):
-        codes.append("413")
     if body:
         codes.append("415")
-    if (method, path) in _THROTTLED:
-        codes.append("429")
     codes.append("503")
     return codes
 
@@ -73,12 +106,11 @@ def _error_codes(path: str, method: str, operation: dict[str, Any]) -> list[str]
 def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])."""
     result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
-    reference = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            for code in _error_codes(path, method, operation):
-                responses.setdefault(
-                    code, {"description": _WHY[code], "content": {"application/json": {"schema": reference}}}
-                )
+            # AutoSchema added the view's own (413, 429); listed again here, all errors go in code order.
+            from_view = [code for code in _FROM_VIEW if responses.pop(code, None)]
+            for code in sorted([*_error_codes(path, method, operation), *from_view]):
+                responses.setdefault(code, _error_response(code))
     return result

@@ -27,8 +27,14 @@ def envbool(name: str, default: str) -> bool:
 
 
 def envint(name: str, default: int) -> int:
+    """Read a whole number; a bad value names its variable, not only the text int() choked on."""
     value = os.getenv(name)
-    return default if value in (None, "") else int(value)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
 
 
 def envlist(name: str, default: str) -> list[str]:
@@ -124,8 +130,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL;",
     }
-# Several test runs may share this machine's PostgreSQL: each can name its own.
-DATABASES["default"]["TEST"] = {"NAME": os.getenv("REVIEWSVC_TEST_DB_NAME", "test_reviewsvc")}
+# Several test runs share this machine's PostgreSQL: the test database follows DATABASE_URL's name
+# (Django's test_<name>), so runs with their own TEST_DATABASE_URL never drop each other's.
+if os.getenv("REVIEWSVC_TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["REVIEWSVC_TEST_DB_NAME"]}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -209,7 +217,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "reviews.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "reviews.schema.AutoSchema",
     "EXCEPTION_HANDLER": "reviews.errors.exception_handler",
     # Throttles key anonymous clients by address: the socket's, unless our own proxies vouch.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,

@@ -17,6 +17,26 @@ import pytest
 TEST_QUEUE = f"reviewsvc-test-{uuid.uuid4().hex[:8]}"
 
 
+# What keeps a test out of the fast lane (`-m "not slow"`): it needs chromium or a Celery worker.
+_SLOW_MARKERS = {"pipeline", "browser"}
+_SLOW_FIXTURES = {"celery_worker", "live_server", "browser"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Refuse a test that starts the worker or the browser but would run in the fast lane."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("slow") is None
+        and (
+            any(item.get_closest_marker(name) for name in _SLOW_MARKERS)
+            or _SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+    ]
+    if unmarked:
+        raise pytest.UsageError("Mark these tests slow (pytest.mark.slow):\n  " + "\n  ".join(unmarked))
+
+
 def _django_enabled(request) -> bool:
     return request.config.pluginmanager.hasplugin("django")
 

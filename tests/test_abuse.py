@@ -15,9 +15,9 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 
+from harness.processes import ROOT, Gunicorn, PrivateRedis
 from tests.conftest import client_for
 from tests.reliability import record
-from tests.servers import ROOT, Gunicorn, PrivateRedis
 
 TOKEN_RATE = 20  # per minute: REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"]
 UPLOAD_RATE = 120  # per hour
@@ -80,6 +80,7 @@ def test_an_upload_flood_is_cut_off_with_a_429(shot, director, django_capture_on
     assert client.get(url).status_code == 200
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_with_redis_the_sign_in_limit_holds_across_web_processes(tmp_path, director):
     """Two gunicorn workers share one count through REDIS_URL; in-process memory would give each its own."""
@@ -161,6 +162,7 @@ def production_env() -> dict[str, str]:
     return {**env, **PRODUCTION, "DJANGO_SECRET_KEY": secrets.token_hex(32)}
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_behind_https_every_answer_carries_hsts_and_plain_http_is_redirected(tmp_path):
     # nginx terminates TLS and says so in X-Forwarded-Proto, the one header production trusts.
@@ -192,6 +194,7 @@ def test_behind_https_every_answer_carries_hsts_and_plain_http_is_redirected(tmp
     assert plain.headers["Location"].startswith("https://")
 
 
+@pytest.mark.slow
 def test_the_production_settings_pass_check_deploy():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -209,6 +212,7 @@ def test_the_production_settings_pass_check_deploy():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_check_deploy_insists_on_a_shared_cache_for_rate_limits():
     env = production_env()
     del env["REDIS_URL"]

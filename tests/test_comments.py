@@ -176,15 +176,15 @@ def test_it_refuses_a_frame_past_the_end_of_a_probed_clip(version, mentor):
 
 
 def test_it_stores_an_annotation_in_normalised_coordinates(version, mentor):
-    drawing = {
+    annotation = {
         "shapes": [{"type": "arrow", "color": "#ff3b30", "width": 0.004, "points": [[0.1, 0.2], [0.5, 0.5]]}]
     }
     response = client_for(mentor).post(
         f"/api/v1/versions/{version.pk}/comments/",
-        {"body": "look", "frame": 3, "annotation": drawing},
+        {"body": "look", "frame": 3, "annotation": annotation},
         format="json",
     )
-    assert response.json()["annotation"] == drawing
+    assert response.json()["annotation"] == annotation
 
 
 def test_it_removes_a_drawing_patched_to_null_and_keeps_one_not_sent(version, mentor):

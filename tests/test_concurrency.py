@@ -16,12 +16,12 @@ import requests
 from redis import Redis
 from rest_framework.authtoken.models import Token
 
+from harness.processes import Gunicorn
 from reviews.models import Comment, Version
 from tests.factories import VersionFactory
 from tests.reliability import record
-from tests.servers import Gunicorn
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

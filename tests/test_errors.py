@@ -118,14 +118,42 @@ def test_a_null_character_in_generation_metadata_is_a_400(shot, director, field,
     assert "Null characters" in response.json()[field][0]
 
 
-def test_a_null_character_in_a_drawing_is_a_400_and_stores_nothing(shot, mentor):
+def test_a_null_character_in_an_annotation_is_a_400_and_stores_nothing(shot, mentor):
     from tests.factories import VersionFactory
 
     version = VersionFactory(shot=shot)
-    drawing = {"shapes": [{"type": "stroke", "color": "#ff0\x00", "points": [[0.1, 0.2]]}]}
+    annotation = {"shapes": [{"type": "stroke", "color": "#ff0\x00", "points": [[0.1, 0.2]]}]}
     response = client_for(mentor).post(
-        f"/api/v1/versions/{version.pk}/comments/", {"body": "here", "annotation": drawing}, format="json"
+        f"/api/v1/versions/{version.pk}/comments/", {"body": "here", "annotation": annotation}, format="json"
     )
     assert response.status_code == 400
     assert "Null characters" in response.json()["annotation"][0]
     assert not version.comments.exists()
+
+
+def test_the_schema_takes_the_429_and_413_from_the_views(client):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    from reviews.views.projects import ShotListView
+
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    def answering(code: str) -> set[tuple[str, str]]:
+        return {
+            (method, path)
+            for path, operations in schema["paths"].items()
+            for method, operation in operations.items()
+            if code in operation["responses"]
+        }
+
+    upload = ("post", "/api/v1/shots/{shot_id}/versions/")
+    assert answering("429") == {("post", "/api/v1/auth/token/"), upload}
+    assert answering("413") == {upload}
+    # A view that starts throttling is documented so without a list to update.
+    ShotListView.throttle_classes = [ScopedRateThrottle]
+    ShotListView.throttle_scope = "upload"
+    try:
+        schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    finally:
+        del ShotListView.throttle_classes, ShotListView.throttle_scope
+    assert ("post", "/api/v1/projects/{project_id}/shots/") in answering("429")

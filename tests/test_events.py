@@ -272,6 +272,7 @@ def received():
     events.CONSUMERS.remove(receive)
 
 
+@pytest.mark.slow
 @pytest.mark.pipeline
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_hands_each_committed_event_to_the_consumers(celery_worker, shot, mentor, received):
@@ -283,17 +284,18 @@ def test_the_worker_hands_each_committed_event_to_the_consumers(celery_worker, s
     assert received.get(timeout=30) == Event.objects.get(subject_id=comment.pk).pk
 
 
+@pytest.mark.slow
 @pytest.mark.pipeline
 @pytest.mark.django_db(transaction=True)
 def test_the_pipeline_records_ready_and_failed(celery_worker, tmp_path, shot, director, received):
-    from tests import clips
-    from tests.test_pipeline import upload, wait_until_done
+    from harness import clips
+    from harness.media import upload, wait_until_processed
 
     client = client_for(director)
-    good = upload(client, shot, clips.make_clip(tmp_path, "no_audio", seconds=1))["id"]
-    bad = upload(client, shot, clips.make_clip(tmp_path, "audio_only", seconds=1))["id"]
-    wait_until_done(client, good)
-    wait_until_done(client, bad)
+    good = upload(client, shot.pk, clips.make_clip(tmp_path, "no_audio", seconds=1))["id"]
+    bad = upload(client, shot.pk, clips.make_clip(tmp_path, "audio_only", seconds=1))["id"]
+    wait_until_processed(client, good)
+    wait_until_processed(client, bad)
 
     ready = only_event(kind="version.ready")
     assert (ready.subject_id, ready.actor) == (good, None)

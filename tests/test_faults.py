@@ -9,10 +9,8 @@ file, or turn into anything but a clean JSON answer.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -25,13 +23,14 @@ from django.db import connection
 from kombu import Connection
 from rest_framework.authtoken.models import Token
 
+from harness import clips
+from harness.media import ffprobe_json
+from harness.processes import CeleryWorker, Gunicorn, PrivateRedis, wait_for
 from reviews.models import Comment, ProcessingState, Version
-from tests import clips
 from tests.factories import VersionFactory
 from tests.reliability import record
-from tests.servers import CeleryWorker, Gunicorn, PrivateRedis, wait_for
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")
@@ -123,22 +122,11 @@ def assert_one_clean_set_of_outputs(version: Version, media_root: Path) -> None:
     )
     outputs = home / Path(version.outputs_dir).name
     assert sorted(path.name for path in outputs.iterdir()) == ["filmstrip.jpg", "poster.jpg", "proxy.mp4"]
-    probed = subprocess.run(
-        [
-            *("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0"),
-            *(
-                "-show_entries",
-                "stream=nb_read_frames,width,height",
-                "-of",
-                "json",
-                str(outputs / "proxy.mp4"),
-            ),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+    probed = ffprobe_json(
+        outputs / "proxy.mp4",
+        *("-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames,width,height"),
     )
-    stream = json.loads(probed.stdout)["streams"][0]
+    stream = probed["streams"][0]
     assert int(stream["nb_read_frames"]) == version.frame_count
     assert (stream["width"], stream["height"]) == (1280, 720)
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import os
 import signal
 import struct
@@ -14,11 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from harness.clips import ffconcat_script, growing_picture, hls_playlist, make_clip, make_video
+from harness.media import ffprobe_json
 from reviews.media import ffmpeg, ffprobe, storage, webvtt
 from reviews.media.ffmpeg import Rendered
 from reviews.media.ffprobe import MediaError, MediaTimeout, Probe
 from reviews.media.webvtt import Filmstrip
-from tests.clips import ffconcat_script, growing_picture, hls_playlist, make_clip, make_video
+
+# Makes and renders real clips with ffmpeg.
+pytestmark = pytest.mark.slow
 
 # Every kind of clip render() must turn into a proxy, poster and filmstrip.
 RENDERABLE = [
@@ -76,11 +79,6 @@ def long_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A clip that takes ffmpeg about a second to render on a small machine."""
     path = tmp_path_factory.mktemp("long") / "long.mp4"
     return make_video(path, seconds=8, width=640, height=360)
-
-
-def ffprobe_json(path: Path, *args: str) -> dict:
-    command = ["ffprobe", "-v", "error", "-of", "json", *args, str(path)]
-    return json.loads(subprocess.run(command, capture_output=True, check=True, text=True).stdout)
 
 
 def streams(path: Path, codec_type: str) -> list[dict]:

@@ -45,7 +45,7 @@ from tests.reliability import record
 
 # Schemathesis' in-process transport leaves closing the request to the garbage collector, which then
 # finds an upload's temporary file already moved into storage.
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
 
 EXAMPLES = int(os.getenv("REVIEWSVC_FUZZ_EXAMPLES", "12"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -20,14 +20,14 @@ import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 
+from harness import clips
+from harness.media import wait_until_processed
+from harness.processes import Gunicorn, wait_for
 from reviews.models import Version
-from tests import clips
 from tests.conftest import client_for
 from tests.reliability import record
-from tests.servers import Gunicorn, wait_for
-from tests.test_pipeline import wait_until_done
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
 
 
 def media_files(root: Path) -> list[str]:
@@ -162,7 +162,7 @@ def test_a_hostile_file_is_refused_or_tamed_and_leaves_nothing_behind(
         format="multipart",
     )
     assert response.status_code == 201, response.content
-    version, _ = wait_until_done(client, response.json()["id"])
+    version, _ = wait_until_processed(client, response.json()["id"])
 
     state, error = version["processing"]["state"], version["processing"]["error"]
     media_facts = version["media"] or {}

@@ -3,68 +3,24 @@ on the real Redis, real ffmpeg, outputs checked with ffprobe."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from reviews.models import ProcessingState, Version
-from tests import clips
+from harness import clips
+from harness.media import ffprobe_json, upload, upload_and_wait, wait_until_processed
+from reviews.models import Version
 from tests.conftest import client_for
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
+
+PROBE_ALL = ("-show_streams", "-show_format", "-count_frames")
 
 
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory):
     directory = tmp_path_factory.mktemp("sources")
     return lambda kind, **kwargs: clips.make_clip(directory, kind, **kwargs)
-
-
-def upload(client, shot, path: Path):
-    response = client.post(
-        f"/api/v1/shots/{shot.pk}/versions/",
-        {"file": SimpleUploadedFile(path.name, path.read_bytes())},
-        format="multipart",
-    )
-    assert response.status_code == 201, response.content
-    return response.json()
-
-
-def wait_until_done(client, version_id: int, timeout: float = 90) -> tuple[dict, list[int]]:
-    """Poll like a client would; returns the final version and the progress values seen."""
-    seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = client.get(f"/api/v1/versions/{version_id}/").json()
-        seen.append(body["processing"]["progress"])
-        if body["processing"]["state"] in (ProcessingState.READY, ProcessingState.FAILED):
-            return body, seen
-        time.sleep(0.1)
-    raise AssertionError(f"version {version_id} still {body['processing']} after {timeout} s")
-
-
-def ffprobe(path: Path) -> dict:
-    result = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-show_streams",
-            "-show_format",
-            "-count_frames",
-            "-of",
-            "json",
-            str(path),
-        ],
-        capture_output=True,
-        check=True,
-        text=True,
-    )
-    return json.loads(result.stdout)
 
 
 def fetch(client, url: str) -> bytes:
@@ -94,7 +50,7 @@ def test_a_clip_becomes_a_playable_proxy_poster_and_filmstrip(
 ):
     source = sources(kind)
     client = client_for(director)
-    version, progress = wait_until_done(client, upload(client, shot, source)["id"])
+    version, progress = upload_and_wait(client, shot.pk, source)
 
     assert version["processing"] == {"state": "ready", "progress": 100, "error": None, "attempts": 1}
     media = version["media"]
@@ -104,7 +60,7 @@ def test_a_clip_becomes_a_playable_proxy_poster_and_filmstrip(
 
     proxy = tmp_path / "proxy.mp4"
     proxy.write_bytes(fetch(client, version["proxy_url"]))
-    probed = ffprobe(proxy)
+    probed = ffprobe_json(proxy, *PROBE_ALL)
     video = next(s for s in probed["streams"] if s["codec_type"] == "video")
     assert (video["codec_name"], video["profile"], video["pix_fmt"]) == ("h264", "High", "yuv420p")
     assert video["width"] % 2 == 0
@@ -124,14 +80,14 @@ def test_a_clip_becomes_a_playable_proxy_poster_and_filmstrip(
     strip = version["filmstrip"]
     sprite = tmp_path / "strip.jpg"
     sprite.write_bytes(fetch(client, strip["url"]))
-    sprite_stream = ffprobe(sprite)["streams"][0]
+    sprite_stream = ffprobe_json(sprite, *PROBE_ALL)["streams"][0]
     assert (sprite_stream["width"], sprite_stream["height"]) == (
         strip["columns"] * strip["tile_width"],
         strip["rows"] * strip["tile_height"],
     )
     poster = tmp_path / "poster.jpg"
     poster.write_bytes(fetch(client, version["poster_url"]))
-    assert ffprobe(poster)["streams"][0]["codec_name"] == "mjpeg"
+    assert ffprobe_json(poster, *PROBE_ALL)["streams"][0]["codec_name"] == "mjpeg"
     vtt = fetch(client, strip["thumbnails_url"]).decode()
     assert vtt.startswith("WEBVTT")
     assert "#xywh=0,0," in vtt
@@ -152,7 +108,7 @@ def test_what_is_not_a_usable_video_fails_with_a_reason(
     celery_worker, sources, shot, director, kind, reason, settings
 ):
     client = client_for(director)
-    version, _ = wait_until_done(client, upload(client, shot, sources(kind))["id"])
+    version, _ = upload_and_wait(client, shot.pk, sources(kind))
 
     assert version["processing"]["state"] == "failed"
     error = version["processing"]["error"]
@@ -166,7 +122,7 @@ def test_what_is_not_a_usable_video_fails_with_a_reason(
 def test_a_clip_past_the_limits_fails_before_decoding(celery_worker, sources, shot, director, settings):
     settings.MAX_CLIP_PIXELS = 100 * 100
     client = client_for(director)
-    version, _ = wait_until_done(client, upload(client, shot, sources("h264_aac"))["id"])
+    version, _ = upload_and_wait(client, shot.pk, sources("h264_aac"))
     assert version["processing"]["state"] == "failed"
     assert "pixels" in version["processing"]["error"]
     assert version["media"] is None
@@ -176,8 +132,8 @@ def test_the_job_is_safe_to_run_twice(celery_worker, sources, shot, director, se
     from reviews.tasks import process_version, render_version
 
     client = client_for(director)
-    version_id = upload(client, shot, sources("h264_aac"))["id"]
-    wait_until_done(client, version_id)
+    version_id = upload(client, shot.pk, sources("h264_aac"))["id"]
+    wait_until_processed(client, version_id)
     published = Version.objects.get(pk=version_id).outputs_dir
 
     # A duplicate delivery of either job, or a job of an older run, changes nothing.
@@ -194,12 +150,12 @@ def test_reprocessing_makes_a_fresh_set_and_retires_the_old_links(
     celery_worker, sources, shot, director, settings
 ):
     client = client_for(director)
-    version_id = upload(client, shot, sources("no_audio"))["id"]
-    first, _ = wait_until_done(client, version_id)
+    version_id = upload(client, shot.pk, sources("no_audio"))["id"]
+    first, _ = wait_until_processed(client, version_id)
 
     response = client.post(f"/api/v1/versions/{version_id}/reprocess/")
     assert response.status_code == 202
-    second, _ = wait_until_done(client, version_id)
+    second, _ = wait_until_processed(client, version_id)
 
     assert second["processing"]["state"] == "ready"
     assert second["proxy_url"] != first["proxy_url"]
@@ -229,7 +185,7 @@ def test_a_clip_that_keeps_crashing_its_worker_ends_failed(shot, director, setti
 
 def test_media_links_serve_byte_ranges_for_seeking(celery_worker, sources, shot, director):
     client = client_for(director)
-    version, _ = wait_until_done(client, upload(client, shot, sources("h264_aac"))["id"])
+    version, _ = upload_and_wait(client, shot.pk, sources("h264_aac"))
     whole = fetch(client, version["proxy_url"])
 
     response = client.get(version["proxy_url"], HTTP_RANGE="bytes=100-199")
@@ -241,7 +197,7 @@ def test_media_links_serve_byte_ranges_for_seeking(celery_worker, sources, shot,
 
 def test_a_tampered_media_link_gets_nothing(celery_worker, sources, shot, director):
     client = client_for(director)
-    version, _ = wait_until_done(client, upload(client, shot, sources("no_audio"))["id"])
+    version, _ = upload_and_wait(client, shot.pk, sources("no_audio"))
     url = version["proxy_url"]
     token = url.split("/media/")[1].split("/")[0]
     forged = url.replace(token, token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB"))

@@ -5,13 +5,13 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from harness import clips
+from harness.media import upload_and_wait
 from reviews.media import pipeline
 from reviews.models import Version
-from tests import clips
 from tests.conftest import client_for
-from tests.test_pipeline import upload, wait_until_done
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
 
 
 def test_it_reprocesses_failed_versions_and_prints_progress(
@@ -19,8 +19,8 @@ def test_it_reprocesses_failed_versions_and_prints_progress(
 ):
     client = client_for(director)
     settings.MAX_CLIP_SECONDS = 1
-    version_id = upload(client, shot, clips.make_clip(tmp_path, "no_audio", seconds=2))["id"]
-    failed, _ = wait_until_done(client, version_id)
+    failed, _ = upload_and_wait(client, shot.pk, clips.make_clip(tmp_path, "no_audio", seconds=2))
+    version_id = failed["id"]
     assert "limit" in failed["processing"]["error"]
 
     settings.MAX_CLIP_SECONDS = 60

@@ -13,17 +13,15 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
+from harness import clips, media
 from reviews.models import Comment, ProcessingState, Version
 from reviews.timecode import frame_to_timecode, nominal_rate, seconds_to_frame
-from tests import clips
 from tests.browser import (
     assert_canvas_covers_picture,
     chromium,
@@ -36,7 +34,7 @@ from tests.browser import (
 )
 from tests.conftest import client_for
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 RATE = Fraction(24)  # the clip's
@@ -55,24 +53,12 @@ def clip(tmp_path_factory):
 
 
 def upload(director, shot, path: Path, **fields) -> int:
-    response = client_for(director).post(
-        f"/api/v1/shots/{shot.pk}/versions/",
-        {"file": SimpleUploadedFile(path.name, path.read_bytes()), **fields},
-        format="multipart",
-    )
-    assert response.status_code == 201, response.content
-    return response.json()["id"]
+    return media.upload(client_for(director), shot.pk, path, **fields)["id"]
 
 
-def wait_until_ready(version_id: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        version = Version.objects.get(pk=version_id)
-        if version.processing_state == ProcessingState.READY:
-            return
-        assert version.processing_state != ProcessingState.FAILED, version.processing_error
-        time.sleep(0.1)
-    raise AssertionError(f"version {version_id} is still {version.processing_state} after {timeout} s")
+def wait_until_ready(director, version_id: int) -> None:
+    version, _ = media.wait_until_processed(client_for(director), version_id, timeout=60)
+    assert version["processing"]["state"] == "ready", version["processing"]["error"]
 
 
 def screenshot(page, name: str) -> None:
@@ -182,7 +168,7 @@ def test_a_mentor_reviews_a_clip_frame_by_frame(
     url = f"{live_server.url}/review/versions/{version_id}/"
     page = new_page(browser)
     sign_in(page, url, "bob", PASSWORD)
-    wait_until_ready(version_id)
+    wait_until_ready(director, version_id)
     wait_for_player(page)
     assert position(page, RATE) == (0, "00:00:00:00", 0, 0)
     # The picture is frame 0 too: the poster, a frame a third of the way in, is gone once loaded.
@@ -340,7 +326,7 @@ def test_a_mentor_reviews_a_clip_frame_by_frame(
     expect(page.locator("#crumb-shot")).to_be_visible()
 
     for extra in extra_versions:
-        wait_until_ready(extra)
+        wait_until_ready(director, extra)
     page.goto(f"{live_server.url}/review/projects/{shot.project_id}/")
     card = page.locator(f".shot-card[data-shot-id='{shot.pk}']")
     expect(card.locator(".version-badge")).to_have_text("v1")
@@ -376,7 +362,7 @@ def test_a_mentor_reviews_a_clip_frame_by_frame(
     )
     dave.locator("#version-select").select_option(str(second_id))
     expect(dave).to_have_url(f"{live_server.url}/review/versions/{second_id}/")
-    wait_until_ready(second_id)
+    wait_until_ready(director, second_id)
     wait_for_player(dave)
     expect(dave.locator("#version-info")).to_contain_text("Second pass: a longer hesitation.")
     expect(dave.locator("#thread-empty")).to_be_visible()

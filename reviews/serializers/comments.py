@@ -117,7 +117,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 def _validate_annotation(value: Any) -> Any:
-    """Drawn shapes in coordinates normalised to the frame (0..1), so they fit any player size."""
+    """An annotation: shapes drawn in coordinates normalised to the frame (0..1), so they fit any player size."""
     message = (
         'An annotation is {"shapes": [{"type": "stroke" or "arrow", "color": "#ff3b30", '
         '"width": 0.004, "points": [[x, y], ...]}]} with x and y between 0 and 1.'

@@ -1,4 +1,4 @@
-"""Checks shared by the free-form JSON fields (a version's generation metadata, a drawing)."""
+"""Checks shared by the free-form JSON fields (a version's generation metadata, a comment's annotation)."""
 
 from __future__ import annotations
 

@@ -72,6 +72,8 @@ class MemberListView(generics.ListCreateAPIView):
     serializer_class = MemberSerializer
     # Names the model for the schema; get_queryset builds the real one from the URL.
     queryset = Membership.objects.none()
+    # Refused adds count towards a lockout, so accounts cannot be guessed in bulk: 429 in the schema.
+    secret_checked_methods = ("post",)
 
     def get_queryset(self) -> QuerySet[Membership]:
         return selectors.memberships_of(_project(self.request, self.kwargs["project_id"]))

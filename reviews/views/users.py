@@ -68,6 +68,9 @@ class MeView(APIView):
 
 
 class PasswordChangeView(APIView):
+    # The old password goes through the sign-in lockout: 429 in the schema (reviews.schema).
+    secret_checked_methods = ("post",)
+
     @extend_schema(request=PasswordChangeSerializer, responses=TokenSerializer, tags=["auth"])
     def post(self, request: Request) -> Response:
         """Change your password: every token and other session of yours is revoked; this answer holds a new token.

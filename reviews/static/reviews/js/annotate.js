@@ -1,4 +1,4 @@
-// Drawings on the frame: a canvas laid exactly over the picture the video shows (its
+// Annotations drawn on the frame: a canvas laid exactly over the picture the video shows (its
 // content rect inside the letterbox), shapes kept in 0..1 coordinates of the frame so
 // they land on the same spot at any player size. The shape is the one the server checks:
 // {"shapes": [{"type": "stroke"|"arrow", "color": "#ff3b30", "width": 0.004, "points": [[x, y], ...]}]}
@@ -7,7 +7,7 @@ export const COLORS = ["#ff3b30", "#ffd60a", "#30d158", "#0a84ff", "#ffffff"];
 const WIDTH = 0.004; // of the frame's width
 const PRECISION = 10000; // four decimals: a tenth of a pixel at 1000 px, and compact JSON
 
-export class Sketch extends EventTarget {
+export class AnnotationCanvas extends EventTarget {
   constructor(canvas, video) {
     super();
     this.canvas = canvas;
@@ -122,7 +122,7 @@ export class Sketch extends EventTarget {
   render() {
     const { canvas, context } = this;
     context.clearRect(0, 0, canvas.width, canvas.height);
-    // Drafting hides a selected comment's drawing, so the two never mix on screen.
+    // Drafting hides a selected comment's annotation, so the two never mix on screen.
     const drafting = this.tool !== null || this.draft.length > 0 || this.current !== null;
     const shapes = drafting ? [...this.draft, ...(this.current ? [this.current] : [])] : (this.shown?.shapes ?? []);
     for (const shape of shapes) drawShape(context, shape, canvas.width, canvas.height);

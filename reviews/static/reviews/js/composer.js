@@ -1,5 +1,5 @@
 // The new-comment box: a note at the current frame (or the marked in/out range, or a
-// general note), with the drawing made on the paused frame attached.
+// general note), with the annotation drawn on the paused frame attached.
 
 import { post } from "./api.js";
 import { $, h } from "./dom.js";
@@ -8,17 +8,17 @@ import { attachMentions } from "./mentions.js";
 
 export class Composer extends EventTarget {
   // anchor() returns {frame, frame_end, label} for where the note goes, or null before the clip is ready.
-  constructor(form, { versionId, members, sketch, anchor }) {
+  constructor(form, { versionId, members, annotationCanvas, anchor }) {
     super();
     this.form = form;
     this.versionId = versionId;
-    this.sketch = sketch;
+    this.annotationCanvas = annotationCanvas;
     this.anchor = anchor;
     this.general = false;
     this.body = $("#comment-body", form);
     this.anchorChip = $("#anchor", form);
     this.error = $("#composer-error", form);
-    this.drawingNote = $("#drawing-note", form);
+    this.annotationNote = $("#drawing-note", form);
     attachMentions(this.body, members);
     this.setUpTools();
     this.anchorChip.addEventListener("click", () => {
@@ -35,7 +35,7 @@ export class Composer extends EventTarget {
         this.submit();
       }
     });
-    sketch.addEventListener("change", () => this.refresh());
+    annotationCanvas.addEventListener("change", () => this.refresh());
     form.hidden = false;
   }
 
@@ -51,9 +51,9 @@ export class Composer extends EventTarget {
           "aria-label": `Colour ${color}`,
           dataset: { color },
           onclick: (event) => {
-            this.sketch.setColor(color);
+            this.annotationCanvas.setColor(color);
             for (const swatch of swatches.children) swatch.classList.toggle("active", swatch === event.currentTarget);
-            if (!this.sketch.tool) this.setTool("stroke");
+            if (!this.annotationCanvas.tool) this.setTool("stroke");
           },
         }),
       ),
@@ -61,15 +61,15 @@ export class Composer extends EventTarget {
     for (const button of this.form.querySelectorAll("[data-tool]")) {
       button.addEventListener("click", () => {
         const tool = button.dataset.tool;
-        if (tool === "undo") this.sketch.undo();
-        else if (tool === "clear") this.sketch.clearDraft();
-        else this.setTool(this.sketch.tool === tool ? null : tool);
+        if (tool === "undo") this.annotationCanvas.undo();
+        else if (tool === "clear") this.annotationCanvas.clearDraft();
+        else this.setTool(this.annotationCanvas.tool === tool ? null : tool);
       });
     }
   }
 
   setTool(tool) {
-    this.sketch.setTool(tool);
+    this.annotationCanvas.setTool(tool);
     for (const button of this.form.querySelectorAll(".tool[data-tool]")) {
       button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
     }
@@ -89,7 +89,7 @@ export class Composer extends EventTarget {
     this.body.placeholder = where
       ? `Leave a note at ${where.label}… (@ to mention)`
       : "Leave a note on the whole clip… (@ to mention)";
-    this.drawingNote.hidden = this.sketch.draft.length === 0;
+    this.annotationNote.hidden = this.annotationCanvas.draft.length === 0;
   }
 
   async submit() {
@@ -99,7 +99,7 @@ export class Composer extends EventTarget {
       return;
     }
     const where = this.general ? null : this.anchor();
-    const payload = { body, annotation: this.sketch.annotation() };
+    const payload = { body, annotation: this.annotationCanvas.annotation() };
     if (where) {
       payload.frame = where.frame;
       if (where.frame_end !== null) payload.frame_end = where.frame_end;
@@ -110,7 +110,7 @@ export class Composer extends EventTarget {
     try {
       const comment = await post(`versions/${this.versionId}/comments/`, payload);
       this.body.value = "";
-      this.sketch.clearDraft();
+      this.annotationCanvas.clearDraft();
       this.setTool(null);
       this.general = false;
       // Back to the player: the keys step frames again, not type into the box.

@@ -1,13 +1,13 @@
 // /review/versions/{id}/: the player and the conversation, wired together.
 
 import { get, getAll } from "./api.js";
-import { Sketch } from "./annotate.js";
+import { AnnotationCanvas } from "./annotate.js";
 import { Composer } from "./composer.js";
+import { Conversation } from "./conversation.js";
 import { renderCrumbs, renderProcessing, renderStatusControl, renderVersionInfo, renderVersionSelect } from "./details.js";
 import { $, reportError, toast } from "./dom.js";
 import { FramePlayer } from "./player.js";
 import { bindShortcuts } from "./shortcuts.js";
-import { Thread } from "./thread.js";
 import { Timeline } from "./timeline.js";
 import { frameToTimecode, nominalRate, parseRate, rateLabel } from "./timecode.js";
 
@@ -21,8 +21,8 @@ const state = {
   rate: null,
   player: null,
   timeline: null,
-  sketch: new Sketch($("#sketch"), $("#video")),
-  thread: null,
+  annotationCanvas: new AnnotationCanvas($("#sketch"), $("#video")),
+  conversation: null,
   composer: null,
   marks: { in: null, out: null },
   selected: null, // the selected top-level comment
@@ -32,27 +32,27 @@ const state = {
 
 async function loadComments() {
   const comments = await getAll(`versions/${versionId}/comments/`);
-  state.thread.set(comments);
+  state.conversation.set(comments);
   state.timeline?.setComments(comments);
-  if (state.selected) state.selected = state.thread.find(state.selected.id);
-  showSelectedDrawing();
+  if (state.selected) state.selected = state.conversation.find(state.selected.id);
+  showSelectedAnnotation();
 }
 
 function selectComment(id) {
-  const comment = state.thread.find(id);
+  const comment = state.conversation.find(id);
   if (!comment) return;
   state.selected = comment;
-  state.thread.select(id);
+  state.conversation.select(id);
   state.timeline?.select(id);
   if (state.player && comment.frame !== null) {
     state.player.pause();
     state.player.seekFrame(comment.frame);
   }
-  showSelectedDrawing();
+  showSelectedAnnotation();
 }
 
-// A comment's drawing belongs to its frames: it shows while the paused picture is one of them.
-function showSelectedDrawing() {
+// A comment's annotation belongs to its frames: it shows while the paused picture is one of them.
+function showSelectedAnnotation() {
   const comment = state.selected;
   const player = state.player;
   let visible = false;
@@ -60,7 +60,7 @@ function showSelectedDrawing() {
     const frame = player.frame;
     visible = comment.frame === null || (frame >= comment.frame && frame <= (comment.frame_end ?? comment.frame));
   }
-  state.sketch.show(visible ? comment.annotation : null);
+  state.annotationCanvas.show(visible ? comment.annotation : null);
 }
 
 // --- where a new comment goes ------------------------------------------------
@@ -109,7 +109,7 @@ function onFrame({ frame, playing }) {
   $("#shuttle").textContent = playing && speed !== 1 ? `${speed > 0 ? "▶" : "◀"} ${Math.abs(speed)}×` : "";
   state.timeline.setFrame(frame);
   state.composer?.refresh();
-  showSelectedDrawing();
+  showSelectedAnnotation();
 }
 
 function startPlayer(version) {
@@ -123,7 +123,7 @@ function startPlayer(version) {
   video.src = version.proxy_url;
   state.player = new FramePlayer(video, { rate: state.rate, frameCount });
   state.timeline = new Timeline($("#timeline"), { rate: state.rate, frameCount, filmstrip: version.filmstrip });
-  state.timeline.setComments(state.thread.comments);
+  state.timeline.setComments(state.conversation.comments);
   state.timeline.addEventListener("seek", (event) => {
     state.player.pause();
     state.player.seekFrame(event.detail.frame);
@@ -195,16 +195,16 @@ function bindKeys() {
     markIn: () => setMark("in"),
     markOut: () => setMark("out"),
     write: () => state.composer?.focus(),
-    tool: (tool) => state.composer?.setTool(state.sketch.tool === tool ? null : tool),
+    tool: (tool) => state.composer?.setTool(state.annotationCanvas.tool === tool ? null : tool),
     mute: toggleMute,
     help: () => $("#help").showModal(),
     escape: () => {
       clearMarks();
       state.composer?.setTool(null);
       state.selected = null;
-      state.thread.select(null);
+      state.conversation.select(null);
       state.timeline?.select(null);
-      showSelectedDrawing();
+      showSelectedAnnotation();
     },
   });
 }
@@ -227,21 +227,21 @@ async function main() {
   renderStatusControl(version, onStatus);
   renderVersionInfo(version, parseRate(version.media?.fps_rational ?? project.fps_rational));
 
-  state.thread = new Thread($("#thread"), { versionId, members });
-  state.thread.addEventListener("select", (event) => selectComment(event.detail.id));
-  state.thread.addEventListener("changed", () => loadComments().catch(reportError));
-  state.thread.addEventListener("rendered", (event) => {
+  state.conversation = new Conversation($("#thread"), { versionId, members });
+  state.conversation.addEventListener("select", (event) => selectComment(event.detail.id));
+  state.conversation.addEventListener("changed", () => loadComments().catch(reportError));
+  state.conversation.addEventListener("rendered", (event) => {
     $("#comment-count").textContent = event.detail.count ? String(event.detail.count) : "";
     $("#thread-empty").hidden = event.detail.count > 0;
   });
   $("#show-resolved").addEventListener("change", (event) => {
-    state.thread.showResolved = event.target.checked;
-    state.thread.render();
+    state.conversation.showResolved = event.target.checked;
+    state.conversation.render();
   });
 
   // Viewers read; the box to write in is only there for those who may comment.
   if (version.my_actions.includes("comment")) {
-    state.composer = new Composer($("#composer"), { versionId, members, sketch: state.sketch, anchor });
+    state.composer = new Composer($("#composer"), { versionId, members, annotationCanvas: state.annotationCanvas, anchor });
     state.composer.addEventListener("posted", async (event) => {
       await loadComments();
       selectComment(event.detail.comment.id);
@@ -251,7 +251,7 @@ async function main() {
     state.composer.addEventListener("tool", (event) => {
       if (event.detail.tool) state.player?.pause();
     });
-    state.sketch.addEventListener("drawstart", () => state.player?.pause());
+    state.annotationCanvas.addEventListener("drawstart", () => state.player?.pause());
   } else {
     $("#composer").remove();
   }

@@ -23,7 +23,7 @@ function bodyNodes(comment) {
   return nodes;
 }
 
-export class Thread extends EventTarget {
+export class Conversation extends EventTarget {
   constructor(list, { versionId, members }) {
     super();
     this.list = list;
@@ -138,7 +138,7 @@ export class Thread extends EventTarget {
     return buttons.length ? h("div", { class: "comment-actions" }, buttons) : null;
   }
 
-  // Run a write, then have the page reload the thread from the server.
+  // Run a write, then have the page reload the conversation from the server.
   async change(promise) {
     try {
       const result = await promise;

@@ -1,10 +1,11 @@
-"""Real server processes for the reliability tests: gunicorn, a Celery worker, a private Redis.
+"""Real server processes for the tests and the benchmarks: gunicorn, a Celery worker, a private Redis.
 
-Each runs as a subprocess of the test against the test database (the test must
-commit its rows: ``django_db(transaction=True)``), is started on a free port of
-127.0.0.1, and is stopped (and, if need be, killed) by the test that started
-it. Nothing here touches the machine's shared Redis beyond the test's own
-queue, or the shared PostgreSQL beyond the test database.
+Each is started on a free port of 127.0.0.1 with its output in a log file, and is
+stopped (and, if need be, killed) with its whole process group by whoever started
+it. By default a process gets the environment of ``service_env()``: the test
+database (the test must commit its rows: ``django_db(transaction=True)``), the
+test's media folder and its own queue, so nothing touches the machine's shared
+Redis or PostgreSQL beyond them; the benchmarks pass their own ``env``.
 """
 
 from __future__ import annotations
@@ -76,8 +77,11 @@ def service_env(media_root: Path | None = None, **overrides: str) -> dict[str, s
 class Process:
     """A subprocess whose output goes to a log file, stopped for sure at the end."""
 
-    def __init__(self, name: str, command: list[str], *, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self, name: str, command: list[str], *, env: dict[str, str], log_dir: Path, cwd: Path = ROOT
+    ) -> None:
         self.name = name
+        self.cwd = cwd
         self.command = command
         self.env = env
         self.log = log_dir / f"{name}.log"
@@ -87,7 +91,7 @@ class Process:
         log_file = self.log.open("ab")
         self.process = subprocess.Popen(
             self.command,
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -143,13 +147,14 @@ class Gunicorn(Process):
         self,
         log_dir: Path,
         *,
+        env: dict[str, str] | None = None,
         workers: int = 1,
         threads: int = 4,
         extra: tuple[str, ...] = (),
         media_root: Path | None = None,
         ready_headers: dict[str, str] | None = None,
-        **env: str,
-    ):
+        **overrides: str,
+    ) -> None:
         self.port = free_port()
         self.ready_headers = ready_headers or {}
         command = [
@@ -160,7 +165,8 @@ class Gunicorn(Process):
             *("--worker-class", "gthread", "--timeout", "60", "--graceful-timeout", "5"),
             *extra,
         ]
-        super().__init__("gunicorn", command, env=service_env(media_root, **env), log_dir=log_dir)
+        env = env if env is not None else service_env(media_root, **overrides)
+        super().__init__("gunicorn", command, env=env, log_dir=log_dir)
 
     @property
     def url(self) -> str:
@@ -183,13 +189,22 @@ class Gunicorn(Process):
 
 
 class CeleryWorker(Process):
-    def __init__(self, log_dir: Path, *, name: str = "worker", media_root: Path | None = None, **env: str):
+    def __init__(
+        self,
+        log_dir: Path,
+        *,
+        name: str = "worker",
+        env: dict[str, str] | None = None,
+        media_root: Path | None = None,
+        **overrides: str,
+    ) -> None:
         command = [
             str(BIN / "celery"),
             *("-A", "reviewsvc", "worker", "--pool", "prefork", "--concurrency", "1"),
             *("--loglevel", "INFO", "--without-mingle", "--without-gossip", "--hostname", f"{name}@%h"),
         ]
-        super().__init__(name, command, env=service_env(media_root, **env), log_dir=log_dir)
+        env = env if env is not None else service_env(media_root, **overrides)
+        super().__init__(name, command, env=env, log_dir=log_dir)
 
     def ready(self) -> bool:
         return "ready." in self.output()
@@ -211,7 +226,7 @@ class PrivateRedis(Process):
     """A redis-server of the test's own: with an append-only log, so that a restart keeps its data,
     or, like this machine's Redis, keeping nothing on disk."""
 
-    def __init__(self, log_dir: Path, *, persistent: bool = True):
+    def __init__(self, log_dir: Path, *, persistent: bool = True) -> None:
         self.port = free_port()
         self.persistent = persistent
         self.data = log_dir / "redis-data"
