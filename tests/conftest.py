@@ -50,6 +50,11 @@ def _media_root(request, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "media" / "tmp")
+    # Rate limits and secret-guessing counts live in the cache; every test from
+    # 127.0.0.1 would otherwise inherit the misses of the tests before it.
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(scope="session", autouse=True)

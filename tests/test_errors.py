@@ -147,7 +147,13 @@ def test_the_schema_takes_the_429_and_413_from_the_views(client):
         }
 
     upload = ("post", "/api/v1/shots/{shot_id}/versions/")
-    assert answering("429") == {("post", "/api/v1/auth/token/"), upload}
+    # Throttled (token, upload), or locking out after too many wrong secrets (password, member add).
+    assert answering("429") == {
+        ("post", "/api/v1/auth/token/"),
+        upload,
+        ("post", "/api/v1/me/password/"),
+        ("post", "/api/v1/projects/{project_id}/members/"),
+    }
     assert answering("413") == {upload}
     # A view that starts throttling is documented so without a list to update.
     ShotListView.throttle_classes = [ScopedRateThrottle]
