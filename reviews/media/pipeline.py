@@ -165,6 +165,17 @@ def render(version_id: int, run: str, *, timeout: float) -> bool:
     ).first()
     if version is None:
         return False
+    try:
+        return _render_and_publish(version, run, timeout=timeout)
+    finally:
+        # Deleted while rendering: the delete removed the version's folder at its commit, and this
+        # run's scratch folder (created before or after that) may have made it again.
+        if not Version.objects.filter(pk=version_id).exists():
+            storage.remove_version(version_id, "")
+
+
+def _render_and_publish(version: Version, run: str, *, timeout: float) -> bool:
+    version_id = version.pk
     with storage.scratch(version_id, run) as scratch, storage.original_path(version.file.name) as source:
         try:
             started = time.monotonic()
