@@ -201,10 +201,11 @@ def open_output(name: str) -> tuple[File, int]:
 class Leftover:
     """Something in the storage, or in the local upload folder, that may belong to no row.
 
-    `kind` is "original" (a stored upload), "run" (a version's published run folder), "scratch"
-    (a run's scratch folder), "home" (a version's folder, empty), "stray" (anything else in the
-    layout) or "temporary" (a file or folder in FILE_UPLOAD_TEMP_DIR: `name` is then a local
-    path). `modified` is the newest change in it (UTC), or None if the storage cannot tell.
+    `kind` is "original" (a stored upload), "home" (a version's folder, listed before what it
+    holds), "run" (a run's folder in it), "scratch" (a run's scratch folder), "stray" (anything
+    else in the layout) or "temporary" (a file or folder in FILE_UPLOAD_TEMP_DIR: `name` is then a
+    local path; a scratch folder there, for storages kept elsewhere, names its version and run).
+    `modified` is the newest change in it (UTC), or None if the storage cannot tell.
     """
 
     name: str
@@ -212,6 +213,7 @@ class Leftover:
     modified: datetime | None
     version_id: int | None = None
     run: str = ""
+    folder: bool = True
 
 
 def leftovers() -> Iterator[Leftover]:
@@ -219,15 +221,15 @@ def leftovers() -> Iterator[Leftover]:
     entry of the upload folder. Listed lazily; what vanishes meanwhile is skipped."""
     for file in _listdir(_ORIGINALS)[1]:
         name = f"{_ORIGINALS}/{file}"
-        yield Leftover(name=name, kind="original", modified=_file_modified(name))
+        yield Leftover(name=name, kind="original", modified=_file_modified(name), folder=False)
     for home_name in _listdir(_VERSIONS)[0]:
         home = f"{_VERSIONS}/{home_name}"
         version_id = int(home_name) if home_name.isdigit() else None
-        folders, files = _listdir(home)
-        if version_id is None or (not folders and not files):
-            kind = "home" if version_id is not None else "stray"
-            yield Leftover(name=home, kind=kind, modified=_newest(home), version_id=version_id)
+        kind = "home" if version_id is not None else "stray"
+        yield Leftover(name=home, kind=kind, modified=_newest(home), version_id=version_id)
+        if version_id is None:
             continue
+        folders, files = _listdir(home)
         for folder in folders:
             name = f"{home}/{folder}"
             scratch_run = folder.removeprefix(_SCRATCH_PREFIX)
@@ -237,7 +239,9 @@ def leftovers() -> Iterator[Leftover]:
             )
         for file in files:
             name = f"{home}/{file}"
-            yield Leftover(name=name, kind="stray", modified=_file_modified(name), version_id=version_id)
+            yield Leftover(
+                name=name, kind="stray", modified=_file_modified(name), version_id=version_id, folder=False
+            )
     yield from _temporary_leftovers()
 
 
@@ -251,31 +255,31 @@ def _temporary_leftovers() -> Iterator[Leftover]:
         modified = _newest_local(path)
         if modified is None:
             continue
-        # Scratch folders of remote storages are named .tmp-<version id>-<run>-<random>.
+        # Scratch folders of storages kept elsewhere are named .tmp-<version id>-<run>-<random>.
         parts = path.name.removeprefix(_SCRATCH_PREFIX).split("-")
-        if path.name.startswith(_SCRATCH_PREFIX) and len(parts) == 3 and parts[0].isdigit():
-            yield Leftover(
-                name=str(path), kind="scratch", modified=modified, version_id=int(parts[0]), run=parts[1]
-            )
-        else:
-            yield Leftover(name=str(path), kind="temporary", modified=modified)
+        scratch = path.name.startswith(_SCRATCH_PREFIX) and len(parts) == 3 and parts[0].isdigit()
+        yield Leftover(
+            name=str(path),
+            kind="temporary",
+            modified=modified,
+            version_id=int(parts[0]) if scratch else None,
+            run=parts[1] if scratch else "",
+            folder=path.is_dir(),
+        )
 
 
 def remove_leftover(leftover: Leftover) -> None:
     """Delete a Leftover, file or folder; gone already is fine."""
-    if (
-        leftover.name.startswith(settings.FILE_UPLOAD_TEMP_DIR)
-        and leftover.name != settings.FILE_UPLOAD_TEMP_DIR
-    ):
+    if leftover.kind == "temporary":
         path = Path(leftover.name)
-        if path.is_dir():
+        if leftover.folder:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
-    elif leftover.kind == "original":
-        remove_original(leftover.name)
-    else:
+    elif leftover.folder:
         _remove_tree(leftover.name)
+    else:
+        _storage().delete(leftover.name)
 
 
 def _newest_local(path: Path) -> datetime | None:

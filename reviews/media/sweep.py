@@ -53,13 +53,14 @@ def _owned(leftovers: list[Leftover]) -> Callable[[Leftover], bool]:
             return leftover.name in owned_originals
         row = rows.get(leftover.version_id) if leftover.version_id is not None else None
         if row is None:
-            return False
+            # A deleted version's folder goes whole, so what is in it is left to that.
+            return leftover.kind in ("run", "scratch")
         state, run, published = row
         if leftover.kind == "home":
             return True
         if leftover.kind == "run":
             return leftover.run in (run, published)
-        if leftover.kind == "scratch":
+        if leftover.kind in ("scratch", "temporary"):
             return leftover.run == run and state == ProcessingState.PROCESSING
         return False
 
