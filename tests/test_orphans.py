@@ -19,12 +19,12 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from harness import clips, media
+from harness.processes import Gunicorn, wait_for
 from reviews.media import ffmpeg, ffprobe, pipeline, storage, sweep
 from reviews.models import ProcessingState, Version
-from tests import clips
 from tests.conftest import client_for
 from tests.factories import VersionFactory
-from tests.servers import Gunicorn, wait_for
 
 # The folders of the layout itself: present or not, they hold nobody's data.
 _LAYOUT = {"originals", "versions", "tmp"}
@@ -39,12 +39,17 @@ def media_files(settings) -> set[str]:
     return {str(path.relative_to(root)) for path in root.rglob("*")} - _LAYOUT
 
 
+# What a refused upload sends: the bytes never reach ffmpeg.
+CLIP = b"\x00\x00\x00\x18ftypmp42" + b"frames" * 1000
+
+
 @pytest.fixture(scope="module")
-def clip(tmp_path_factory) -> bytes:
-    return clips.make_video(tmp_path_factory.mktemp("clip") / "take.mp4", seconds=2).read_bytes()
+def clip_path(tmp_path_factory) -> Path:
+    """A real clip, for the cases a worker processes."""
+    return clips.make_video(tmp_path_factory.mktemp("clip") / "take.mp4", seconds=2)
 
 
-def _upload(client, shot_id: int, data: bytes, **fields):
+def _upload(client, shot_id: int, data: bytes = CLIP, **fields):
     return client.post(
         f"/api/v1/shots/{shot_id}/versions/",
         {"file": SimpleUploadedFile("take.mp4", data, content_type="video/mp4"), **fields},
@@ -66,24 +71,22 @@ def _upload(client, shot_id: int, data: bytes, **fields):
     ],
 )
 def test_it_removes_the_stored_original_of_an_upload_the_database_refuses(
-    shot, director, settings, clip, generation
+    shot, director, settings, generation
 ):
     before = media_files(settings)
-    response = _upload(client_for(director), shot.pk, clip, generation=generation)
+    response = _upload(client_for(director), shot.pk, generation=generation)
     assert response.status_code == 400, response.content
     assert media_files(settings) == before
     assert not Version.objects.exists()
 
 
-def test_it_removes_the_stored_original_of_an_upload_that_conflicts_with_a_row(
-    shot, director, settings, clip
-):
+def test_it_removes_the_stored_original_of_an_upload_that_conflicts_with_a_row(shot, director, settings):
     # A version numbered past the shot's counter, as a racing writer could leave: the upload's
     # number collides with it at the unique constraint.
     taken = VersionFactory(shot=shot, number=1)
     type(shot).objects.filter(pk=shot.pk).update(last_version_number=0)
     before = media_files(settings)
-    response = _upload(client_for(director), shot.pk, clip)
+    response = _upload(client_for(director), shot.pk)
     assert response.status_code == 400, response.content
     assert media_files(settings) == before
     assert list(Version.objects.all()) == [taken]
@@ -98,9 +101,9 @@ def test_it_removes_the_stored_original_of_an_upload_that_conflicts_with_a_row(
         {"generation": "not json"},
     ],
 )
-def test_it_keeps_nothing_of_an_upload_refused_by_validation(shot, director, settings, clip, fields):
+def test_it_keeps_nothing_of_an_upload_refused_by_validation(shot, director, settings, fields):
     before = media_files(settings)
-    response = _upload(client_for(director), shot.pk, clip, **fields)
+    response = _upload(client_for(director), shot.pk, **fields)
     assert response.status_code == 400, response.content
     assert media_files(settings) == before
 
@@ -116,18 +119,17 @@ def test_it_keeps_nothing_of_an_upload_whose_file_field_is_wrong(shot, director,
     assert media_files(settings) == before
 
 
-def test_it_keeps_nothing_of_an_upload_by_a_viewer_or_to_a_missing_shot(
-    shot, viewer, director, settings, clip
-):
+def test_it_keeps_nothing_of_an_upload_by_a_viewer_or_to_a_missing_shot(shot, viewer, director, settings):
     before = media_files(settings)
-    assert _upload(client_for(viewer), shot.pk, clip).status_code == 403
-    assert _upload(client_for(director), shot.pk + 1000, clip).status_code == 404
+    assert _upload(client_for(viewer), shot.pk).status_code == 403
+    assert _upload(client_for(director), shot.pk + 1000).status_code == 404
     assert media_files(settings) == before
 
 
 # --- through a real server: a body cut off halfway ----------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.pipeline
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("how", ["dropped", "stalled"])
@@ -175,16 +177,17 @@ def _wait_for_state(version_id: int, states: set[str], timeout: float = 90) -> V
     )
 
 
+@pytest.mark.slow
 @pytest.mark.pipeline
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("what", ["project", "shot", "version"])
 def test_deleting_a_ready_version_leaves_no_file(
-    celery_worker, project, shot, director, settings, clip, what
+    celery_worker, project, shot, director, settings, clip_path, what
 ):
     before = media_files(settings)
     client = client_for(director)
-    version_id = _upload(client, shot.pk, clip).json()["id"]
-    _wait_for_state(version_id, {ProcessingState.READY})
+    version_id = media.upload(client, shot.pk, clip_path)["id"]
+    assert media.wait_until_processed(client, version_id)[0]["processing"]["state"] == ProcessingState.READY
     assert any(name.startswith(f"versions/{version_id}/") for name in media_files(settings))
     url = {
         "project": f"/api/v1/projects/{project.pk}/",
@@ -195,36 +198,38 @@ def test_deleting_a_ready_version_leaves_no_file(
     assert media_files(settings) == before
 
 
+@pytest.mark.slow
 @pytest.mark.pipeline
 @pytest.mark.django_db(transaction=True)
-def test_a_render_that_outlives_its_version_leaves_no_folder(shot, director, settings, clip, tmp_path):
+def test_a_render_that_outlives_its_version_leaves_no_folder(shot, director, settings, clip_path):
     before = media_files(settings)
     client = client_for(director)
     # Made without an upload, so that no worker of this test run picks it up.
-    version_id = VersionFactory(shot=shot, file=ContentFile(clip, name="take.mp4")).pk
+    version_id = VersionFactory(shot=shot, file=ContentFile(clip_path.read_bytes(), name="take.mp4")).pk
     run = pipeline.claim(version_id)
     assert pipeline.probe(version_id, run) is not None
     assert pipeline.start_render(version_id, run)
     # The render has loaded its row when the delete commits and removes the version's files;
     # then it makes its scratch folder, renders, and publishes.
     assert client.delete(f"/api/v1/versions/{version_id}/").status_code == 204
-    source = tmp_path / "take.mp4"
-    source.write_bytes(clip)
     with storage.scratch(version_id, run) as folder:
-        rendered = ffmpeg.render(source, ffprobe.probe(source), **storage.rendered_paths(folder), timeout=60)
+        rendered = ffmpeg.render(
+            clip_path, ffprobe.probe(clip_path), **storage.rendered_paths(folder), timeout=60
+        )
         assert pipeline.publish(version_id, run, folder, rendered) is False
 
     assert media_files(settings) == before
 
 
+@pytest.mark.slow
 @pytest.mark.pipeline
 @pytest.mark.django_db(transaction=True)
 def test_deleting_a_version_while_the_worker_processes_it_leaves_no_file(
-    celery_worker, shot, director, settings, clip
+    celery_worker, shot, director, settings, clip_path
 ):
     before = media_files(settings)
     client = client_for(director)
-    version_id = _upload(client, shot.pk, clip).json()["id"]
+    version_id = media.upload(client, shot.pk, clip_path)["id"]
     _wait_for_state(version_id, {ProcessingState.PROCESSING, ProcessingState.READY})
     assert client.delete(f"/api/v1/versions/{version_id}/").status_code == 204
     # The worker may still be rendering: what it leaves must go when it is done.
