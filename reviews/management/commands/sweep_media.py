@@ -3,6 +3,8 @@
 manage.py sweep_media               # remove them, one line each as it goes
 manage.py sweep_media --dry-run     # only list them
 manage.py sweep_media --grace 0     # also what changed just now (no upload or render running!)
+
+The upload temp folder still waits out REVIEWSVC_TASK_MAX_TIME_LIMIT: a render may read a copy there.
 """
 
 from __future__ import annotations
