@@ -99,6 +99,7 @@ def test_it_removes_the_stored_original_of_an_upload_that_conflicts_with_a_row(s
         {"generation": '{"prompt": "' + "x" * 70_000 + '"}'},
         {"generation": '{"prompt": "\\u0000"}'},
         {"generation": "not json"},
+        {"generation": '{"seed": 1' + "0" * 5000 + "}"},
     ],
 )
 def test_it_keeps_nothing_of_an_upload_refused_by_validation(shot, director, settings, fields):
