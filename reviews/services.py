@@ -159,33 +159,39 @@ def version_upload(
     # The upload handler hashed the bytes as they arrived; a file from
     # elsewhere (a command, a benchmark) is hashed here.
     sha256 = getattr(file, "sha256", None) or file_sha256(file)
-    with transaction.atomic():
-        Shot.objects.filter(pk=shot.pk).update(last_version_number=F("last_version_number") + 1)
-        number = Shot.objects.values_list("last_version_number", flat=True).get(pk=shot.pk)
-        version = Version(
-            shot=shot,
-            number=number,
-            uploaded_by=uploaded_by,
-            note=note,
-            generation=generation or {},
-            original_filename=file.name or "",
-            size_bytes=file.size,
-            sha256=sha256,
-        )
-        version.file.save(file.name or "clip", file, save=False)
-        version.save()
-        event_record(
-            kind=EventKind.VERSION_CREATED,
-            project=shot.project_id,
-            actor=uploaded_by,
-            subject=version,
-            payload={
-                **version_payload(version),
-                "original_filename": version.original_filename,
-                "note": version.note,
-            },
-        )
-        transaction.on_commit(lambda: process_version.delay(version.pk))
+    version = Version(
+        shot=shot,
+        uploaded_by=uploaded_by,
+        note=note,
+        generation=generation or {},
+        original_filename=file.name or "",
+        size_bytes=file.size,
+        sha256=sha256,
+    )
+    version.file.save(file.name or "clip", file, save=False)
+    try:
+        with transaction.atomic():
+            Shot.objects.filter(pk=shot.pk).update(last_version_number=F("last_version_number") + 1)
+            version.number = Shot.objects.values_list("last_version_number", flat=True).get(pk=shot.pk)
+            version.save()
+            event_record(
+                kind=EventKind.VERSION_CREATED,
+                project=shot.project_id,
+                actor=uploaded_by,
+                subject=version,
+                payload={
+                    **version_payload(version),
+                    "original_filename": version.original_filename,
+                    "note": version.note,
+                },
+            )
+            transaction.on_commit(lambda: process_version.delay(version.pk))
+    except BaseException:
+        # The row did not commit (a value the database refuses, a conflict, a dropped connection,
+        # the request cut short): no row owns the stored original, so it goes now. Django has no
+        # on-rollback hook; an outer transaction that rolls back later is the sweep's to catch.
+        storage.remove_original(version.file.name)
+        raise
     return version
 
 

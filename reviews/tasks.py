@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from reviews import events
-from reviews.media import pipeline, recovery
+from reviews.media import pipeline, recovery, sweep
 
 # Probing reads headers only; a minute is plenty even for a large file.
 PROBE_SOFT_LIMIT = 90
@@ -80,7 +80,7 @@ def fan_out_event(event_id: int) -> None:
 @worker_ready.connect
 def recover_orphaned_versions(sender: Any, **kwargs: Any) -> None:
     """A starting worker queues again what dead workers left in processing, and from then on
-    what the broker loses (see reviews.media.recovery)."""
+    what the broker loses (see reviews.media.recovery) and the files no row owns (reviews.media.sweep)."""
     if settings.RECOVER_ORPHANS_ON_WORKER_START:
         # In a thread: the worker must be consuming to answer its own part of the inspection.
         threading.Thread(
@@ -90,3 +90,4 @@ def recover_orphaned_versions(sender: Any, **kwargs: Any) -> None:
             daemon=True,
         ).start()
     recovery.start_reconciling(sender.app, process_version.delay)
+    sweep.start_sweeping()

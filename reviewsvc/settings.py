@@ -291,6 +291,10 @@ RECOVER_ORPHANS_ON_WORKER_START = envbool("REVIEWSVC_RECOVER_ON_WORKER_START", "
 # Seconds between two comparisons of the queued versions with the jobs Redis
 # holds, so that jobs a restarted Redis forgot are queued again (reviews.media.recovery); 0 turns it off.
 RECONCILE_SECONDS = envint("REVIEWSVC_RECONCILE_SECONDS", 30)
+# Seconds between two sweeps by each worker for media files no row owns, left by a crash or a
+# race (reviews.media.sweep); 0 turns it off. A file is removed once unchanged for the grace.
+SWEEP_SECONDS = envint("REVIEWSVC_SWEEP_SECONDS", 3600)
+SWEEP_GRACE_SECONDS = envint("REVIEWSVC_SWEEP_GRACE_SECONDS", 3600)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Each test run names its own queue so runs sharing this machine's Redis do not
 # take each other's jobs.

@@ -165,6 +165,27 @@ def render(version_id: int, run: str, *, timeout: float) -> bool:
     ).first()
     if version is None:
         return False
+    published = False
+    try:
+        published = _render_and_publish(version, run, timeout=timeout)
+        return published
+    finally:
+        if not published:
+            _discard(version_id)
+
+
+def _discard(version_id: int, outputs_dir: str = "") -> None:
+    """Remove what a run made that no row owns: everything of a version deleted meanwhile (the
+    delete removed its folder at its commit, and this run's scratch folder, made before or after
+    that, may have made it again), or the published `outputs_dir` of a version reprocessed meanwhile."""
+    if not Version.objects.filter(pk=version_id).exists():
+        storage.remove_version(version_id, "")
+    elif outputs_dir:
+        storage.remove_outputs(outputs_dir)
+
+
+def _render_and_publish(version: Version, run: str, *, timeout: float) -> bool:
+    version_id = version.pk
     with storage.scratch(version_id, run) as scratch, storage.original_path(version.file.name) as source:
         try:
             started = time.monotonic()
@@ -224,7 +245,7 @@ def publish(version_id: int, run: str, scratch: Path, rendered: ffmpeg.Rendered)
             )
     if not published:
         # Deleted or reprocessed while we worked: these outputs belong to nobody.
-        storage.remove_outputs(outputs_dir)
+        _discard(version_id, outputs_dir)
         return False
     storage.remove_other_runs(version_id, keep=outputs_dir)
     return True

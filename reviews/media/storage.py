@@ -15,10 +15,13 @@ into place when complete, so a crash never leaves a folder that looks finished.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
@@ -31,6 +34,7 @@ RENDERED_NAMES = {"proxy": "proxy.mp4", "poster": "poster.jpg", "filmstrip": "fi
 FILE_NAMES = {**RENDERED_NAMES, "thumbnails": "thumbnails.vtt"}
 
 _VERSIONS = "versions"
+_ORIGINALS = "originals"
 # Scratch folders start with this, so a leftover of a crash is told apart from a published run.
 _SCRATCH_PREFIX = ".tmp-"
 _COPY_CHUNK = 1024 * 1024
@@ -150,6 +154,11 @@ def remove_other_runs(version_id: int, *, keep: str) -> None:
             _remove_tree(f"{home}/{folder}")
 
 
+def remove_original(name: str) -> None:
+    """Delete an uploaded original (a storage name) that no version owns; gone already is fine."""
+    _storage().delete(name)
+
+
 def remove_version(version_id: int, original: str) -> None:
     """Delete all the files of a version: every run's outputs and the original (a storage name,
     or empty if it has none). Files already gone are not an error."""
@@ -183,3 +192,129 @@ def open_output(name: str) -> tuple[File, int]:
     """An output file opened for reading, and its size in bytes; FileNotFoundError if it is gone."""
     size = _storage().size(name)
     return _storage().open(name, "rb"), size
+
+
+# --- what a crash may leave behind, for reviews.media.sweep ------------------
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """Something in the storage, or in the local upload folder, that may belong to no row.
+
+    `kind` is "original" (a stored upload), "home" (a version's folder, listed before what it
+    holds), "run" (a run's folder in it), "scratch" (a run's scratch folder), "stray" (anything
+    else in the layout) or "temporary" (a file or folder in FILE_UPLOAD_TEMP_DIR: `name` is then a
+    local path; a scratch folder there, for storages kept elsewhere, names its version and run).
+    `modified` is the newest change in it (UTC), or None if the storage cannot tell.
+    """
+
+    name: str
+    kind: str
+    modified: datetime | None
+    version_id: int | None = None
+    run: str = ""
+    folder: bool = True
+
+
+def leftovers() -> Iterator[Leftover]:
+    """Everything the sweep judges: each stored original, each folder of each version, and each
+    entry of the upload folder. Listed lazily; what vanishes meanwhile is skipped."""
+    for file in _listdir(_ORIGINALS)[1]:
+        name = f"{_ORIGINALS}/{file}"
+        yield Leftover(name=name, kind="original", modified=_file_modified(name), folder=False)
+    for home_name in _listdir(_VERSIONS)[0]:
+        home = f"{_VERSIONS}/{home_name}"
+        version_id = int(home_name) if home_name.isdigit() else None
+        kind = "home" if version_id is not None else "stray"
+        yield Leftover(name=home, kind=kind, modified=_newest(home), version_id=version_id)
+        if version_id is None:
+            continue
+        folders, files = _listdir(home)
+        for folder in folders:
+            name = f"{home}/{folder}"
+            scratch_run = folder.removeprefix(_SCRATCH_PREFIX)
+            kind = "scratch" if scratch_run != folder else "run"
+            yield Leftover(
+                name=name, kind=kind, modified=_newest(name), version_id=version_id, run=scratch_run
+            )
+        for file in files:
+            name = f"{home}/{file}"
+            yield Leftover(
+                name=name, kind="stray", modified=_file_modified(name), version_id=version_id, folder=False
+            )
+    yield from _temporary_leftovers()
+
+
+def _temporary_leftovers() -> Iterator[Leftover]:
+    folder = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    try:
+        entries = list(folder.iterdir())
+    except FileNotFoundError:
+        return
+    for path in entries:
+        modified = _newest_local(path)
+        if modified is None:
+            continue
+        # Scratch folders of storages kept elsewhere are named .tmp-<version id>-<run>-<random>.
+        parts = path.name.removeprefix(_SCRATCH_PREFIX).split("-")
+        scratch = path.name.startswith(_SCRATCH_PREFIX) and len(parts) == 3 and parts[0].isdigit()
+        yield Leftover(
+            name=str(path),
+            kind="temporary",
+            modified=modified,
+            version_id=int(parts[0]) if scratch else None,
+            run=parts[1] if scratch else "",
+            folder=path.is_dir(),
+        )
+
+
+def remove_leftover(leftover: Leftover) -> None:
+    """Delete a Leftover, file or folder; gone already is fine."""
+    if leftover.kind == "temporary":
+        path = Path(leftover.name)
+        if leftover.folder:
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    elif leftover.folder:
+        _remove_tree(leftover.name)
+    else:
+        _storage().delete(leftover.name)
+
+
+def _newest_local(path: Path) -> datetime | None:
+    """The latest modification time of a local file or of anything in a local folder (UTC)."""
+    try:
+        latest = path.stat().st_mtime
+        if path.is_dir():
+            for folder, _, files in os.walk(path):
+                for name in [folder, *(os.path.join(folder, file) for file in files)]:
+                    try:
+                        latest = max(latest, os.stat(name).st_mtime)
+                    except FileNotFoundError:
+                        continue
+    except FileNotFoundError:
+        return None
+    return datetime.fromtimestamp(latest, tz=UTC)
+
+
+def _file_modified(name: str) -> datetime | None:
+    try:
+        return _storage().get_modified_time(name)
+    except (FileNotFoundError, NotImplementedError):
+        return None
+
+
+def _newest(folder: str) -> datetime | None:
+    """The latest modification of any file in a stored folder, or of the folder itself (UTC)."""
+    local = _local_path(folder)
+    if local is not None:
+        return _newest_local(local)
+    folders, files = _listdir(folder)
+    times = [_file_modified(f"{folder}/{file}") for file in files]
+    times += [_newest(f"{folder}/{sub}") for sub in folders]
+    if not folders and not files:
+        # An empty folder, in a storage that keeps folders.
+        times.append(_file_modified(folder))
+    known = [time for time in times if time is not None]
+    return max(known) if known else None
