@@ -67,6 +67,8 @@ CSRF_FAILURE_VIEW = "reviews.errors.csrf_failure"
 INSTALLED_APPS = [
     # Django's admin, whose password change counts wrong old passwords (reviews.admin_site).
     "reviews.apps.ReviewsAdminConfig",
+    # Before django.contrib.auth, so its createsuperuser (the username rules) wins.
+    "reviews",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -78,7 +80,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
-    "reviews",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.cache import cache
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.test import Client
 from rest_framework.authtoken.models import Token
@@ -97,10 +97,15 @@ def test_the_database_refuses_a_case_twin_whatever_path_created_it(director):
         User.objects.create(username="ALICE")
 
 
-def test_createsuperuser_cannot_make_a_twin(director):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        call_command("createsuperuser", interactive=False, username=FULLWIDTH_ALICE.upper(), email="")
+def test_createsuperuser_refuses_a_twin_with_a_sentence_not_a_traceback(director):
+    for twin in ("ALICE", FULLWIDTH_ALICE.upper()):
+        with pytest.raises(CommandError, match="already taken"):
+            call_command("createsuperuser", interactive=False, username=twin, email="")
     assert User.objects.filter(username__iexact="alice").count() == 1
+    call_command(
+        "createsuperuser", interactive=False, username="\uff53\uff41\uff4d\uff12", email="", verbosity=0
+    )
+    assert User.objects.filter(username="sam2", is_superuser=True).exists()
 
 
 def test_the_admin_refuses_to_rename_an_account_onto_another_s_name(director, mentor, staff):

@@ -96,7 +96,7 @@ _MEDIA_TYPES = ("video/mp4", "image/jpeg")
 
 
 class MediaFileView(APIView):
-    """A generated file behind a signed link (see reviews.media_files)."""
+    """A generated file behind a signed link (see reviews.media.links)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
