@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import models, transaction
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone
 
 from reviews.events import comment_payload, event_record, member_payload, version_payload
@@ -85,20 +86,30 @@ def member_add(*, project: Project, user: AbstractBaseUser, role: str, by: Abstr
 
 
 def _ensure_another_director(membership: Membership) -> None:
-    others = Membership.objects.filter(project_id=membership.project_id, role=Role.DIRECTOR).exclude(
-        pk=membership.pk
+    """Refuse to leave a project without a director, even when two directors step down at once.
+
+    Every director row of the project is locked, in id order so that two callers queue instead
+    of deadlocking; the second caller then sees the first one's change and is refused.
+    """
+    directors = list(
+        Membership.objects.select_for_update()
+        .filter(project_id=membership.project_id, role=Role.DIRECTOR)
+        .order_by("id")
+        .values_list("pk", flat=True)
     )
-    if membership.role == Role.DIRECTOR and not others.exists():
+    if directors == [membership.pk]:
         raise ValidationError({"detail": "A project needs a director: make someone else director first."})
 
 
 @transaction.atomic
 def member_update(*, membership: Membership, role: str, by: AbstractBaseUser) -> Membership:
     if role != Role.DIRECTOR:
-        _ensure_another_director(Membership.objects.select_for_update().get(pk=membership.pk))
+        _ensure_another_director(membership)
     previous = membership.role
+    # An update, not save(): a membership removed meanwhile is a 404, not a failed save.
+    if not Membership.objects.filter(pk=membership.pk).update(role=role):
+        raise Http404("This person is no longer a member of the project.")
     membership.role = role
-    membership.save(update_fields=["role"])
     if role != previous:
         event_record(
             kind=EventKind.MEMBER_ROLE_CHANGED,
@@ -112,7 +123,7 @@ def member_update(*, membership: Membership, role: str, by: AbstractBaseUser) ->
 
 @transaction.atomic
 def member_remove(*, membership: Membership, by: AbstractBaseUser) -> None:
-    _ensure_another_director(Membership.objects.select_for_update().get(pk=membership.pk))
+    _ensure_another_director(membership)
     event_record(
         kind=EventKind.MEMBER_REMOVED,
         project=membership.project_id,
@@ -315,6 +326,12 @@ def comment_update(
     annotation: Any = UNCHANGED,
     resolved: bool | None = None,
 ) -> Comment:
+    # Edits of one comment queue on its row, and each reads the row its predecessor left:
+    # the body stored and the mentions stored always come from the same request.
+    try:
+        comment.refresh_from_db(from_queryset=Comment.objects.select_for_update())
+    except Comment.DoesNotExist:
+        raise Http404("This comment was deleted meanwhile.") from None
     fields = []
     if body is not None and body != comment.body:
         comment.body = body
