@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 from reviews.timecode import parse_rate
 
@@ -101,7 +102,8 @@ class Shot(models.Model):
     class Meta:
         ordering = ["order", "code", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "code"], name="shot_unique_code"),
+            # "SH010" and "sh010" look like one shot in every list: codes differ by more than case.
+            models.UniqueConstraint(Lower("code"), "project", name="shot_unique_code_nocase"),
         ]
 
     def __str__(self) -> str:
@@ -219,6 +221,9 @@ class Comment(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # Set when the author deleted a note that others had replied to: the body,
+    # drawing and mentions are gone, the row stays so the replies keep their thread.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -153,8 +153,11 @@ def comment_actions(principal: Principal, comment: Comment) -> list[str]:
     allowed = {
         CommentAction.REPLY: can(principal, Action.COMMENT),
         CommentAction.RESOLVE: can_resolve(principal, comment),
-        CommentAction.EDIT: can_edit_comment(principal, comment),
-        CommentAction.DELETE: can_delete_comment(principal, comment),
+        # A deleted note (kept for others' replies) has nothing left to edit, and for its
+        # author nothing left to delete; a director may still remove the thread.
+        CommentAction.EDIT: can_edit_comment(principal, comment) and comment.deleted_at is None,
+        CommentAction.DELETE: can_delete_comment(principal, comment)
+        and (comment.deleted_at is None or can(principal, Action.MODERATE)),
     }
     return [action.value for action, yes in allowed.items() if yes]
 

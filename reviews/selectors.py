@@ -13,7 +13,8 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Lower
 
 from reviews.accounts import normalize_username
 from reviews.models import Comment, Event, Membership, Project, Shot, Version
@@ -84,10 +85,14 @@ def account_to_add(
 def with_comment_counts(versions: QuerySet[Version]) -> QuerySet[Version]:
     """Versions with `comment_count` (every note and reply) and `open_thread_count` (notes not
     yet resolved), what a shot card shows of the conversation."""
+    # A deleted note kept for its replies is not part of the conversation any more.
     return versions.annotate(
-        comment_count=Count("comments"),
+        comment_count=Count("comments", filter=Q(comments__deleted_at__isnull=True)),
         open_thread_count=Count(
-            "comments", filter=Q(comments__parent__isnull=True, comments__resolved=False)
+            "comments",
+            filter=Q(
+                comments__parent__isnull=True, comments__resolved=False, comments__deleted_at__isnull=True
+            ),
         ),
     )
 
@@ -103,6 +108,14 @@ def shots_for(viewer: Viewer) -> QuerySet[Shot]:
     return _visible(Shot.objects.select_related("project"), viewer, "project").prefetch_related(
         _latest_versions()
     )
+
+
+def shot_with_code(*, project: Project, code: str, exclude: Shot | None = None) -> Shot | None:
+    """The project's shot whose code is ``code`` in any case, compared as the unique constraint does."""
+    shots = Shot.objects.annotate(code_key=Lower("code")).filter(project=project, code_key=Lower(Value(code)))
+    if exclude is not None:
+        shots = shots.exclude(pk=exclude.pk)
+    return shots.order_by("id").first()
 
 
 def versions_for(viewer: Viewer) -> QuerySet[Version]:

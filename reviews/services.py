@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import models, transaction
-from django.db.models import F
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
 
+from reviews import selectors
 from reviews.events import comment_payload, event_record, member_payload, version_payload
 from reviews.media import storage
 from reviews.models import (
@@ -134,12 +138,42 @@ def member_remove(*, membership: Membership, by: AbstractBaseUser) -> None:
     membership.delete()
 
 
+@contextmanager
+def _shot_code_checked(shot: Shot) -> Iterator[None]:
+    """Answer a code that another shot of the project has, in any case, with a 400 naming that
+    shot. The unique constraint decides, so two racing requests cannot both win."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        if "shot_unique_code_nocase" not in str(error):
+            raise
+        twin = selectors.shot_with_code(project=shot.project, code=shot.code, exclude=shot)
+        raise ValidationError({"code": [shot_code_taken(twin)]}) from None
+
+
+def shot_code_taken(twin: Shot | None) -> str:
+    if twin is None:
+        return (
+            "This project already has a shot with this code; shot codes are compared without regard to case."
+        )
+    title = f" ({twin.title})" if twin.title else ""
+    return (
+        f"This project already has a shot {twin.code}{title}, id {twin.pk}; "
+        "shot codes are compared without regard to case."
+    )
+
+
 def shot_create(*, project: Project, **fields: Any) -> Shot:
-    return Shot.objects.create(project=project, **fields)
+    shot = Shot(project=project, **fields)
+    with _shot_code_checked(shot):
+        shot.save()
+    return shot
 
 
 def shot_update(*, shot: Shot, **fields: Any) -> Shot:
-    shot, _ = model_update(instance=shot, data=fields)
+    with _shot_code_checked(shot):
+        shot, _ = model_update(instance=shot, data=fields)
     return shot
 
 
@@ -295,6 +329,10 @@ def comment_create(
         thread = parent.thread or parent
         frame, frame_end = thread.frame, thread.frame_end
     with transaction.atomic():
+        if thread is not None:
+            _lock_thread(thread.pk)
+            if not Comment.objects.filter(pk=parent.pk).exists():
+                raise ValidationError({"parent": ["The comment you are answering was deleted."]})
         comment = Comment.objects.create(
             version=version,
             parent=parent,
@@ -332,6 +370,8 @@ def comment_update(
         comment.refresh_from_db(from_queryset=Comment.objects.select_for_update())
     except Comment.DoesNotExist:
         raise Http404("This comment was deleted meanwhile.") from None
+    if comment.deleted_at is not None and (body is not None or annotation is not UNCHANGED):
+        raise ValidationError({"detail": "This note was deleted; it can no longer be edited."})
     fields = []
     if body is not None and body != comment.body:
         comment.body = body
@@ -371,8 +411,33 @@ def comment_update(
     return comment
 
 
+def _lock_thread(top_id: int) -> None:
+    """Lock a thread's top-level comment: replies and deletions in one thread queue on it, so a
+    reply cannot land under a note while its deletion decides whether others have replied."""
+    if not list(Comment.objects.select_for_update().filter(pk=top_id).values_list("pk", flat=True)):
+        raise Http404("This thread was deleted meanwhile.")
+
+
 @transaction.atomic
 def comment_delete(*, comment: Comment, by: AbstractBaseUser) -> None:
+    """Delete a comment as ``by``, its author or a moderator (the view has checked which).
+
+    A moderator removes the comment with its whole reply tree. An author whose
+    comment has replies from other people leaves a tombstone: the body, drawing
+    and mentions go, the row stays (``deleted_at``) so those replies keep their
+    thread. Without such replies the author's comment goes with their own replies.
+    A tombstone left with no replies at all is removed too, up the tree.
+    """
+    top_id = comment.thread_id or comment.pk
+    _lock_thread(top_id)
+    rows = {
+        row["pk"]: row
+        for row in Comment.objects.filter(Q(pk=top_id) | Q(thread_id=top_id)).values(
+            "pk", "parent_id", "author_id", "deleted_at"
+        )
+    }
+    if comment.pk not in rows:
+        raise Http404("This comment was deleted meanwhile.")
     # Recorded before the delete, which clears the primary key.
     event_record(
         kind=EventKind.COMMENT_DELETED,
@@ -381,4 +446,32 @@ def comment_delete(*, comment: Comment, by: AbstractBaseUser) -> None:
         subject=comment,
         payload={**comment_payload(comment), "author": comment.author_id},
     )
-    comment.delete()
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for row in rows.values():
+        children[row["parent_id"]].append(row["pk"])
+    below, pending = [], list(children[comment.pk])
+    while pending:
+        pk = pending.pop()
+        below.append(rows[pk])
+        pending += children[pk]
+
+    if comment.author_id is not None and comment.author_id == by.pk:
+        others_replied = any(
+            row["deleted_at"] is None and row["author_id"] != comment.author_id for row in below
+        )
+        if others_replied:
+            if rows[comment.pk]["deleted_at"] is None:
+                Comment.objects.filter(pk=comment.pk).update(
+                    body="", annotation=None, deleted_at=timezone.now()
+                )
+                comment.mentions.clear()
+            return
+
+    Comment.objects.filter(pk__in=[comment.pk, *(row["pk"] for row in below)]).delete()
+    # No empty tombstones: an ancestor kept only for replies that are now gone goes too.
+    removed, parent_id = comment.pk, rows[comment.pk]["parent_id"]
+    while parent_id is not None and rows[parent_id]["deleted_at"] is not None:
+        if [pk for pk in children[parent_id] if pk != removed]:
+            break
+        Comment.objects.filter(pk=parent_id).delete()
+        removed, parent_id = parent_id, rows[parent_id]["parent_id"]

@@ -45,6 +45,7 @@ class CommentSerializer(serializers.ModelSerializer):
     resolved_by = UserSerializer(read_only=True, allow_null=True)
     replies = serializers.SerializerMethodField()
     my_actions = MyCommentActionsField()
+    deleted = serializers.SerializerMethodField()
 
     class Meta:
         model = Comment
@@ -67,9 +68,15 @@ class CommentSerializer(serializers.ModelSerializer):
             "resolved_at",
             "created_at",
             "edited_at",
+            "deleted",
+            "deleted_at",
             "replies",
             "my_actions",
         ]
+
+    def get_deleted(self, comment: Comment) -> bool:
+        """A note its author deleted after others replied: the body is empty, the replies stay."""
+        return comment.deleted_at is not None
 
     @cached_property
     def _author_serializer(self) -> CommentAuthorSerializer:

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from reviews import selectors
+from reviews.identifiers import IdentifierError, normalise_identifier
 from reviews.models import Membership, Project, ReviewStatus, Role, Shot, Version
 from reviews.serializers.actions import MyActionsField
 from reviews.serializers.users import display_name
@@ -49,6 +50,9 @@ class ProjectSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
         fields = ["id", "name", "description", "fps", "fps_rational", "created_at", "my_role", "my_actions"]
+
+    def validate_name(self, name: str) -> str:
+        return _identifier(name, max_length=Project._meta.get_field("name").max_length)
 
     def get_fps_rational(self, project: Project) -> str:
         return f"{project.fps_numerator}/{project.fps_denominator}"
@@ -113,7 +117,7 @@ class ShotSerializer(serializers.ModelSerializer):
         model = Shot
         fields = ["id", "project", "code", "title", "description", "order", "latest_version", "status"]
         read_only_fields = ["project"]
-        # The per-project uniqueness is checked in validate_code, with a clear message.
+        # The per-project uniqueness is the constraint's, answered in services with a clear message.
         validators: list = []
 
     @cached_property
@@ -133,13 +137,19 @@ class ShotSerializer(serializers.ModelSerializer):
         return latest.review_status if latest else "no_version"
 
     def validate_code(self, code: str) -> str:
-        project = self.instance.project if self.instance else self.context["project"]
-        clash = Shot.objects.filter(project=project, code=code)
-        if self.instance:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError(f"This project already has a shot {code}.")
-        return code
+        # Uniqueness without regard to case is the database's (services.shot_create).
+        return _identifier(code, max_length=Shot._meta.get_field("code").max_length)
+
+
+def _identifier(value: str, *, max_length: int) -> str:
+    try:
+        value = normalise_identifier(value)
+    except IdentifierError as error:
+        raise serializers.ValidationError(str(error)) from None
+    # NFKC may lengthen the text ("㍿" is four letters).
+    if len(value) > max_length:
+        raise serializers.ValidationError(f"Ensure this field has no more than {max_length} characters.")
+    return value
 
 
 def _latest(shot: Shot) -> Version | None:

@@ -1,0 +1,46 @@
+"""Identifiers people type (shot codes, project names), made comparable before they are stored.
+
+Two codes that look the same in every list must be the same code: the text is
+put in Unicode NFKC form (full-width letters are plain ones), runs of
+whitespace become one space, and characters that show nothing (zero-width
+spaces and joiners, direction marks, soft hyphens, variation selectors, Hangul
+fillers…) or control the terminal are refused rather than silently dropped, so
+the person sees what was wrong with the text they pasted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Unicode's Default_Ignorable_Code_Point set (DerivedCoreProperties.txt) and the
+# blank Braille pattern: each renders as nothing in a browser. Format (Cf) and
+# control (Cc) characters are refused by category below; these ranges add the
+# invisible ones of other categories.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+# Controls, format characters, private use, surrogates, unassigned; line and
+# paragraph separators are whitespace, so they fold into a space instead.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
+
+
+class IdentifierError(ValueError):
+    pass
+
+
+def normalise_identifier(value: str) -> str:
+    """``value`` as it is stored and compared, or IdentifierError saying which character is refused."""
+    text = unicodedata.normalize("NFKC", value)
+    for char in text:
+        if char in "\t\n\r" or unicodedata.category(char) in ("Zl", "Zp"):
+            raise IdentifierError("Use a single line: tabs and line breaks are not allowed.")
+        if _INVISIBLE.match(char) or unicodedata.category(char) in _REFUSED_CATEGORIES:
+            name = unicodedata.name(char, "an unnamed character")
+            raise IdentifierError(f"Remove the invisible character U+{ord(char):04X} ({name}).")
+    text = " ".join(text.split())
+    if not text:
+        raise IdentifierError("This field may not be blank.")
+    return text
