@@ -447,3 +447,74 @@ def test_the_page_counts_frames_and_timecodes_as_the_server_does(browser, live_s
         for case in cases
     ]
     assert in_the_page == on_the_server
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_highlights_the_mentions_the_api_reports_and_shows_deleted_notes(
+    browser, live_server, project, mentor, reviewer, shot
+):
+    from reviews import services
+    from tests.conftest import member
+    from tests.factories import VersionFactory
+
+    member(project, "józef", "viewer")
+    member(project, "zoë.m", "viewer")
+    version = VersionFactory(shot=shot, processing_state=ProcessingState.PROCESSING)
+    note = services.comment_create(
+        version=version, author=mentor, body="@józef and @zoë.m: her hand, then @bob.", frame=None
+    )
+    gone = services.comment_create(version=version, author=reviewer, body="too dark", frame=None)
+    services.comment_create(version=version, author=mentor, body="brighter in v2", parent=gone)
+    services.comment_delete(comment=gone, by=reviewer)
+    assert sorted(user.username for user in note.mentions.all()) == ["bob", "józef", "zoë.m"]
+
+    page = new_page(browser)
+    sign_in(page, f"{live_server.url}/review/versions/{version.pk}/", "carol", PASSWORD)
+
+    mentions = thread_of(page, "her hand").locator(".comment-body .mention")
+    expect(mentions).to_have_text(["@józef", "@zoë.m", "@bob"])
+    deleted = page.locator(".comment.top.deleted")
+    expect(deleted.locator(":scope > .comment-card .comment-body")).to_have_text("This note was deleted")
+    expect(deleted.locator(".comment.reply .comment-body")).to_have_text("brighter in v2")
+    expect(deleted.locator(":scope > .comment-card [data-action='edit']")).to_have_count(0)
+    assert page.errors == []
+
+
+def test_the_page_reads_mentions_as_the_server_does(browser, live_server):
+    import sys
+    import unicodedata
+
+    from reviews.services import _MENTION
+
+    # Every character Python's Unicode knows, in and around a name; newer characters the
+    # browser knows and Python does not yet are no disagreement about our usernames.
+    assigned = "".join(
+        chr(code)
+        for code in range(0x21, sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) not in ("Cn", "Cs", "Co")
+    )
+    bodies = [
+        "@józef look",
+        "ask @Łukasz, then @王芳.",
+        "mail bob@example.com or @bob…",
+        "@@bob @.bob @bob. @bob.. @ann-marie+1",
+        "x@bob _@bob 1@bob ü@bob",
+        "@नमस्ते @café @e\u0301 @ß",
+        *(f"a{char}@b{char}c @{char}" for char in assigned),
+    ]
+    page = new_page(browser)
+    page.goto(f"{live_server.url}/accounts/login/")
+    in_the_page = page.evaluate(
+        """async (bodies) => {
+            const mentions = await import("/static/reviews/js/mentions.js");
+            return bodies.map((body) => mentions.mentionedNames(body).map((found) => found.name));
+        }""",
+        bodies,
+    )
+    on_the_server = [[name.rstrip(".") for name in _MENTION.findall(body)] for body in bodies]
+    disagreements = [
+        (body, page_names, server_names)
+        for body, page_names, server_names in zip(bodies, in_the_page, on_the_server, strict=True)
+        if page_names != server_names
+    ]
+    assert disagreements == []

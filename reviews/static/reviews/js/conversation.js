@@ -4,23 +4,27 @@
 
 import { del, patch, post } from "./api.js";
 import { h, initial, reportError, timeAgo } from "./dom.js";
-import { attachMentions } from "./mentions.js";
+import { attachMentions, mentionedNames } from "./mentions.js";
 
-const MENTION = /(?<![\w@.+-])@([\w.@+-]+)/g;
-
-// The body as text, with the people it mentions highlighted.
+// The body as text, with the people it mentions highlighted: the names the server
+// reported in `mentions`, found where the server found them.
 function bodyNodes(comment) {
+  if (comment.deleted) return [h("span", { class: "deleted-note" }, "This note was deleted")];
   const mentioned = new Set(comment.mentions);
   const nodes = [];
   let last = 0;
-  for (const match of comment.body.matchAll(MENTION)) {
-    const name = match[1].replace(/\.+$/, "");
+  for (const { name, index } of mentionedNames(comment.body)) {
     if (!mentioned.has(name)) continue;
-    nodes.push(comment.body.slice(last, match.index), h("span", { class: "mention" }, `@${name}`));
-    last = match.index + 1 + name.length;
+    nodes.push(comment.body.slice(last, index), h("span", { class: "mention" }, `@${name}`));
+    last = index + 1 + name.length;
   }
   nodes.push(comment.body.slice(last));
   return nodes;
+}
+
+// Whether anyone but the author has replied somewhere under a comment.
+function othersReplied(comment, authorId = comment.author?.id) {
+  return (comment.replies ?? []).some((reply) => (!reply.deleted && reply.author?.id !== authorId) || othersReplied(reply, authorId));
 }
 
 export class Conversation extends EventTarget {
@@ -105,7 +109,7 @@ export class Conversation extends EventTarget {
     );
     const node = h(
       "li",
-      { class: `comment${top ? " top" : " reply"}${comment.resolved && top ? " resolved" : ""}${comment.id === this.selectedId ? " selected" : ""}`, dataset: { commentId: comment.id } },
+      { class: `comment${top ? " top" : " reply"}${comment.deleted ? " deleted" : ""}${comment.resolved && top ? " resolved" : ""}${comment.id === this.selectedId ? " selected" : ""}`, dataset: { commentId: comment.id } },
       card,
     );
     if (top) {
@@ -215,11 +219,19 @@ export class Conversation extends EventTarget {
     });
   }
 
+  // What deleting will do, as the server decides it (services.comment_delete).
+  deleteQuestion(comment) {
+    if (!comment.replies?.length) return "Delete this comment?";
+    // Only the author may edit, so an author deleting her own note is asked about her note alone.
+    if (comment.my_actions?.includes("edit") && othersReplied(comment)) return "Delete it? The replies stay.";
+    return "Delete it and its replies?";
+  }
+
   confirmDelete(comment, event) {
     const actions = event.target.closest(".comment-actions");
     const restore = [...actions.childNodes];
     actions.replaceChildren(
-      h("span", { class: "danger-text" }, comment.replies?.length ? "Delete it and its replies?" : "Delete this comment?"),
+      h("span", { class: "danger-text" }, this.deleteQuestion(comment)),
       h("button", { type: "button", class: "link-button danger", dataset: { action: "confirm-delete" }, onclick: () => this.change(del(`comments/${comment.id}/`)) }, "Delete"),
       h("button", { type: "button", class: "link-button", onclick: () => actions.replaceChildren(...restore) }, "Keep"),
     );

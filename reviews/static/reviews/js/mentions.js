@@ -2,8 +2,17 @@
 
 import { h, initial } from "./dom.js";
 
-// The same characters the server reads as a mention (reviews/services.py).
-const TYPING_MENTION = /(?:^|[^\w@.+-])@([\w.@+-]*)$/;
+// The server's mention pattern (reviews/services.py, _MENTION): Python's \w is
+// Unicode (letters, numbers, underscore), JavaScript's is ASCII, so it is spelt
+// out with Unicode properties; @józef is a mention on both sides.
+const NAME = "\\p{L}\\p{N}_.@+-";
+export const MENTION = new RegExp(`(?<![${NAME}])@([${NAME}]+)`, "gu");
+const TYPING_MENTION = new RegExp(`(?:^|[^${NAME}])@([${NAME}]*)$`, "u");
+
+// The names a body mentions, as the server reads them: a trailing dot ends the sentence.
+export function mentionedNames(body) {
+  return [...body.matchAll(MENTION)].map((match) => ({ name: match[1].replace(/\.+$/, ""), index: match.index }));
+}
 
 export function attachMentions(textarea, members) {
   const list = h("ul", { class: "mention-list", role: "listbox", hidden: true });
