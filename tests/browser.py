@@ -62,6 +62,13 @@ def new_page(browser: Browser) -> Page:
     # A script error on the page should fail the test, not pass unnoticed.
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
+    # So is anything the Content-Security-Policy refused: Chromium reports it on the console.
+    page.on(
+        "console",
+        lambda message: (
+            page.errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     return page
 
 

@@ -518,3 +518,40 @@ def test_the_page_reads_mentions_as_the_server_does(browser, live_server):
         if page_names != server_names
     ]
     assert disagreements == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_page_runs_under_a_strict_content_security_policy(browser, live_server, director, shot, staff):
+    from tests.factories import VersionFactory
+
+    version = VersionFactory(shot=shot, processing_state=ProcessingState.PROCESSING)
+    page = new_page(browser)
+    sign_in(page, f"{live_server.url}/review/", "alice", PASSWORD)
+    policy = page.request.get(f"{live_server.url}/review/").headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "style-src 'self'" in policy
+    assert "unsafe" not in policy
+
+    expect(page.locator(".project-card, a[href*='/review/projects/']").first).to_be_visible()
+    page.goto(f"{live_server.url}/review/projects/{shot.project_id}/")
+    expect(page.get_by_text(shot.code).first).to_be_visible()
+    page.goto(f"{live_server.url}/review/versions/{version.pk}/")
+    expect(page.locator("#processing-state")).to_be_visible()
+    page.goto(f"{live_server.url}/api/v1/docs/")
+    expect(page.locator(".swagger-ui .info")).to_be_visible()
+    # A script injected into a page is refused, and reported.
+    page.goto(f"{live_server.url}/review/")
+    page.evaluate(
+        "document.body.insertAdjacentHTML('beforeend', '<img src=x onerror=\"window.injected = 1\">')"
+    )
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.injected") is None
+    assert any("Content Security Policy" in error for error in page.errors)
+    page.errors.clear()
+
+    login = new_page(browser)
+    login.goto(f"{live_server.url}/accounts/login/")
+    login.goto(f"{live_server.url}/admin/login/")
+    expect(login.locator("#login-form")).to_be_visible()
+    assert page.errors == []
+    assert login.errors == []

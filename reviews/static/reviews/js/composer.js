@@ -46,7 +46,7 @@ export class Composer extends EventTarget {
         h("button", {
           type: "button",
           class: `swatch${index === 0 ? " active" : ""}`,
-          style: `--swatch: ${color}`,
+          style: { "--swatch": color },
           title: `Colour ${color}`,
           "aria-label": `Colour ${color}`,
           dataset: { color },

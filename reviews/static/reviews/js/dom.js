@@ -10,6 +10,8 @@ export function h(tag, attributes = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (name === "class") element.className = value;
     else if (name === "dataset") Object.assign(element.dataset, value);
+    // Properties, not a style attribute: the Content-Security-Policy refuses inline style attributes.
+    else if (name === "style") for (const [property, setting] of Object.entries(value)) element.style.setProperty(property, setting);
     else if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
     else if (value === true) element.setAttribute(name, "");
     else element.setAttribute(name, value);
