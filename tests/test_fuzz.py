@@ -119,9 +119,9 @@ def fuzz_world(project, director, mentor, viewer, settings):
         "version": version.pk,
         "comment": comment.pk,
         "member": member(project, "grace", "reviewer").pk,
-        "token": signed_url(version, "proxy").split("/")[-2],
+        "token": signed_url(version, "proxy", user_id=director.pk).split("/")[-2],
         # A real link for each generated file: the token names the kind of file it opens.
-        "links": [signed_url(version, kind).split("/")[-2:] for kind in FILE_NAMES],
+        "links": [signed_url(version, kind, user_id=director.pk).split("/")[-2:] for kind in FILE_NAMES],
         "users": {"director": director, "mentor": mentor, "viewer": viewer},
     }
 

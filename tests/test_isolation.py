@@ -278,7 +278,7 @@ def test_a_media_link_cannot_be_bent_to_another_projects_files(hesitation, night
         processing_state=ProcessingState.READY, outputs_dir=f"versions/{own.pk}/run1"
     )
     own.refresh_from_db()
-    link = links.signed_url(own, "proxy")
+    link = links.signed_url(own, "proxy", user_id=hesitation["users"]["mentor"].pk)
     token = link.split("/")[-2]
     claim = loads(token, salt="reviewsvc.media")
 

@@ -2,8 +2,9 @@
 
 A version's ``proxy_url`` and friends are minted for a member when they read
 the version; the link names the version, the kind of file and the output set,
-signed with the secret key. Guessing or editing one gets a 404, and a link
-stops working after ``MEDIA_URL_MAX_AGE``. Browsers' ``<video>`` and ``<img>``
+signed with the secret key, and the member it was minted for. Guessing or
+editing one gets a 404; a link stops working after ``MEDIA_URL_MAX_AGE``, or
+at once when its member leaves the project. Browsers' ``<video>`` and ``<img>``
 can use the links without headers, and so can a script or a player.
 
 Bytes are read through the storage (reviews.media.storage) and sent with HTTP
@@ -20,26 +21,32 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 
 from reviews.media import storage
 from reviews.media.webvtt import Filmstrip, thumbnails_vtt
-from reviews.models import ProcessingState, Version
+from reviews.models import Membership, ProcessingState, Version
 
 _SALT = "reviewsvc.media"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def signed_url(version: Version, kind: str) -> str:
-    """The path of a signed link to the version's file of `kind` (a key of storage.FILE_NAMES)."""
-    token = signing.dumps({"v": version.pk, "k": kind, "d": version.outputs_dir}, salt=_SALT, compress=True)
+def signed_url(version: Version, kind: str, *, user_id: int) -> str:
+    """The path of a signed link to the version's file of `kind` (a key of storage.FILE_NAMES),
+    for the user ``user_id``: it stops working when they leave the project."""
+    token = signing.dumps(
+        {"v": version.pk, "k": kind, "d": version.outputs_dir, "u": user_id}, salt=_SALT, compress=True
+    )
     return reverse("media-file", kwargs={"token": token, "filename": storage.FILE_NAMES[kind]})
 
 
-def resolve(token: str, filename: str) -> tuple[Version, str]:
-    """The version and kind a link stands for, or Http404 for a bad, stale or expired link."""
+def resolve(token: str, filename: str) -> tuple[Version, str, int]:
+    """The version, kind and user a link stands for, or Http404 for a bad, stale or expired
+    link, or one whose user may no longer see the version."""
     try:
         claim = signing.loads(token, salt=_SALT, max_age=settings.MEDIA_URL_MAX_AGE)
     except signing.BadSignature:
@@ -49,16 +56,30 @@ def resolve(token: str, filename: str) -> tuple[Version, str]:
     kind = claim.get("k")
     if storage.FILE_NAMES.get(kind) != filename:
         raise Http404("This media link is invalid.")
+    user_id = claim.get("u")
+    if not isinstance(user_id, int):
+        raise Http404("This media link is invalid.")
+    # Checked on every request, in the same query that finds the version, so a member
+    # removed from the project (or a deactivated account) loses their links at once.
+    # It costs one indexed EXISTS per request (README.md, "Serving media").
+    may_see = Exists(
+        Membership.objects.filter(
+            project_id=OuterRef("shot__project_id"), user_id=user_id, user__is_active=True
+        )
+    ) | Exists(get_user_model().objects.filter(pk=user_id, is_staff=True, is_active=True))
     version = (
         Version.objects.filter(
-            pk=claim.get("v"), processing_state=ProcessingState.READY, outputs_dir=claim.get("d")
+            may_see, pk=claim.get("v"), processing_state=ProcessingState.READY, outputs_dir=claim.get("d")
         )
         .select_related("shot")
         .first()
     )
     if version is None:
-        raise Http404("This media is no longer available; the version was reprocessed or deleted.")
-    return version, kind
+        raise Http404(
+            "This media is no longer available to you; the version was reprocessed or deleted, "
+            "or you are no longer a member of its project."
+        )
+    return version, kind, user_id
 
 
 def file_response(request: HttpRequest, version: Version, kind: str) -> HttpResponse:
@@ -127,11 +148,13 @@ def _download_name(version: Version, kind: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", stem) + os.path.splitext(storage.FILE_NAMES[kind])[1]
 
 
-def thumbnails_response(version: Version) -> HttpResponse:
+def thumbnails_response(version: Version, *, user_id: int) -> HttpResponse:
     """The WebVTT thumbnails track, made per request so its sprite link is freshly signed."""
     geometry = Filmstrip(**{field: version.filmstrip[field] for field in Filmstrip.__dataclass_fields__})
     track = thumbnails_vtt(
-        geometry, duration=version.duration or 0, sprite_url=signed_url(version, "filmstrip")
+        geometry,
+        duration=version.duration or 0,
+        sprite_url=signed_url(version, "filmstrip", user_id=user_id),
     )
     response = HttpResponse(track, content_type="text/vtt; charset=utf-8")
     response["Cache-Control"] = "private, max-age=600"

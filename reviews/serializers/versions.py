@@ -44,9 +44,11 @@ class VersionSummarySerializer(serializers.ModelSerializer):
 def _media_url(context: dict[str, Any], version: Version, kind: str) -> str | None:
     if version.processing_state != ProcessingState.READY or not version.outputs_dir:
         return None
-    url = links.signed_url(version, kind)
+    # A link belongs to the member who asked for it (reviews/media/links.py).
     request = context.get("request")
-    return request.build_absolute_uri(url) if request else url
+    if request is None or not request.user.is_authenticated:
+        return None
+    return request.build_absolute_uri(links.signed_url(version, kind, user_id=request.user.pk))
 
 
 class ProcessingSerializer(serializers.Serializer):
