@@ -82,15 +82,19 @@ def sign_in(page: Page, url: str, username: str, password: str) -> None:
     expect(page).to_have_url(url)
 
 
+# Predicates are functions, not expressions: Playwright evaluates an expression with
+# eval(), which the pages' Content-Security-Policy refuses.
+
+
 def wait_for_player(page: Page) -> None:
     """Until the proxy is loaded and the player shows a frame."""
     expect(page.locator("#review")).to_have_attribute("data-state", "ready")
-    page.wait_for_function("document.querySelector('#video').readyState >= 2")
+    page.wait_for_function("() => document.querySelector('#video').readyState >= 2")
     wait_for_seek(page)
 
 
 def wait_for_seek(page: Page) -> None:
-    page.wait_for_function("!document.querySelector('#video').seeking")
+    page.wait_for_function("() => !document.querySelector('#video').seeking")
 
 
 class Position(NamedTuple):

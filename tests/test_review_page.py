@@ -232,12 +232,14 @@ def test_a_mentor_reviews_a_clip_frame_by_frame(
     expect(page.locator("#sketch")).to_have_attribute("data-shapes", "0")
     # L plays, K stops on a whole frame, J plays backwards: display and video agree throughout.
     page.keyboard.press("l")
-    page.wait_for_function("Number(document.querySelector('#frame-number').textContent) >= 6")
+    page.wait_for_function("() => Number(document.querySelector('#frame-number').textContent) >= 6")
     page.keyboard.press("k")
     played_to = position(page, RATE)
     assert played_to.shown == played_to.video == played_to.picture >= 6
     page.keyboard.press("j")
-    page.wait_for_function(f"Number(document.querySelector('#frame-number').textContent) < {played_to.shown}")
+    page.wait_for_function(
+        f"() => Number(document.querySelector('#frame-number').textContent) < {played_to.shown}"
+    )
     page.keyboard.press("k")
     back_to = position(page, RATE)
     assert back_to.shown == back_to.video == back_to.picture < played_to.shown
