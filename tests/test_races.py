@@ -77,3 +77,34 @@ def test_it_stores_the_mentions_of_the_body_it_keeps_under_parallel_edits(server
         assert mentioned == [stored.body.split()[0][1:]], (
             f"round {round_}: {stored.body!r} mentions {mentioned}"
         )
+
+
+def test_a_reply_posted_while_the_author_deletes_her_note_is_never_lost(server, project):
+    carol = member(project, "carol", Role.REVIEWER)
+    bob = member(project, "bob", Role.MENTOR)
+    version = VersionFactory(shot__project=project)
+    for round_ in range(ROUNDS):
+        note = CommentFactory(version=version, author=carol, body=f"note {round_}")
+
+        def act(index: int, note=note) -> requests.Response:
+            if index == 0:
+                return requests.delete(
+                    f"{server.url}/api/v1/comments/{note.pk}/", headers=token(carol), timeout=60
+                )
+            return requests.post(
+                f"{server.url}/api/v1/versions/{version.pk}/comments/",
+                json={"body": "wait, keep it", "parent": note.pk},
+                headers=token(bob),
+                timeout=60,
+            )
+
+        deleted, replied = all_at_once(2, act)
+        assert deleted.status_code == 204, f"round {round_}: {deleted.status_code} {deleted.text}"
+        if replied.status_code == 201:
+            # The reply got in first: the note stays, as deleted, to keep it.
+            assert Comment.objects.filter(pk=replied.json()["id"]).exists(), f"round {round_}"
+            assert Comment.objects.get(pk=note.pk).deleted_at is not None
+        else:
+            # The delete got in first: the reply is refused, not half-stored.
+            assert replied.status_code in (400, 404), f"round {round_}: {replied.status_code} {replied.text}"
+            assert not Comment.objects.filter(pk=note.pk).exists()
