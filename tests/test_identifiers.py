@@ -95,7 +95,7 @@ def test_the_database_refuses_a_case_twin(project, shot):
 
 def test_the_migration_renames_existing_look_alikes(project):
     """Rows made before the constraint: it is dropped here (inside the test's transaction) to make them."""
-    migration = __import__("reviews.migrations.0004_domain_hardening", fromlist=["rename_look_alike_codes"])
+    migration = __import__("reviews.migrations.0005_domain_hardening", fromlist=["rename_look_alike_codes"])
     constraint = next(c for c in Shot._meta.constraints if c.name == "shot_unique_code_nocase")
     with connection.schema_editor() as editor:
         editor.remove_constraint(Shot, constraint)

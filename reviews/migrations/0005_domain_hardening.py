@@ -61,7 +61,7 @@ def rename_look_alike_codes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reviews", "0003_event"),
+        ("reviews", "0004_auth_hardening"),
     ]
 
     operations = [
