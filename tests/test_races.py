@@ -10,13 +10,13 @@ import pytest
 import requests
 from rest_framework.authtoken.models import Token
 
+from harness.processes import Gunicorn
 from reviews.models import Comment, Membership, Role
 from tests.conftest import member
 from tests.factories import CommentFactory, ProjectFactory, VersionFactory
-from tests.servers import Gunicorn
 from tests.test_concurrency import all_at_once
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ROUNDS = 15
 
