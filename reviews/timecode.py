@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
+
+from reviews.bounded import OutOfBounds, read_number, read_ratio
 
 # The rates cameras and editors write as rounded decimals, mapped to the exact
 # NTSC rationals they stand for.
@@ -26,7 +28,11 @@ _NTSC_RATES = {
 }
 MAX_RATE = Fraction(1000)
 _MAX_RATE_TERM = 2**31 - 1
-_TIMECODE = re.compile(r"^(\d{2,}):([0-5]\d):([0-5]\d)[:;](\d{2,3})$")
+# Hours of up to six digits: at 1 fps the 32-bit frame column ends near hour 596,523.
+_TIMECODE = re.compile(r"(\d{2,6}):([0-5]\d):([0-5]\d)[:;](\d{2,3})")
+_MAX_TIMECODE_LENGTH = 20
+# Times past the last storable frame at the slowest rate are no clip's: a cheap bound before converting.
+MAX_SECONDS = 10**10
 # Browsers report a frame's start time with float noise on either side; a
 # position this close below a frame boundary belongs to the next frame.
 _FRAME_EPSILON = Fraction(1, 1000)
@@ -37,34 +43,43 @@ class TimecodeError(ValueError):
 
 
 def parse_rate(value: str | int | float | Fraction | Decimal) -> Fraction:
-    """Read a frame rate written as ``24``, ``23.976``, ``"30000/1001"`` or a Fraction."""
+    """Read a frame rate written as ``24``, ``23.976``, ``"30000/1001"`` or a Fraction.
+
+    Rates are above 0 and at most ``MAX_RATE`` fps, with terms that fit 32 bits.
+    """
     if isinstance(value, Fraction):
         rate = value
     else:
-        text = str(value).strip()
+        text = value.strip() if isinstance(value, str) else value
         try:
-            if "/" in text:
-                numerator, denominator = text.split("/", 1)
-                rate = Fraction(int(numerator), int(denominator))
+            if isinstance(text, str) and "/" in text:
+                rate = read_ratio(text, maximum_term=_MAX_RATE_TERM)
             else:
-                decimal = Decimal(text)
-                rate = _NTSC_RATES.get(decimal) or Fraction(decimal)
+                exact = read_number(text, minimum=0, maximum=MAX_RATE)
+                rate = _NTSC_RATES.get(Decimal(exact.numerator) / exact.denominator) or exact
                 if rate.denominator > 1001:
                     # A float that spells a ratio (JSON's 23.976023976023978 is 24000/1001)
                     # is read as the nearest ratio with a denominator up to 1001.
                     rate = rate.limit_denominator(1001)
-        except (ValueError, ZeroDivisionError, OverflowError, InvalidOperation):
+        except OutOfBounds:
             raise TimecodeError(
-                f"{text!r} is not a frame rate; write it like 24, 23.976 or 30000/1001."
+                f"{_quoted(value)} is not a frame rate; write it like 24, 23.976 or 30000/1001,"
+                f" at most {MAX_RATE} fps."
             ) from None
     if not 0 < rate <= MAX_RATE:
         raise TimecodeError(f"A frame rate must be above 0 and at most {MAX_RATE} fps.")
     # The rate is stored as two 32-bit integers; a ratio like 1/99999999999 does not fit.
     if max(rate.numerator, rate.denominator) > _MAX_RATE_TERM:
         raise TimecodeError(
-            f"{value!r} is too fine a frame rate to store; write it like 24, 23.976 or 30000/1001."
+            f"{_quoted(value)} is too fine a frame rate to store; write it like 24, 23.976 or 30000/1001."
         )
     return rate
+
+
+def _quoted(value: object) -> str:
+    """A client's value in a message, cut short: it may be megabytes long."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def nominal_rate(rate: Fraction) -> int:
@@ -84,14 +99,18 @@ def frame_to_timecode(frame: int, rate: Fraction) -> str:
 
 
 def timecode_to_frame(timecode: str, rate: Fraction) -> int:
-    match = _TIMECODE.match(timecode.strip())
+    """The frame a non-drop-frame ``HH:MM:SS:FF`` names: hours of 2 to 6 digits, frames below the nominal rate."""
+    text = timecode.strip() if isinstance(timecode, str) else ""
+    match = _TIMECODE.fullmatch(text) if len(text) <= _MAX_TIMECODE_LENGTH else None
     if not match:
-        raise TimecodeError(f"{timecode!r} is not a timecode; write it as HH:MM:SS:FF, e.g. 00:00:02:00.")
+        raise TimecodeError(
+            f"{_quoted(timecode)} is not a timecode; write it as HH:MM:SS:FF, e.g. 00:00:02:00."
+        )
     hours, minutes, seconds, frames = (int(part) for part in match.groups())
     base = nominal_rate(rate)
     if frames >= base:
         raise TimecodeError(
-            f"{timecode!r} has frame {frames}, but at {float(rate):g} fps frames run 00 to {base - 1:02d}."
+            f"{text!r} has frame {frames}, but at {float(rate):g} fps frames run 00 to {base - 1:02d}."
         )
     return ((hours * 60 + minutes) * 60 + seconds) * base + frames
 
@@ -102,11 +121,16 @@ def frame_to_seconds(frame: int, rate: Fraction) -> Fraction:
 
 
 def seconds_to_frame(seconds: float | str | Fraction | Decimal, rate: Fraction) -> int:
-    """The frame on screen at ``seconds``."""
-    try:
-        exact = seconds if isinstance(seconds, Fraction) else Fraction(str(seconds))
-    except (ValueError, ZeroDivisionError, OverflowError):
-        raise TimecodeError(f"{seconds!r} is not a number of seconds.") from None
+    """The frame on screen at ``seconds`` (from 0 to ``MAX_SECONDS``)."""
+    if isinstance(seconds, Fraction):
+        exact = seconds
+    else:
+        try:
+            exact = read_number(seconds, minimum=-MAX_SECONDS, maximum=MAX_SECONDS)
+        except OutOfBounds:
+            raise TimecodeError(
+                f"{_quoted(seconds)} is not a number of seconds from 0 to {MAX_SECONDS}."
+            ) from None
     if exact < 0:
         raise TimecodeError("A time cannot be negative.")
     return math.floor(exact * rate + _FRAME_EPSILON)

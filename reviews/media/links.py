@@ -24,15 +24,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db.models import Exists, OuterRef
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
+from reviews.bounded import RangeNotSatisfiable, read_byte_range
 from reviews.media import storage
 from reviews.media.webvtt import Filmstrip, thumbnails_vtt
 from reviews.models import Membership, ProcessingState, Version
 
 _SALT = "reviewsvc.media"
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def signed_url(version: Version, kind: str, *, user_id: int) -> str:
@@ -97,15 +97,19 @@ def file_response(request: HttpRequest, version: Version, kind: str) -> HttpResp
         handle, size = storage.open_output(name)
     except FileNotFoundError:
         raise Http404("This media file is missing; reprocess the version.") from None
-    first, last = _requested_range(request.headers.get("Range", ""), size)
+    try:
+        first, last = _requested_range(request.headers.get("Range", ""), size)
+    except RangeNotSatisfiable as error:
+        handle.close()
+        response = JsonResponse(
+            {"detail": f"{error} Ask for a range within bytes 0 to {size - 1}, or for no range at all."},
+            status=416,
+        )
+        response["Content-Range"] = f"bytes */{size}"
+        return response
     if first is None:
         response = FileResponse(handle, content_type=content_type)
         response["Content-Length"] = str(size)
-    elif first >= size:
-        handle.close()
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
     else:
         handle.seek(first)
         response = FileResponse(_limited(handle, last - first + 1), content_type=content_type, status=206)
@@ -118,17 +122,13 @@ def file_response(request: HttpRequest, version: Version, kind: str) -> HttpResp
 
 
 def _requested_range(header: str, size: int) -> tuple[int | None, int]:
-    match = _RANGE.match(header.strip())
-    if not match or match.groups() == ("", ""):
-        return None, size - 1
-    start, end = match.groups()
-    if start == "":
-        # "bytes=-500": the last 500 bytes.
-        return max(0, size - int(end)), size - 1
-    if end and int(end) < int(start):
-        # "bytes=500-100" is not a range at all: answer with the whole file (RFC 9110, 14.2).
-        return None, size - 1
-    return int(start), min(int(end), size - 1) if end else size - 1
+    """The first and last byte to send, or (None, size - 1) for the whole file.
+
+    Read by reviews.bounded, which never converts more digits than a file size has
+    and raises RangeNotSatisfiable for a range starting past the end.
+    """
+    requested = read_byte_range(header, size)
+    return (None, size - 1) if requested is None else requested
 
 
 def _limited(handle: BinaryIO, length: int, chunk: int = 256 * 1024) -> Iterator[bytes]:

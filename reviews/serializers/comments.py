@@ -11,11 +11,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from reviews import selectors
+from reviews.bounded import OutOfBounds, read_number
 from reviews.models import Comment, Role
 from reviews.serializers.actions import MyCommentActionsField
 from reviews.serializers.jsonvalues import reject_null_characters
 from reviews.serializers.users import UserSerializer
 from reviews.timecode import (
+    MAX_SECONDS,
     TimecodeError,
     frame_to_seconds,
     frame_to_timecode,
@@ -162,6 +164,22 @@ def _validate_annotation(value: Any) -> Any:
 _MAX_FRAME = 2**31 - 1
 
 
+@extend_schema_field(serializers.FloatField(min_value=0, max_value=MAX_SECONDS))
+class SecondsField(serializers.Field):
+    """A time in seconds, read exactly and within bounds (reviews.bounded) before any arithmetic."""
+
+    default_error_messages = {"invalid": "{message}"}
+
+    def to_internal_value(self, data: Any) -> Fraction:
+        try:
+            return read_number(data, minimum=0, maximum=MAX_SECONDS)
+        except OutOfBounds as error:
+            self.fail("invalid", message=f"{error} Send seconds like 2 or 2.5.")
+
+    def to_representation(self, value: Fraction) -> float:
+        return float(value)
+
+
 class CommentCreateSerializer(serializers.Serializer):
     """A new comment. Anchor it with one of frame, timecode or seconds (and optionally an end)."""
 
@@ -169,14 +187,15 @@ class CommentCreateSerializer(serializers.Serializer):
     parent = serializers.PrimaryKeyRelatedField(
         queryset=Comment.objects.all(), required=False, allow_null=True
     )
-    frame = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    frame_end = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    frame = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=_MAX_FRAME)
+    frame_end = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=_MAX_FRAME)
+    # The timecode module bounds what it reads; the length here keeps a megabyte out of the message.
     timecode = serializers.CharField(
-        required=False, help_text="Non-drop-frame HH:MM:SS:FF at the version's rate."
+        required=False, max_length=32, help_text="Non-drop-frame HH:MM:SS:FF at the version's rate."
     )
-    timecode_end = serializers.CharField(required=False)
-    seconds = serializers.FloatField(required=False, min_value=0)
-    seconds_end = serializers.FloatField(required=False, min_value=0)
+    timecode_end = serializers.CharField(required=False, max_length=32)
+    seconds = SecondsField(required=False)
+    seconds_end = SecondsField(required=False)
     annotation = serializers.JSONField(required=False, allow_null=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -189,7 +208,8 @@ class CommentCreateSerializer(serializers.Serializer):
     def validate_annotation(self, value: Any) -> Any:
         return _validate_annotation(value)
 
-    def _frame(self, attrs: dict[str, Any], suffix: str) -> int | None:
+    def _frame(self, attrs: dict[str, Any], suffix: str) -> tuple[int | None, str]:
+        """The frame of the start (suffix "") or end ("_end"), and the field the client named it with."""
         rate: Fraction = self.context["rate"]
         given = [
             name
@@ -199,39 +219,53 @@ class CommentCreateSerializer(serializers.Serializer):
         if len(given) > 1:
             raise serializers.ValidationError({given[1]: [f"Send only one of {', '.join(given)}."]})
         if not given:
-            return None
+            return None, f"frame{suffix}"
         name = given[0]
         try:
             if name.startswith("timecode"):
-                return timecode_to_frame(attrs[name], rate)
-            if name.startswith("seconds"):
-                return seconds_to_frame(attrs[name], rate)
+                frame = timecode_to_frame(attrs[name], rate)
+            elif name.startswith("seconds"):
+                frame = seconds_to_frame(attrs[name], rate)
+            else:
+                frame = attrs[name]
         except TimecodeError as error:
             raise serializers.ValidationError({name: [str(error)]}) from None
-        return attrs[name]
+        # Errors name the field the client sent: a timecode past the end is the timecode's fault.
+        frame_count = self.context.get("frame_count")
+        # Before the clip is probed its length is unknown, but the column still has a limit.
+        if frame > _MAX_FRAME:
+            raise serializers.ValidationError(
+                {name: [f"{self._sent(attrs, name)} is past the end of any clip."]}
+            )
+        if frame_count and frame >= frame_count:
+            raise serializers.ValidationError(
+                {
+                    name: [
+                        f"{self._sent(attrs, name)} is past the end of this clip,"
+                        f" which has frames 0 to {frame_count - 1}"
+                        f" ({frame_to_timecode(0, rate)} to {frame_to_timecode(frame_count - 1, rate)})."
+                    ]
+                }
+            )
+        return frame, name
+
+    @staticmethod
+    def _sent(attrs: dict[str, Any], name: str) -> str:
+        if name.startswith("timecode"):
+            return f"Timecode {attrs[name].strip()}"
+        if name.startswith("seconds"):
+            return f"{float(attrs[name]):g} s"
+        return f"Frame {attrs[name]}"
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        frame = self._frame(attrs, "")
-        frame_end = self._frame(attrs, "_end")
+        frame, _ = self._frame(attrs, "")
+        frame_end, end_name = self._frame(attrs, "_end")
         if frame_end is not None and frame is None:
             raise serializers.ValidationError(
-                {"frame_end": ["A range needs a start: send frame (or timecode) too."]}
+                {end_name: ["A range needs a start: send frame (or timecode) too."]}
             )
         if frame_end is not None and frame_end < frame:
-            raise serializers.ValidationError({"frame_end": ["The range ends before it starts."]})
-        frame_count = self.context.get("frame_count")
-        for name, value in (("frame", frame), ("frame_end", frame_end)):
-            # Before the clip is probed its length is unknown, but the column still has a limit.
-            if value is not None and value > _MAX_FRAME:
-                raise serializers.ValidationError({name: [f"Frame {value} is past the end of any clip."]})
-            if frame_count and value is not None and value >= frame_count:
-                raise serializers.ValidationError(
-                    {
-                        name: [
-                            f"Frame {value} is past the end of this clip, which has frames 0 to {frame_count - 1}."
-                        ]
-                    }
-                )
+            raise serializers.ValidationError({end_name: ["The range ends before it starts."]})
         return {
             "body": attrs["body"],
             "parent": attrs.get("parent"),

@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from reviews.bounded import OutOfBounds, loads_json
 from reviews.media import links
 from reviews.models import ProcessingState, ReviewStatus, Version
 from reviews.serializers.actions import MyActionsField
@@ -90,23 +91,29 @@ class FilmstripSerializer(serializers.Serializer):
     thumbnails_url = serializers.URLField(help_text="WebVTT thumbnails track pointing into the sprite.")
 
 
+_MAX_GENERATION_BYTES = 64 * 1024
+_TOO_LARGE = "This is larger than 64 KiB; keep generation metadata short."
+
+
 class JSONObjectField(serializers.JSONField):
     """A JSON object, sent as JSON or, in a multipart upload, as a JSON string."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, str):
+            if len(data) > _MAX_GENERATION_BYTES:
+                raise serializers.ValidationError(_TOO_LARGE)
             try:
-                data = json.loads(data)
-            except ValueError:
+                data = loads_json(data)
+            except OutOfBounds as error:
                 raise serializers.ValidationError(
-                    'This must be a JSON object, e.g. {"model": "kling-2", "seed": 42}.'
+                    f'This must be a JSON object, e.g. {{"model": "kling-2", "seed": 42}}. {error}'
                 ) from None
         if not isinstance(data, dict):
             raise serializers.ValidationError(
                 'This must be a JSON object, e.g. {"model": "kling-2", "seed": 42}.'
             )
-        if len(json.dumps(data)) > 64 * 1024:
-            raise serializers.ValidationError("This is larger than 64 KiB; keep generation metadata short.")
+        if len(json.dumps(data)) > _MAX_GENERATION_BYTES:
+            raise serializers.ValidationError(_TOO_LARGE)
         reject_null_characters(data)
         return data
 
