@@ -66,7 +66,9 @@ class VersionAdmin(admin.ModelAdmin):
     list_filter = ["processing_state", "review_status"]
     list_select_related = ["shot"]
     search_fields = ["shot__code", "original_filename", "sha256"]
-    readonly_fields = ["sha256", "size_bytes", "processing_attempts", "outputs_dir", "filmstrip"]
+    # The clip is replaced by uploading a new version, never in place; with no file field the
+    # form is not multipart, which only the upload endpoint accepts (FilesOnlyForUploadsMiddleware).
+    readonly_fields = ["file", "sha256", "size_bytes", "processing_attempts", "outputs_dir", "filmstrip"]
 
 
 @admin.register(Comment)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, DataError, IntegrityError
 from django.http import HttpRequest, JsonResponse, UnreadablePostError
@@ -18,7 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from reviews.media.uploads import UploadTooLarge, discard_partial_uploads
+from reviews.media.uploads import UploadTooLarge, discard_partial_uploads, human_size
 from reviews.throttling import TooManyTries
 from reviews.timecode import TimecodeError
 
@@ -47,8 +48,40 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "upload_too_large"
 
 
+class LimitExceeded(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "limit_exceeded"
+
+
+def limit_exceeded(exc: Exception) -> LimitExceeded | None:
+    """The 413 for one of Django's request limits, naming the limit; None for any other error.
+
+    Django raises these as SuspiciousOperation, which it answers as a 400 "bad request":
+    the client sent a well-formed request that is simply too big, and must be told which limit.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        return LimitExceeded(
+            f"The request body is larger than {human_size(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)},"
+            " the limit for everything but an uploaded clip; send less at a time."
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return LimitExceeded(
+            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields or parameters,"
+            " the limit; send fewer."
+        )
+    if isinstance(exc, TooManyFilesSent):
+        return LimitExceeded(
+            f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files, the limit;"
+            " upload one clip at a time."
+        )
+    return None
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DjangoValidationError):
+    limit = limit_exceeded(exc)
+    if limit is not None:
+        exc = limit
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         )
@@ -116,6 +149,9 @@ def server_error(request: HttpRequest) -> JsonResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    limit = limit_exceeded(exception) if exception is not None else None
+    if limit is not None:
+        return JsonResponse({"detail": str(limit.detail)}, status=limit.status_code)
     return JsonResponse({"detail": "The request could not be understood; check its format."}, status=400)
 
 

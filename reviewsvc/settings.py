@@ -103,6 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "reviews.media.uploads.BodyIdleTimeoutMiddleware",
+    "reviews.request_guards.FilesOnlyForUploadsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -226,14 +227,15 @@ PROXY_MAX_HEIGHT = envint("REVIEWSVC_PROXY_MAX_HEIGHT", 720)
 MAX_PROCESSING_ATTEMPTS = envint("REVIEWSVC_MAX_PROCESSING_ATTEMPTS", 3)
 
 REST_FRAMEWORK = {
+    # Only the version upload takes multipart (its view says so, and
+    # reviews.request_guards.FilesOnlyForUploadsMiddleware refuses it elsewhere unread).
     "DEFAULT_PARSER_CLASSES": [
         "reviews.parsers.SafeJSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "reviews.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "reviews.pagination.PageNumberPagination",
