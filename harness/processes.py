@@ -161,8 +161,10 @@ class Gunicorn(Process):
             str(BIN / "gunicorn"),
             "reviewsvc.wsgi",
             *("--bind", f"127.0.0.1:{self.port}"),
+            # The repository's configuration (worker class, limits), as production runs it.
+            *("--config", str(ROOT / "gunicorn.conf.py")),
             *("--workers", str(workers), "--threads", str(threads)),
-            *("--worker-class", "gthread", "--timeout", "60", "--graceful-timeout", "5"),
+            *("--timeout", "60", "--graceful-timeout", "5"),
             *extra,
         ]
         env = env if env is not None else service_env(media_root, **overrides)

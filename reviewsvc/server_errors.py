@@ -1,0 +1,84 @@
+"""JSON for the errors the HTTP server answers itself, before Django sees the request.
+
+gunicorn refuses a malformed request (a bad, negative or duplicate
+Content-Length, a request line past ``limit_request_line``, headers past their
+limits) with an HTML page. The contract promises every error a client can
+provoke is JSON, ``{"detail": "..."}``, so the worker class configured in
+``gunicorn.conf.py`` writes that instead, with the same status. ``json_error``
+builds the bytes and does not depend on gunicorn, so any other server's worker
+can answer the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+from gunicorn import util
+from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
+from gunicorn.workers.gthread import ThreadWorker
+
+
+def json_error(status: int, reason: str, detail: str) -> bytes:
+    """A complete HTTP/1.1 error response whose body is ``{"detail": detail}``; it closes the connection."""
+    body = json.dumps({"detail": detail}).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        "X-Content-Type-Options: nosniff\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+def server_error_detail(status: int, exc: BaseException, *, limit_request_line: int) -> str:
+    """What a person should do about an error the server found in the request itself."""
+    if isinstance(exc, LimitRequestLine):
+        return (
+            f"The request line (method, address and query) is longer than {limit_request_line} bytes;"
+            " shorten the address, or send the data as a JSON body."
+        )
+    if isinstance(exc, LimitRequestHeaders):
+        return "The request headers are too many or too large; send fewer or shorter headers."
+    if status >= 500:
+        return "Something went wrong on our side; it has been logged. Try again, and tell an admin if it persists."
+    # gunicorn's own words name the part that is wrong ("Invalid HTTP Header: 'CONTENT-LENGTH'").
+    words = str(exc)
+    words = words if len(words) <= 200 else words[:200] + "…"
+    return (
+        f"The request could not be read ({words}). Check the request line and headers:"
+        " Content-Length must appear at most once, as a whole number of bytes."
+    )
+
+
+class _CapturedSocket:
+    """Stands in for the client socket while gunicorn writes its HTML error page, to learn its status."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def gettimeout(self) -> float:
+        return 0.0
+
+    def sendall(self, data: bytes) -> None:
+        self.data += data
+
+
+class JSONErrorWorker(ThreadWorker):
+    """gunicorn's threaded worker, answering the errors it finds in requests as JSON.
+
+    gunicorn still decides the status and logs the error; only the page it writes changes.
+    """
+
+    def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
+        captured = _CapturedSocket()
+        super().handle_error(req, captured, addr, exc)
+        # "HTTP/1.1 400 Bad Request\r\n...": the status and reason gunicorn chose.
+        _, status, reason = captured.data.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
+        detail = server_error_detail(int(status), exc, limit_request_line=self.cfg.limit_request_line)
+        try:
+            util.write_nonblock(client, json_error(int(status), reason, detail))
+        except OSError:
+            self.log.debug("Failed to send error message.")
