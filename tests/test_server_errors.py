@@ -1,0 +1,137 @@
+"""Issue 11 against a real gunicorn run with the repository's gunicorn.conf.py, byte for byte.
+
+What gunicorn refuses before Django sees the request answers JSON with the
+contract's shape, and a file sent where none is taken is refused before the
+server reads it: the answer comes while most of the body is still unsent.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from tests.reliability import record
+from tests.servers import Gunicorn
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def server(tmp_path, settings):
+    gunicorn = Gunicorn(tmp_path, workers=1, threads=2, media_root=settings.MEDIA_ROOT).start()
+    yield gunicorn
+    gunicorn.stop()
+
+
+def exchange(server: Gunicorn, request: bytes, *, body_after: bytes = b"", timeout: float = 10) -> bytes:
+    """Send request, then read the whole answer; body_after is sent only if no answer came in 2 s."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as conn:
+        conn.sendall(request)
+        conn.settimeout(2 if body_after else timeout)
+        answer = b""
+        try:
+            answer = conn.recv(65536)
+        except TimeoutError:
+            conn.sendall(body_after)
+            conn.settimeout(timeout)
+        conn.settimeout(timeout)
+        while True:
+            try:
+                chunk = conn.recv(65536)
+            except (TimeoutError, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
+def parse(answer: bytes) -> tuple[int, dict[str, str], bytes]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {
+        name.lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)
+    }
+    return int(status_line.split(" ")[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("what", "content_length"),
+    [
+        ("negative", b"Content-Length: -5\r\n"),
+        ("not a number", b"Content-Length: five\r\n"),
+        ("duplicated", b"Content-Length: 2\r\nContent-Length: 3\r\n"),
+        ("thousands of digits", b"Content-Length: " + b"9" * 5000 + b"\r\n"),
+    ],
+)
+def test_a_bad_content_length_is_a_json_400(server, what, content_length):
+    answer = exchange(
+        server, b"POST /api/v1/projects/ HTTP/1.1\r\nHost: 127.0.0.1\r\n" + content_length + b"\r\n{}"
+    )
+    status, headers, body = parse(answer)
+    record("hostile HTTP", what=f"a {what} Content-Length", answer=f"{status}: {body.decode()[:120]}")
+    assert status == 400
+    assert headers["content-type"] == "application/json"
+    assert "Content-Length" in json.loads(body)["detail"]
+
+
+def test_a_request_line_past_the_limit_is_a_json_414(server):
+    answer = exchange(server, b"GET /api/v1/?q=" + b"a" * 9 * 1024 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    status, headers, body = parse(answer)
+    assert status == 414
+    assert headers["content-type"] == "application/json"
+    assert "8190 bytes" in json.loads(body)["detail"]
+
+
+def test_a_request_line_of_six_kib_is_served(server):
+    answer = exchange(
+        server,
+        b"GET /api/v1/?q=" + b"a" * 6 * 1024 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    )
+    assert parse(answer)[0] == 200
+
+
+def multipart_head(path: str, token: str, size: int) -> tuple[bytes, bytes]:
+    """The headers and first part of a multipart upload of size bytes, and the rest of its body."""
+    boundary = "hostile-boundary"
+    opening = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.mp4"\r\n'
+        "Content-Type: video/mp4\r\n\r\n"
+    ).encode()
+    closing = f"\r\n--{boundary}--\r\n".encode()
+    length = len(opening) + size + len(closing)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token {token}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()
+    first = 1024 * 1024
+    return head + opening + b"\x00" * first, b"\x00" * (size - first) + closing
+
+
+@pytest.mark.parametrize(("where", "status"), [("projects", 415), ("upload", 403)])
+def test_a_viewers_20_mib_file_is_refused_before_it_is_read(server, shot, viewer, settings, where, status):
+    path = "/api/v1/projects/" if where == "projects" else f"/api/v1/shots/{shot.pk}/versions/"
+    token = Token.objects.create(user=viewer).key
+    sent, rest = multipart_head(path, token, 20 * 1024 * 1024)
+
+    started = time.monotonic()
+    # The rest of the body is sent only if the server waits for it: it should answer before.
+    answer = exchange(server, sent, body_after=rest)
+    took = time.monotonic() - started
+
+    answered, headers, body = parse(answer)
+    record(
+        "hostile HTTP",
+        what=f"a viewer's 20 MiB multipart POST to {where}",
+        answer=f"{answered} in {took:.1f} s",
+    )
+    assert answered == status
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body)["detail"]
+    assert took < 2, "the server waited for the body"
+    leftovers = [path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()]
+    assert leftovers == []
