@@ -3,33 +3,32 @@
 from __future__ import annotations
 
 from django.http import QueryDict
-from django.utils.datastructures import MultiValueDict
 from drf_spectacular.authentication import SessionScheme
 from rest_framework import authentication
-from rest_framework.request import Request
+from rest_framework.request import Empty, Request
 
 
 class SessionAuthentication(authentication.SessionAuthentication):
     """DRF's session authentication, whose CSRF check does not read a multipart body.
 
-    Django's CSRF check looks for a form token in ``request.POST``; for a multipart
-    upload that parses the whole body into temporary files before the view checks
-    the member's role or the upload throttle. Scripts and pages send the token in
-    the X-CSRFToken header, which is all the check reads here for such a body.
+    Django's CSRF check looks for a form token in ``request.POST``, which on a DRF
+    request parses the body: for a multipart upload, the whole file into a temporary
+    file, before the view checks the member's role or the upload throttle. Scripts
+    and pages send the token in the X-CSRFToken header, which is all the check reads
+    here for such a body.
     """
 
     def enforce_csrf(self, request: Request) -> None:
-        django_request = request._request
-        content_type = django_request.META.get("CONTENT_TYPE", "").strip().lower()
-        if not content_type.startswith("multipart/") or hasattr(django_request, "_post"):
+        content_type = request.META.get("CONTENT_TYPE", "").strip().lower()
+        if not content_type.startswith("multipart/") or request._data is not Empty:
             super().enforce_csrf(request)
             return
-        # An empty form for the check to look in, removed so the view parses the real body later.
-        django_request._post, django_request._files = QueryDict(), MultiValueDict()
+        # DRF's request.POST answers with this, unparsed; the view parses the real body later.
+        request._data = QueryDict()
         try:
             super().enforce_csrf(request)
         finally:
-            del django_request._post, django_request._files
+            request._data = Empty
 
 
 class SessionCookieScheme(SessionScheme):
