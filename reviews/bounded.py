@@ -34,12 +34,17 @@ class OutOfBounds(ValueError):
     """A number or document a client sent that is malformed, too long or out of range."""
 
 
+class AboveMaximum(OutOfBounds):
+    """A well-formed number larger than the maximum (a caller may word this one its own way)."""
+
+
 def read_number(value: Any, *, minimum: Fraction | int, maximum: Fraction | int) -> Fraction:
     """A decimal number as an exact Fraction in ``[minimum, maximum]``.
 
     Takes an int, a finite float, or text of at most ``MAX_NUMBER_LENGTH`` characters
     like ``12``, ``0.5``, ``-3.25`` or ``1.5e3`` (exponents of up to three digits).
-    Booleans, infinities, NaN and anything else raise ``OutOfBounds``.
+    Booleans, infinities, NaN and anything else raise ``OutOfBounds``; a well-formed
+    number above ``maximum`` raises its subclass ``AboveMaximum``.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise OutOfBounds("This must be a number.")
@@ -56,7 +61,9 @@ def read_number(value: Any, *, minimum: Fraction | int, maximum: Fraction | int)
             )
         # The pattern bounds the digits and the exponent, so this conversion is cheap.
         exact = Fraction(Decimal(text))
-    if not minimum <= exact <= maximum:
+    if exact > maximum:
+        raise AboveMaximum(f"This must be a number from {_plain(minimum)} to {_plain(maximum)}.")
+    if exact < minimum:
         raise OutOfBounds(f"This must be a number from {_plain(minimum)} to {_plain(maximum)}.")
     return exact
 

@@ -33,8 +33,9 @@ _WHY = {
     "403": "Your role in the project does not allow this (the answer says which role does).",
     "404": "Not found, or not in a project you belong to (the two are indistinguishable).",
     "408": "The client stopped sending the request body; send it again.",
-    "413": "The upload is larger than the server's limit.",
-    "415": "The body is not in one of the content types listed for this operation.",
+    "413": "The request is past a limit the answer names: the upload size, a 2.5 MiB body, 1000 fields or 100 files.",
+    "415": "The body is not in one of the content types listed for this operation (only the upload takes files).",
+    "416": "The range starts past the end of the file; Content-Range gives its size.",
     "429": "Too many requests; the answer says how many seconds to wait.",
     "503": "The database is briefly unavailable; try again in a few seconds.",
 }
@@ -89,7 +90,8 @@ def _error_codes(path: str, method: str, operation: dict[str, Any]) -> list[str]
     body = operation.get("requestBody", {}).get("content", {})
     authenticated = any(requirement for requirement in operation.get("security", [{}]))
     codes = []
-    if body or in_query - _PAGINATION:
+    # A page or page size that is not a whole number is a 400 too (reviews.pagination).
+    if body or in_query:
         codes.append("400")
     if authenticated:
         codes += ["401", "403"]
@@ -97,8 +99,13 @@ def _error_codes(path: str, method: str, operation: dict[str, Any]) -> list[str]
         codes.append("404")
     if body:
         codes.append("408")
+    # Django's limits (a 2.5 MiB body, 1000 fields or parameters) apply to every request that has them.
+    if body or in_query:
+        codes.append("413")
     if body:
         codes.append("415")
+    if any(parameter["in"] == "header" and parameter["name"] == "Range" for parameter in parameters):
+        codes.append("416")
     codes.append("503")
     return codes
 

@@ -28,8 +28,9 @@ _NTSC_RATES = {
 }
 MAX_RATE = Fraction(1000)
 _MAX_RATE_TERM = 2**31 - 1
-# Hours of up to six digits: at 1 fps the 32-bit frame column ends near hour 596,523.
-_TIMECODE = re.compile(r"(\d{2,6}):([0-5]\d):([0-5]\d)[:;](\d{2,3})")
+# Hours of up to nine digits: cheap to convert, and past the 32-bit frame column at any rate
+# (at 1 fps it ends near hour 596,523), so the caller can say "past the end of any clip".
+_TIMECODE = re.compile(r"(\d{2,9}):([0-5]\d):([0-5]\d)[:;](\d{2,3})")
 _MAX_TIMECODE_LENGTH = 20
 # Times past the last storable frame at the slowest rate are no clip's: a cheap bound before converting.
 MAX_SECONDS = 10**10
@@ -99,7 +100,7 @@ def frame_to_timecode(frame: int, rate: Fraction) -> str:
 
 
 def timecode_to_frame(timecode: str, rate: Fraction) -> int:
-    """The frame a non-drop-frame ``HH:MM:SS:FF`` names: hours of 2 to 6 digits, frames below the nominal rate."""
+    """The frame a non-drop-frame ``HH:MM:SS:FF`` names: hours of 2 to 9 digits, frames below the nominal rate."""
     text = timecode.strip() if isinstance(timecode, str) else ""
     match = _TIMECODE.fullmatch(text) if len(text) <= _MAX_TIMECODE_LENGTH else None
     if not match:

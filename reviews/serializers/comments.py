@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from reviews import selectors
-from reviews.bounded import OutOfBounds, read_number
+from reviews.bounded import AboveMaximum, OutOfBounds, read_number
 from reviews.models import Comment, Role
 from reviews.serializers.actions import MyCommentActionsField
 from reviews.serializers.jsonvalues import reject_null_characters
@@ -162,6 +162,7 @@ def _validate_annotation(value: Any) -> Any:
 
 # Frames are stored in a 32-bit column: 2**31 frames is over two years at 30 fps.
 _MAX_FRAME = 2**31 - 1
+_PAST_ANY_CLIP = {"max_value": "This is past the end of any clip: frames run up to {max_value}."}
 
 
 @extend_schema_field(serializers.FloatField(min_value=0, max_value=MAX_SECONDS))
@@ -173,6 +174,8 @@ class SecondsField(serializers.Field):
     def to_internal_value(self, data: Any) -> Fraction:
         try:
             return read_number(data, minimum=0, maximum=MAX_SECONDS)
+        except AboveMaximum:
+            self.fail("invalid", message=f"This is past the end of any clip (at most {MAX_SECONDS} s).")
         except OutOfBounds as error:
             self.fail("invalid", message=f"{error} Send seconds like 2 or 2.5.")
 
@@ -187,8 +190,12 @@ class CommentCreateSerializer(serializers.Serializer):
     parent = serializers.PrimaryKeyRelatedField(
         queryset=Comment.objects.all(), required=False, allow_null=True
     )
-    frame = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=_MAX_FRAME)
-    frame_end = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=_MAX_FRAME)
+    frame = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=_MAX_FRAME, error_messages=_PAST_ANY_CLIP
+    )
+    frame_end = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=_MAX_FRAME, error_messages=_PAST_ANY_CLIP
+    )
     # The timecode module bounds what it reads; the length here keeps a megabyte out of the message.
     timecode = serializers.CharField(
         required=False, max_length=32, help_text="Non-drop-frame HH:MM:SS:FF at the version's rate."

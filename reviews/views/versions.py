@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -113,7 +113,6 @@ class MediaFileView(APIView):
         responses={
             **{(code, kind): OpenApiTypes.BINARY for code in (200, 206) for kind in _MEDIA_TYPES},
             (200, "text/vtt"): OpenApiTypes.STR,
-            416: OpenApiResponse(description="The range starts past the end of the file."),
         },
         tags=["media"],
     )
