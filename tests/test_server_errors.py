@@ -14,10 +14,10 @@ import time
 import pytest
 from rest_framework.authtoken.models import Token
 
+from harness.processes import Gunicorn
 from tests.reliability import record
-from tests.servers import Gunicorn
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
