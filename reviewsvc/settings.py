@@ -212,7 +212,11 @@ MEDIA_URL_MAX_AGE = envint("REVIEWSVC_MEDIA_URL_MAX_AGE", 6 * 3600)
 
 # Uploads are streamed to disk next to MEDIA_ROOT (so storing them is a rename),
 # hashed on the way, and cut off past the limit.
-FILE_UPLOAD_HANDLERS = ["reviews.media.uploads.StreamingUploadHandler"]
+FILE_UPLOAD_HANDLERS = [
+    # Outside the upload endpoint a file part is skipped, never written (a page's form takes none).
+    "reviews.request_guards.FilesOnlyForUploadsHandler",
+    "reviews.media.uploads.StreamingUploadHandler",
+]
 FILE_UPLOAD_TEMP_DIR = str(MEDIA_ROOT / "tmp")
 FILE_UPLOAD_PERMISSIONS = 0o640
 MAX_UPLOAD_BYTES = envint("REVIEWSVC_MAX_UPLOAD_BYTES", 2 * 1024**3)

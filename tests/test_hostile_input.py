@@ -231,16 +231,34 @@ def test_an_upload_of_too_many_files_is_a_413_naming_the_limit(shot, director, s
     assert not list(settings.MEDIA_ROOT.rglob("*.mp4"))
 
 
-@pytest.mark.parametrize(
-    "url",
-    ["/api/v1/projects/", "/api/v1/auth/token/", "/accounts/login/", "/api/v1/no-such-endpoint/"],
-)
-def test_a_file_sent_anywhere_but_the_upload_is_refused_unread(director, settings, url):
+@pytest.mark.parametrize("url", ["/api/v1/projects/", "/api/v1/auth/token/", "/api/v1/no-such-endpoint/"])
+def test_a_file_sent_to_the_api_anywhere_but_the_upload_is_refused_unread(director, url):
     body = encode_multipart(BOUNDARY, {"name": "p", "file": SimpleUploadedFile("big.mp4", b"\x00" * 1024)})
     response = client_for(director).generic("POST", url, body, content_type=MULTIPART_CONTENT)
     assert response.status_code == 415
     assert "Only a version upload" in response.json()["detail"]
-    assert not (settings.MEDIA_ROOT / "tmp").exists() or not list((settings.MEDIA_ROOT / "tmp").iterdir())
+    assert not response.wsgi_request._read_started
+
+
+def test_a_large_multipart_form_to_a_page_is_a_413_unread(director):
+    body = encode_multipart(
+        BOUNDARY, {"username": "alice", "file": SimpleUploadedFile("big.mp4", b"\x00" * (3 * 1024 * 1024))}
+    )
+    response = client_for(None).generic("POST", "/accounts/login/", body, content_type=MULTIPART_CONTENT)
+    assert response.status_code == 413
+    assert "2.5 MiB" in response.json()["detail"]
+    assert not response.wsgi_request._read_started
+
+
+def test_a_file_in_a_pages_form_is_dropped_unwritten(director):
+    form = {
+        "username": "alice",
+        "password": "correct horse battery staple",
+        "file": SimpleUploadedFile("clip.mp4", b"\x00" * 1024),
+    }
+    response = client_for(None).post("/accounts/login/", form)
+    assert response.status_code == 302
+    assert not response.wsgi_request.FILES
 
 
 def test_the_sign_in_page_still_takes_its_form(director):
