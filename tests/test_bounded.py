@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
 from fractions import Fraction
 
 import pytest
@@ -28,11 +27,11 @@ from reviews.bounded import (
 )
 from reviews.timecode import MAX_RATE, TimecodeError, parse_rate, seconds_to_frame, timecode_to_frame
 
-# Enough examples to find the hostile shapes, few enough for CI on two shared cores; a
-# generous deadline, since the examples that matter stalled for a minute, not a millisecond.
+# Enough examples to find the hostile shapes, few enough for CI on two shared cores. No
+# per-example deadline: `quickly` below is the one bound, and a loose one.
 FUZZ = settings(
     max_examples=200,
-    deadline=timedelta(seconds=2),
+    deadline=None,
     suppress_health_check=[
         HealthCheck.too_slow,
         HealthCheck.large_base_example,
@@ -41,8 +40,10 @@ FUZZ = settings(
         HealthCheck.function_scoped_fixture,
     ],
 )
-# What one conversion may cost, at most, even on a busy machine.
-QUICK = 0.5
+# A hang detector, not a speed measurement (that is bench/'s job): the inputs this guards
+# against stalled a worker for a minute, so a bound far above a busy machine's worst case
+# still catches them without failing a run that merely shares two cores.
+QUICK = 5.0
 
 digits = st.text(alphabet="0123456789", min_size=1, max_size=5000)
 huge_digits = st.integers(min_value=20, max_value=5000).map(lambda n: "9" * n)
