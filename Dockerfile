@@ -14,7 +14,7 @@ WORKDIR /app
 COPY pyproject.toml constraints.txt ./
 COPY reviewsvc ./reviewsvc
 COPY reviews ./reviews
-COPY manage.py gunicorn.conf.py ./
+COPY manage.py ./
 RUN pip install -c constraints.txt . \
     && useradd --system --uid 1000 --home-dir /app reviewsvc \
     && mkdir -p /app/media /app/var \
@@ -25,4 +25,4 @@ RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinpu
 
 USER reviewsvc
 EXPOSE 8000
-CMD ["gunicorn", "reviewsvc.wsgi", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "2"]
+CMD ["gunicorn", "reviewsvc.wsgi", "--config", "python:reviewsvc.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "2"]

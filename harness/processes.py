@@ -162,7 +162,7 @@ class Gunicorn(Process):
             "reviewsvc.wsgi",
             *("--bind", f"127.0.0.1:{self.port}"),
             # The repository's configuration (worker class, limits), as production runs it.
-            *("--config", str(ROOT / "gunicorn.conf.py")),
+            *("--config", "python:reviewsvc.gunicorn_conf"),
             *("--workers", str(workers), "--threads", str(threads)),
             *("--timeout", "60", "--graceful-timeout", "5"),
             *extra,

@@ -4,7 +4,7 @@ gunicorn refuses a malformed request (a bad, negative or duplicate
 Content-Length, a request line past ``limit_request_line``, headers past their
 limits) with an HTML page. The contract promises every error a client can
 provoke is JSON, ``{"detail": "..."}``, so the worker class configured in
-``gunicorn.conf.py`` writes that instead, with the same status. ``json_error``
+``reviewsvc/gunicorn_conf.py`` writes that instead, with the same status. ``json_error``
 builds the bytes and does not depend on gunicorn, so any other server's worker
 can answer the same way.
 """

@@ -1,4 +1,4 @@
-"""Issue 11 against a real gunicorn run with the repository's gunicorn.conf.py, byte for byte.
+"""Issue 11 against a real gunicorn run with the repository's reviewsvc/gunicorn_conf.py, byte for byte.
 
 What gunicorn refuses before Django sees the request answers JSON with the
 contract's shape, and a file sent where none is taken is refused before the

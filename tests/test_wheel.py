@@ -76,7 +76,16 @@ def test_the_installed_wheel_serves_a_page_its_static_files_and_the_schema(wheel
     )
     server = Process(
         "installed",
-        [str(venv / "bin" / "gunicorn"), "reviewsvc.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        [
+            str(venv / "bin" / "gunicorn"),
+            "reviewsvc.wsgi",
+            "--config",
+            "python:reviewsvc.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+        ],
         env=env,
         log_dir=tmp_path,
         cwd=tmp_path,
@@ -102,6 +111,10 @@ def test_the_installed_wheel_serves_a_page_its_static_files_and_the_schema(wheel
         schema = requests.get(f"{base}/api/v1/schema/", timeout=30)
         assert schema.status_code == 200, server.output()[-3000:]
         assert "/api/v1/versions/{id}/" in schema.text
+        # The gunicorn settings ship in the wheel: what gunicorn refuses itself is JSON.
+        too_long = requests.get(f"{base}/{'a' * 9000}", timeout=5)
+        assert too_long.status_code == 414
+        assert "detail" in too_long.json()
     finally:
         server.stop()
     installed = subprocess.run(

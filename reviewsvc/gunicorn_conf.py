@@ -1,4 +1,4 @@
-"""gunicorn's settings for every way reviewsvc is served: scripts/run-local, the Dockerfile, docker-compose.
+"""gunicorn's settings for every way reviewsvc is served (`--config python:reviewsvc.gunicorn_conf`): scripts/run-local, the Dockerfile, docker-compose, and an install from the wheel.
 
 The bind address and the number of processes are given on the command line.
 """
