@@ -1,5 +1,7 @@
 // The new-comment box: a note at the current frame (or the marked in/out range, or a
 // general note), with the annotation drawn on the paused frame attached.
+// Starting a note (C, a click into the box, a first stroke) pauses the player and freezes the
+// note's anchor there: typing takes seconds, and the note belongs to the frame it was started on.
 
 import { post } from "./api.js";
 import { $, h } from "./dom.js";
@@ -15,11 +17,14 @@ export class Composer extends EventTarget {
     this.annotationCanvas = annotationCanvas;
     this.anchor = anchor;
     this.general = false;
+    this.frozen = null; // the anchor taken when the note was started, until it is posted or dropped
     this.body = $("#comment-body", form);
     this.anchorChip = $("#anchor", form);
     this.error = $("#composer-error", form);
     this.annotationNote = $("#drawing-note", form);
     attachMentions(this.body, members);
+    this.body.addEventListener("focus", () => this.begin());
+    this.body.addEventListener("blur", () => this.refresh());
     this.setUpTools();
     this.anchorChip.addEventListener("click", () => {
       this.general = !this.general;
@@ -77,12 +82,38 @@ export class Composer extends EventTarget {
   }
 
   focus() {
+    this.begin();
     this.body.focus();
   }
 
-  // Where the note would go now, shown on the chip and in the placeholder.
+  // Start a note: the page pauses the player (on "begin"), then the anchor is taken there.
+  begin() {
+    if (this.frozen) return;
+    this.dispatchEvent(new CustomEvent("begin"));
+    this.frozen = this.anchor();
+    this.refresh();
+  }
+
+  // The marks were changed on purpose while a note is open: it goes to the new range.
+  reanchor() {
+    if (this.frozen) this.frozen = this.anchor();
+    this.refresh();
+  }
+
+  get started() {
+    return document.activeElement === this.body || this.body.value.trim() !== "" || this.annotationCanvas.draft.length > 0;
+  }
+
+  where() {
+    if (this.general) return null;
+    return this.frozen ?? this.anchor();
+  }
+
+  // Where the note would go now, shown on the chip and in the placeholder. An empty box
+  // nobody is typing in follows the player again.
   refresh() {
-    const where = this.general ? null : this.anchor();
+    if (this.frozen && !this.started) this.frozen = null;
+    const where = this.where();
     this.anchorChip.textContent = where ? where.label : "General note";
     this.anchorChip.classList.toggle("general", !where);
     this.anchorChip.classList.toggle("range", Boolean(where && where.frame_end !== null));
@@ -98,7 +129,7 @@ export class Composer extends EventTarget {
       this.body.focus();
       return;
     }
-    const where = this.general ? null : this.anchor();
+    const where = this.where();
     const payload = { body, annotation: this.annotationCanvas.annotation() };
     if (where) {
       payload.frame = where.frame;
@@ -113,6 +144,7 @@ export class Composer extends EventTarget {
       this.annotationCanvas.clearDraft();
       this.setTool(null);
       this.general = false;
+      this.frozen = null;
       // Back to the player: the keys step frames again, not type into the box.
       this.body.blur();
       this.dispatchEvent(new CustomEvent("posted", { detail: { comment } }));

@@ -91,7 +91,7 @@ export class Conversation extends EventTarget {
         h("span", { class: "author" }, comment.author?.display_name ?? "Former member"),
         comment.author?.role ? h("span", { class: "role-badge small" }, comment.author.role) : null,
         h("time", { class: "muted small", datetime: comment.created_at, title: new Date(comment.created_at).toLocaleString() }, timeAgo(comment.created_at)),
-        comment.edited_at ? h("span", { class: "muted small" }, "· edited") : null,
+        comment.edited_at ? h("span", { class: "edited muted small", title: new Date(comment.edited_at).toLocaleString() }, "· edited") : null,
       ),
       top
         ? h(
@@ -137,9 +137,11 @@ export class Conversation extends EventTarget {
         ),
       );
     }
+    // Anyone who reads the note may pass on a link to it; the link opens its frame with it selected.
+    buttons.push(button("Link", "link", () => this.emit("link", { id: comment.id })));
     if (may("edit")) buttons.push(button("Edit", "edit", (event) => this.openEdit(comment, event)));
     if (may("delete")) buttons.push(button("Delete", "delete", (event) => this.confirmDelete(comment, event)));
-    return buttons.length ? h("div", { class: "comment-actions" }, buttons) : null;
+    return h("div", { class: "comment-actions" }, buttons);
   }
 
   // Run a write, then have the page reload the conversation from the server.

@@ -14,7 +14,7 @@ export function renderCrumbs(project, shot, version) {
   document.title = `${shot.code} v${version.number} · ${project.name} · reviewsvc`;
 }
 
-export function renderVersionSelect(versions, current) {
+export function renderVersionSelect(versions, current, onSwitch) {
   const select = $("#version-select");
   select.replaceChildren(
     ...versions.map((version) =>
@@ -25,7 +25,36 @@ export function renderVersionSelect(versions, current) {
       ),
     ),
   );
-  select.onchange = () => window.location.assign(`/review/versions/${select.value}/`);
+  select.onchange = () => {
+    select.blur();
+    onSwitch(Number(select.value));
+  };
+}
+
+// A newer take of the shot hides nothing: say so above the picture, with the way there.
+export function renderNewerVersion(versions, current, onOpen) {
+  const banner = $("#newer-version");
+  const newest = versions
+    .filter((version) => version.number > current.number && version.processing.state !== "failed")
+    .reduce((best, version) => (best === null || version.number > best.number ? version : best), null);
+  banner.hidden = newest === null;
+  if (!newest) return banner.replaceChildren();
+  const ready = newest.processing.state === "ready";
+  banner.replaceChildren(
+    h("span", {}, `A newer version exists: v${newest.number}${ready ? "" : " (still processing)"}. `),
+    h(
+      "a",
+      {
+        href: `/review/versions/${newest.id}/`,
+        class: "newer-version-link",
+        onclick: (event) => {
+          event.preventDefault();
+          onOpen(newest.id);
+        },
+      },
+      `Open v${newest.number} →`,
+    ),
+  );
 }
 
 // The three statuses as a segmented control for those who may set them, a label for everyone else.
@@ -75,6 +104,7 @@ export function renderVersionInfo(version, rate) {
   const media = version.media;
   const generation = version.generation ?? {};
   const { model, prompt, seed, ...extra } = generation;
+  const extras = Object.entries(extra);
   const facts = [
     media ? `${media.width}×${media.height}` : null,
     media ? `${rateLabel(rate)} fps` : null,
@@ -93,19 +123,34 @@ export function renderVersionInfo(version, rate) {
         h("span", { class: "muted small filename", title: version.original_filename }, version.original_filename),
       ),
       version.note ? h("p", { class: "info-note" }, version.note) : null,
-      model || prompt || seed !== undefined
+      extras.length || [model, prompt, seed].some((value) => value !== undefined)
         ? h(
             "dl",
             { class: "generation" },
-            model ? [h("dt", {}, "Model"), h("dd", {}, String(model))] : null,
-            seed !== undefined ? [h("dt", {}, "Seed"), h("dd", {}, String(seed))] : null,
-            prompt ? [h("dt", {}, "Prompt"), h("dd", { class: "prompt" }, String(prompt))] : null,
-            Object.entries(extra).map(([key, value]) => [h("dt", {}, key), h("dd", {}, typeof value === "string" ? value : JSON.stringify(value))]),
+            model !== undefined ? [h("dt", {}, "Model"), h("dd", {}, jsonNode(model))] : null,
+            seed !== undefined ? [h("dt", {}, "Seed"), h("dd", {}, jsonNode(seed))] : null,
+            prompt !== undefined ? [h("dt", {}, "Prompt"), h("dd", { class: "prompt" }, jsonNode(prompt))] : null,
+            // One flat run of terms and definitions: h() flattens a single level of nesting.
+            extras.flatMap(([key, value]) => [h("dt", {}, key), h("dd", {}, jsonNode(value))]),
           )
         : null,
       h("p", { class: "facts muted small" }, facts.join(" · ")),
     ]),
   );
+}
+
+// Whatever JSON a generation tool wrote, as text a person reads: never markup, never
+// "[object …]". Objects become nested term lists, lists of plain values a comma list.
+function jsonNode(value) {
+  if (value === null) return h("span", { class: "muted" }, "none");
+  if (Array.isArray(value)) {
+    if (value.every((item) => item === null || typeof item !== "object")) return value.map(String).join(", ");
+    return h("ol", { class: "json-list" }, ...value.map((item) => h("li", {}, jsonNode(item))));
+  }
+  if (typeof value === "object") {
+    return h("dl", { class: "json-object" }, Object.entries(value).flatMap(([key, item]) => [h("dt", {}, key), h("dd", {}, jsonNode(item))]));
+  }
+  return String(value);
 }
 
 // The panel over the empty player while the worker makes the proxy.

@@ -1,10 +1,18 @@
-// The keyboard, as in an editing suite. Keys typed into a text field stay there.
+// The keyboard, as in an editing suite. Keys typed into a text field stay there; a button, a
+// checkbox or the picture having focus does not take the keys away from the player.
 
-const TYPING = "input, textarea, select, [contenteditable]";
+const TEXT_INPUTS = new Set(["text", "search", "email", "url", "tel", "password", "number", "date", "time"]);
+
+// Where a key belongs to the element: text fields, and menus (their arrows pick an entry).
+function keepsKeys(element) {
+  if (!(element instanceof Element)) return false;
+  if (element.closest("textarea, select, [contenteditable]:not([contenteditable='false'])")) return true;
+  return element instanceof HTMLInputElement && TEXT_INPUTS.has(element.type);
+}
 
 export function bindShortcuts(handlers) {
   document.addEventListener("keydown", (event) => {
-    if (event.target.closest?.(TYPING)) {
+    if (keepsKeys(event.target)) {
       if (event.key === "Escape") event.target.blur();
       return;
     }
@@ -23,15 +31,24 @@ export function bindShortcuts(handlers) {
       End: () => handlers.seek(Number.MAX_SAFE_INTEGER),
       i: () => handlers.markIn(),
       o: () => handlers.markOut(),
+      r: () => handlers.loop(),
+      "<": () => handlers.speed(-1),
+      ">": () => handlers.speed(1),
       c: () => handlers.write(),
       d: () => handlers.tool("stroke"),
       a: () => handlers.tool("arrow"),
+      z: () => handlers.zoom(0),
+      "+": () => handlers.zoom(1),
+      "=": () => handlers.zoom(1),
+      "-": () => handlers.zoom(-1),
+      f: () => handlers.fullscreen(),
       m: () => handlers.mute(),
       "?": () => handlers.help(),
       Escape: () => handlers.escape(),
     };
     const action = actions[key];
     if (!action) return;
+    // Also keeps a focused button or checkbox from being pressed by Space as well.
     event.preventDefault();
     action();
   });

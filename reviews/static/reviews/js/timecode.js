@@ -45,3 +45,13 @@ export function rateLabel({ numerator, denominator }) {
   if (denominator === 1) return String(numerator);
   return (numerator / denominator).toFixed(3).replace(/0+$/, "").replace(/\.$/, "");
 }
+
+// HH:MM:SS:FF (or ;FF) back to a frame, as the server reads it; null for anything else.
+export function timecodeToFrame(timecode, rate) {
+  const match = /^(\d{2,}):([0-5]\d):([0-5]\d)[:;](\d{2,3})$/.exec(String(timecode).trim());
+  if (!match) return null;
+  const [hours, minutes, seconds, frames] = match.slice(1).map(Number);
+  const base = nominalRate(rate);
+  if (frames >= base) return null;
+  return ((hours * 60 + minutes) * 60 + seconds) * base + frames;
+}

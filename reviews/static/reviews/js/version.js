@@ -4,18 +4,29 @@ import { get, getAll } from "./api.js";
 import { AnnotationCanvas } from "./annotate.js";
 import { Composer } from "./composer.js";
 import { Conversation } from "./conversation.js";
-import { renderCrumbs, renderProcessing, renderStatusControl, renderVersionInfo, renderVersionSelect } from "./details.js";
-import { $, reportError, toast } from "./dom.js";
-import { FramePlayer } from "./player.js";
+import {
+  renderCrumbs,
+  renderNewerVersion,
+  renderProcessing,
+  renderStatusControl,
+  renderVersionInfo,
+  renderVersionSelect,
+} from "./details.js";
+import { $, h, reportError, toast } from "./dom.js";
+import { copyText, frameMiddleSeconds, requestedStart, versionUrl } from "./links.js";
+import { FramePlayer, SPEEDS } from "./player.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { Timeline } from "./timeline.js";
 import { frameToTimecode, nominalRate, parseRate, rateLabel } from "./timecode.js";
+import { ZoomPan } from "./zoom.js";
 
 const root = $("#review");
 const versionId = Number(root.dataset.versionId);
 const shotId = Number(root.dataset.shotId);
 const projectId = Number(root.dataset.projectId);
 const POLL_MS = 1000;
+// How often the page looks for a newer version of the shot uploaded meanwhile.
+const VERSIONS_POLL_MS = 15000;
 
 const state = {
   rate: null,
@@ -25,7 +36,10 @@ const state = {
   conversation: null,
   composer: null,
   marks: { in: null, out: null },
+  looping: false,
   selected: null, // the selected top-level comment
+  zoom: new ZoomPan($("#viewport"), $("#picture")),
+  versions: [],
 };
 
 // --- the conversation -------------------------------------------------------
@@ -38,8 +52,13 @@ async function loadComments() {
   showSelectedAnnotation();
 }
 
+// A reply selects its thread: the thread carries the frame and the drawing.
+function threadOf(id) {
+  return state.conversation.comments.find((top) => top.id === id || state.conversation.find(id, top.replies ?? []));
+}
+
 function selectComment(id) {
-  const comment = state.conversation.find(id);
+  const comment = threadOf(id);
   if (!comment) return;
   state.selected = comment;
   state.conversation.select(id);
@@ -82,6 +101,7 @@ function setMark(which) {
   if (!state.player) return;
   state.marks[which] = state.player.frame;
   renderMarks();
+  state.composer?.reanchor();
 }
 
 function renderMarks() {
@@ -90,12 +110,29 @@ function renderMarks() {
   $("#marks").hidden = !any;
   if (any) $("#marks-range").textContent = anchor().label;
   state.timeline?.setMarks(markIn, markOut);
+  if (state.looping) state.player?.setLoop(loopRange());
   state.composer?.refresh();
+}
+
+// The marked range, or the whole clip when nothing is marked.
+function loopRange() {
+  const start = state.marks.in ?? 0;
+  const end = state.marks.out ?? state.player.frameCount - 1;
+  return { start: Math.min(start, end), end: Math.max(start, end) };
+}
+
+function toggleLoop() {
+  if (!state.player) return;
+  state.looping = !state.looping;
+  state.player.setLoop(state.looping ? loopRange() : null);
+  $("#loop").setAttribute("aria-pressed", String(state.looping));
+  toast(state.looping ? "Looping" : "Loop off");
 }
 
 function clearMarks() {
   state.marks = { in: null, out: null };
   renderMarks();
+  state.composer?.reanchor();
 }
 
 // --- the player ---------------------------------------------------------------
@@ -105,11 +142,36 @@ function onFrame({ frame, playing }) {
   $("#frame-number").textContent = String(frame);
   $("#transport").classList.toggle("playing", playing);
   const speed = state.player.speed;
-  // Show the shuttle only when it is not plain playback: backwards or faster.
-  $("#shuttle").textContent = playing && speed !== 1 ? `${speed > 0 ? "▶" : "◀"} ${Math.abs(speed)}×` : "";
+  // Show the shuttle only when it is not plain playback at the picked speed: backwards or faster.
+  $("#shuttle").textContent = playing && speed !== state.player.baseSpeed ? `${speed > 0 ? "▶" : "◀"} ${Math.abs(speed)}×` : "";
+  $("#speed").value = String(state.player.baseSpeed);
   state.timeline.setFrame(frame);
   state.composer?.refresh();
   showSelectedAnnotation();
+}
+
+function setUpSpeed() {
+  const select = $("#speed");
+  select.replaceChildren(...SPEEDS.map((speed) => h("option", { value: String(speed), selected: speed === 1 }, `${speed}×`)));
+  select.addEventListener("change", () => {
+    state.player.setSpeed(Number(select.value));
+    // Back to the player: the arrows step frames, not speeds.
+    select.blur();
+  });
+}
+
+function changeSpeed(steps) {
+  if (!state.player) return;
+  toast(`Speed ${state.player.changeSpeed(steps)}×`);
+}
+
+// Where the page opens: a linked frame or comment, else the first frame.
+function goToStart() {
+  const start = requestedStart(state.rate);
+  if (start?.comment) {
+    if (threadOf(start.comment)) selectComment(start.comment);
+    else toast("That comment is no longer on this version.", { error: true });
+  } else if (start) seek(start.frame);
 }
 
 function startPlayer(version) {
@@ -129,6 +191,7 @@ function startPlayer(version) {
     state.player.seekFrame(event.detail.frame);
   });
   state.timeline.addEventListener("select", (event) => selectComment(event.detail.id));
+  setUpSpeed();
   state.player.addEventListener("frame", (event) => onFrame(event.detail));
   video.addEventListener("error", () =>
     toast("The clip could not be loaded (its link may have expired); reload the page.", { error: true }),
@@ -141,6 +204,7 @@ function startPlayer(version) {
   }
   root.dataset.state = "ready";
   onFrame({ frame: 0, playing: false });
+  goToStart();
 }
 
 function transportAction(action) {
@@ -152,10 +216,55 @@ function transportAction(action) {
     forward: () => player.step(1),
     end: () => seek(Number.MAX_SAFE_INTEGER),
     "clear-marks": clearMarks,
+    loop: toggleLoop,
+    zoom: () => state.zoom.toggle(),
+    "copy-link": copyFrameLink,
+    fullscreen: toggleFullscreen,
     mute: toggleMute,
     help: () => $("#help").showModal(),
   };
   actions[action]?.();
+}
+
+async function copyLink(url, what) {
+  const copied = await copyText(url);
+  toast(copied ? `Link to ${what} copied` : `Link to ${what}: ${url}`);
+}
+
+function copyFrameLink() {
+  const frame = state.player.frame;
+  copyLink(versionUrl(versionId, { frame }), frameToTimecode(frame, state.rate));
+}
+
+// The whole stage goes full screen, so the timeline and transport stay at hand.
+function toggleFullscreen() {
+  if (document.fullscreenElement) document.exitFullscreen();
+  else $("#stage").requestFullscreen().catch(reportError);
+}
+
+// Another version opens at the moment shown here, by time, whatever its frame rate.
+function openVersion(id) {
+  const frame = state.player?.frame ?? 0;
+  const position = frame > 0 ? { t: frameMiddleSeconds(frame, state.rate) } : {};
+  window.location.assign(versionUrl(id, position));
+}
+
+function showVersions(current) {
+  renderVersionSelect(state.versions, current, openVersion);
+  renderNewerVersion(state.versions, current, openVersion);
+}
+
+// Someone may upload a newer take while this one is being reviewed.
+function watchForNewerVersions(current) {
+  setInterval(async () => {
+    if (document.hidden) return;
+    try {
+      state.versions = await getAll(`shots/${shotId}/versions/`);
+      showVersions(state.versions.find((version) => version.id === versionId) ?? current);
+    } catch (error) {
+      console.warn("Could not check for newer versions", error);
+    }
+  }, VERSIONS_POLL_MS);
 }
 
 function seek(frame) {
@@ -194,6 +303,10 @@ function bindKeys() {
     framesPerSecond: () => nominalRate(state.rate ?? parseRate(null)),
     markIn: () => setMark("in"),
     markOut: () => setMark("out"),
+    loop: toggleLoop,
+    speed: changeSpeed,
+    zoom: (levels) => (levels ? state.zoom.step(levels) : state.zoom.toggle()),
+    fullscreen: toggleFullscreen,
     write: () => state.composer?.focus(),
     tool: (tool) => state.composer?.setTool(state.annotationCanvas.tool === tool ? null : tool),
     mute: toggleMute,
@@ -218,10 +331,21 @@ async function main() {
     getAll(`projects/${projectId}/members/`),
   ]);
   renderCrumbs(project, shot, version);
-  renderVersionSelect(versions, version);
+  state.versions = versions;
+  showVersions(version);
+  watchForNewerVersions(version);
+  state.zoom.addEventListener("zoom", (event) => {
+    const { scale } = event.detail;
+    $("#zoom-level").textContent = scale > 1 ? `${Number(scale.toFixed(1))}×` : "";
+    $("#zoom").setAttribute("aria-pressed", String(scale > 1));
+  });
+  document.addEventListener("fullscreenchange", () =>
+    $("#fullscreen").setAttribute("aria-pressed", String(document.fullscreenElement !== null)),
+  );
   const onStatus = (updated) => {
     renderStatusControl(updated, onStatus);
-    renderVersionSelect(versions.map((v) => (v.id === updated.id ? updated : v)), updated);
+    state.versions = state.versions.map((v) => (v.id === updated.id ? updated : v));
+    showVersions(updated);
     toast(`Marked ${updated.review_status.replace("_", " ")}`);
   };
   renderStatusControl(version, onStatus);
@@ -230,6 +354,9 @@ async function main() {
   state.conversation = new Conversation($("#thread"), { versionId, members });
   state.conversation.addEventListener("select", (event) => selectComment(event.detail.id));
   state.conversation.addEventListener("changed", () => loadComments().catch(reportError));
+  state.conversation.addEventListener("link", (event) =>
+    copyLink(versionUrl(versionId, { comment: event.detail.id }), "this comment"),
+  );
   state.conversation.addEventListener("rendered", (event) => {
     $("#comment-count").textContent = event.detail.count ? String(event.detail.count) : "";
     $("#thread-empty").hidden = event.detail.count > 0;
@@ -248,10 +375,14 @@ async function main() {
       clearMarks();
       toast("Comment posted");
     });
+    state.composer.addEventListener("begin", () => state.player?.pause());
     state.composer.addEventListener("tool", (event) => {
       if (event.detail.tool) state.player?.pause();
     });
-    state.annotationCanvas.addEventListener("drawstart", () => state.player?.pause());
+    state.annotationCanvas.addEventListener("drawstart", () => {
+      state.player?.pause();
+      state.composer.begin();
+    });
   } else {
     $("#composer").remove();
   }
@@ -262,7 +393,8 @@ async function main() {
   const ready = await waitForProxy(version);
   if (ready) {
     renderVersionInfo(ready, parseRate(ready.media.fps_rational));
-    renderVersionSelect(versions.map((other) => (other.id === ready.id ? ready : other)), ready);
+    state.versions = state.versions.map((other) => (other.id === ready.id ? ready : other));
+    showVersions(ready);
     startPlayer(ready);
     state.composer?.refresh();
   }
