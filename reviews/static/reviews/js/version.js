@@ -4,18 +4,12 @@ import { get, getAll } from "./api.js";
 import { AnnotationCanvas } from "./annotate.js";
 import { Composer } from "./composer.js";
 import { Conversation } from "./conversation.js";
-import {
-  renderCrumbs,
-  renderNewerVersion,
-  renderProcessing,
-  renderStatusControl,
-  renderVersionInfo,
-  renderVersionSelect,
-} from "./details.js";
+import { renderCrumbs, renderProcessing, renderStatusControl, renderVersionInfo } from "./details.js";
 import { $, h, reportError, toast } from "./dom.js";
 import { copyText, frameMiddleSeconds, requestedStart, versionUrl } from "./links.js";
 import { FramePlayer, SPEEDS } from "./player.js";
 import { bindShortcuts } from "./shortcuts.js";
+import { ShotVersions } from "./shotversions.js";
 import { Timeline } from "./timeline.js";
 import { frameToTimecode, nominalRate, parseRate, rateLabel } from "./timecode.js";
 import { ZoomPan } from "./zoom.js";
@@ -25,8 +19,6 @@ const versionId = Number(root.dataset.versionId);
 const shotId = Number(root.dataset.shotId);
 const projectId = Number(root.dataset.projectId);
 const POLL_MS = 1000;
-// How often the page looks for a newer version of the shot uploaded meanwhile.
-const VERSIONS_POLL_MS = 15000;
 
 const state = {
   rate: null,
@@ -39,7 +31,7 @@ const state = {
   looping: false,
   selected: null, // the selected top-level comment
   zoom: new ZoomPan($("#viewport"), $("#picture")),
-  versions: [],
+  versions: null, // the shot's versions: the menu and the newer-version banner
 };
 
 // --- the conversation -------------------------------------------------------
@@ -238,33 +230,17 @@ function copyFrameLink() {
 
 // The whole stage goes full screen, so the timeline and transport stay at hand.
 function toggleFullscreen() {
+  const video = $("#video");
   if (document.fullscreenElement) document.exitFullscreen();
-  else $("#stage").requestFullscreen().catch(reportError);
+  else if (document.fullscreenEnabled) $("#stage").requestFullscreen().catch(reportError);
+  // An iPhone makes only a <video> full screen, in its own player: the picture at least.
+  else video.webkitEnterFullscreen?.();
 }
 
 // Another version opens at the moment shown here, by time, whatever its frame rate.
-function openVersion(id) {
+function moment() {
   const frame = state.player?.frame ?? 0;
-  const position = frame > 0 ? { t: frameMiddleSeconds(frame, state.rate) } : {};
-  window.location.assign(versionUrl(id, position));
-}
-
-function showVersions(current) {
-  renderVersionSelect(state.versions, current, openVersion);
-  renderNewerVersion(state.versions, current, openVersion);
-}
-
-// Someone may upload a newer take while this one is being reviewed.
-function watchForNewerVersions(current) {
-  setInterval(async () => {
-    if (document.hidden) return;
-    try {
-      state.versions = await getAll(`shots/${shotId}/versions/`);
-      showVersions(state.versions.find((version) => version.id === versionId) ?? current);
-    } catch (error) {
-      console.warn("Could not check for newer versions", error);
-    }
-  }, VERSIONS_POLL_MS);
+  return frame > 0 ? { t: frameMiddleSeconds(frame, state.rate) } : {};
 }
 
 function seek(frame) {
@@ -331,9 +307,8 @@ async function main() {
     getAll(`projects/${projectId}/members/`),
   ]);
   renderCrumbs(project, shot, version);
-  state.versions = versions;
-  showVersions(version);
-  watchForNewerVersions(version);
+  state.versions = new ShotVersions({ shotId, versions, current: version, moment });
+  state.versions.watch();
   state.zoom.addEventListener("zoom", (event) => {
     const { scale } = event.detail;
     $("#zoom-level").textContent = scale > 1 ? `${Number(scale.toFixed(1))}×` : "";
@@ -344,8 +319,7 @@ async function main() {
   );
   const onStatus = (updated) => {
     renderStatusControl(updated, onStatus);
-    state.versions = state.versions.map((v) => (v.id === updated.id ? updated : v));
-    showVersions(updated);
+    state.versions.show(updated);
     toast(`Marked ${updated.review_status.replace("_", " ")}`);
   };
   renderStatusControl(version, onStatus);
@@ -393,8 +367,7 @@ async function main() {
   const ready = await waitForProxy(version);
   if (ready) {
     renderVersionInfo(ready, parseRate(ready.media.fps_rational));
-    state.versions = state.versions.map((other) => (other.id === ready.id ? ready : other));
-    showVersions(ready);
+    state.versions.show(ready);
     startPlayer(ready);
     state.composer?.refresh();
   }

@@ -1,7 +1,9 @@
 // Zoom and pan on the picture: hands at the climax are small. The picture and its drawing
 // canvas move together as one layer, so a drawing made on the zoomed frame lands where it was
 // drawn (the canvas reads pointer positions through its transformed box).
-// Wheel or pinch zooms about the pointer; dragging the zoomed picture pans it.
+// Ctrl+wheel (a trackpad's pinch), a touch pinch, or the wheel once zoomed, zoom about the
+// pointer; a plain wheel over an unzoomed picture still scrolls the page. Dragging the zoomed
+// picture pans it.
 
 const LEVELS = [1, 1.5, 2, 3, 4, 6, 8];
 const MAX = LEVELS.at(-1);
@@ -70,6 +72,7 @@ export class ZoomPan extends EventTarget {
     viewport.addEventListener(
       "wheel",
       (event) => {
+        if (!event.ctrlKey && !this.zoomed) return;
         event.preventDefault();
         this.zoomTo(this.scale * Math.exp(-event.deltaY / 300), event);
       },
