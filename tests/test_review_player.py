@@ -59,8 +59,10 @@ def clip(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def clip_30(tmp_path_factory):
-    return clips.make_video(tmp_path_factory.mktemp("clips") / "touch_v2.mp4", seconds=4, rate="30")
+def portrait_clip_2997(tmp_path_factory):
+    return clips.make_video(
+        tmp_path_factory.mktemp("clips") / "touch_v2.mp4", seconds=4, width=180, height=320, rate="30000/1001"
+    )
 
 
 def ready_version(director, shot, path: Path, **fields) -> int:
@@ -194,10 +196,10 @@ def test_it_shows_generation_metadata_of_any_shape_as_readable_text(browser, liv
 
 @pytest.mark.django_db(transaction=True)
 def test_links_open_a_frame_and_switching_versions_keeps_the_moment(
-    browser, live_server, celery_worker, director, mentor, shot, clip, clip_30
+    browser, live_server, celery_worker, director, mentor, shot, clip, portrait_clip_2997
 ):
     first = ready_version(director, shot, clip)
-    second = ready_version(director, shot, clip_30)
+    second = ready_version(director, shot, portrait_clip_2997)
     note = Comment.objects.create(
         version_id=first, author=mentor, body="the fingers bend too early", frame=30
     )
@@ -244,17 +246,17 @@ def test_links_open_a_frame_and_switching_versions_keeps_the_moment(
     page.locator("#version-select").select_option(str(second))
     expect(page).to_have_url(re.compile(rf"/review/versions/{second}/\?t="))
     wait_for_player(page)
-    rate_30 = Fraction(30)
-    assert position(page, rate_30).shown == seconds_to_frame(Fraction(56 * 2 + 1, 48), rate_30) == 70
+    ntsc = Fraction(30000, 1001)
+    assert position(page, ntsc).shown == seconds_to_frame(Fraction(56 * 2 + 1, 48), ntsc) == 70
     expect(page.locator("#newer-version")).to_be_hidden()
-    # And back, by the banner's absence and the menu: frame 70 at 30 fps is frame 56 at 24.
+    # And back with the menu: frame 70 at 29.97 fps is frame 56 at 24.
     page.locator("#version-select").select_option(str(first))
     wait_for_player(page)
     assert position(page, RATE).shown == 56
     page.locator("#newer-version a").click()
     expect(page).to_have_url(re.compile(rf"/review/versions/{second}/\?t="))
     wait_for_player(page)
-    assert position(page, rate_30).shown == 70
+    assert position(page, ntsc).shown == 70
     assert page.errors == []
 
 

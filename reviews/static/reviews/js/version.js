@@ -146,7 +146,7 @@ function setUpSpeed() {
   const select = $("#speed");
   select.replaceChildren(...SPEEDS.map((speed) => h("option", { value: String(speed), selected: speed === 1 }, `${speed}×`)));
   select.addEventListener("change", () => {
-    state.player.setSpeed(Number(select.value));
+    state.player?.setSpeed(Number(select.value));
     // Back to the player: the arrows step frames, not speeds.
     select.blur();
   });
@@ -183,7 +183,8 @@ function startPlayer(version) {
     state.player.seekFrame(event.detail.frame);
   });
   state.timeline.addEventListener("select", (event) => selectComment(event.detail.id));
-  setUpSpeed();
+  // A speed picked while the clip was still processing holds.
+  state.player.setSpeed(Number($("#speed").value));
   state.player.addEventListener("frame", (event) => onFrame(event.detail));
   video.addEventListener("error", () =>
     toast("The clip could not be loaded (its link may have expired); reload the page.", { error: true }),
@@ -360,6 +361,7 @@ async function main() {
   } else {
     $("#composer").remove();
   }
+  setUpSpeed();
   bindKeys();
   await loadComments();
   state.composer?.refresh();
