@@ -53,8 +53,8 @@ function selectComment(id) {
   const comment = threadOf(id);
   if (!comment) return;
   state.selected = comment;
-  state.conversation.select(id);
-  state.timeline?.select(id);
+  state.conversation.select(comment.id);
+  state.timeline?.select(comment.id);
   if (state.player && comment.frame !== null) {
     state.player.pause();
     state.player.seekFrame(comment.frame);
