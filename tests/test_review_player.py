@@ -103,7 +103,7 @@ def test_it_anchors_a_note_to_the_frame_it_was_started_on_while_playing(
     # C while playing: the player stops, the chip shows that frame, and typing for a while
     # (the clip would have played on to its end) changes nothing.
     page.keyboard.press("l")
-    page.wait_for_function("Number(document.querySelector('#frame-number').textContent) >= 12")
+    page.wait_for_function("() => Number(document.querySelector('#frame-number').textContent) >= 12")
     page.keyboard.press("c")
     started = position(page, RATE)
     assert not is_playing(page)
@@ -118,10 +118,10 @@ def test_it_anchors_a_note_to_the_frame_it_was_started_on_while_playing(
     expect(thread_of(page, "hesitates too late")).to_be_visible()
     assert Comment.objects.get(body="her hand hesitates too late").frame == started.shown
 
-    # A click into the box does the same; so does a range marked before.
+    # A click into the box does the same.
     page.keyboard.press("l")
     page.wait_for_function(
-        f"Number(document.querySelector('#frame-number').textContent) >= {started.shown + 12}"
+        f"() => Number(document.querySelector('#frame-number').textContent) >= {started.shown + 12}"
     )
     body.click()
     clicked = position(page, RATE)
@@ -355,10 +355,10 @@ def test_controls_leave_the_keys_to_the_player_which_loops_slows_zooms_and_fills
 
     # Full screen holds the picture, the timeline and the transport; F again leaves it.
     page.keyboard.press("f")
-    page.wait_for_function("document.fullscreenElement?.id === 'stage'")
+    page.wait_for_function("() => document.fullscreenElement?.id === 'stage'")
     expect(page.locator("#fullscreen")).to_have_attribute("aria-pressed", "true")
     page.keyboard.press("f")
-    page.wait_for_function("document.fullscreenElement === null")
+    page.wait_for_function("() => document.fullscreenElement === null")
     page.keyboard.press("?")
     expect(page.locator("#help")).to_contain_text("Full screen")
     assert page.errors == []
