@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 
 from harness import clips, media
 from reviews.models import Comment, ProcessingState, Version
-from reviews.timecode import frame_to_timecode, seconds_to_frame
+from reviews.timecode import frame_to_timecode, seconds_to_frame, timecode_to_frame
 from tests.browser import (
     CHROMIUM_ARGS,
     assert_canvas_covers_picture,
@@ -260,6 +260,78 @@ def test_links_open_a_frame_and_switching_versions_keeps_the_moment(
     wait_for_player(page)
     assert position(page, ntsc).shown == 70
     assert page.errors == []
+
+
+def test_links_read_frames_seconds_and_timecodes_as_the_server_does(browser, live_server):
+    rates = [
+        Fraction(16),
+        Fraction(24),
+        Fraction(24000, 1001),
+        Fraction(30000, 1001),
+        Fraction(25, 2),
+        Fraction(60000, 1001),
+    ]
+    frames = [0, 1, 11, 12, 15, 16, 23, 24, 29, 30, 59, 1439, 86399]
+    cases = [
+        {
+            "numerator": rate.numerator,
+            "denominator": rate.denominator,
+            "timecode": frame_to_timecode(frame, rate),
+            "seconds": float(frame / rate),
+            "frame": frame,
+        }
+        for rate in rates
+        for frame in frames
+    ]
+    page = new_page(browser)
+    page.goto(f"{live_server.url}/accounts/login/")
+    in_the_page = page.evaluate(
+        """async (cases) => {
+            const links = await import("/static/reviews/js/links.js");
+            const { parseRate } = await import("/static/reviews/js/timecode.js");
+            return cases.map(({numerator, denominator, timecode, seconds, frame}) => {
+                const rate = parseRate(`${numerator}/${denominator}`);
+                const at = (query) => links.requestedStart(rate, query)?.frame ?? null;
+                return [
+                    at(`?tc=${timecode}`),
+                    at(`?t=${seconds}`),
+                    at(`?frame=${frame}`),
+                    at(`?t=${links.frameMiddleSeconds(frame, rate)}`),
+                ];
+            });
+        }""",
+        cases,
+    )
+    on_the_server = [
+        [
+            timecode_to_frame(case["timecode"], rate := Fraction(case["numerator"], case["denominator"])),
+            seconds_to_frame(case["seconds"], rate),
+            case["frame"],
+            case["frame"],
+        ]
+        for case in cases
+    ]
+    assert in_the_page == on_the_server
+    # What is not a position opens the first frame; a comment's link names the comment.
+    refused = page.evaluate(
+        """async (queries) => {
+            const links = await import("/static/reviews/js/links.js");
+            const { parseRate } = await import("/static/reviews/js/timecode.js");
+            return queries.map((query) => links.requestedStart(parseRate("16/1"), query));
+        }""",
+        [
+            "?tc=00:00:00:16",
+            "?tc=00:61:00:00",
+            "?tc=2",
+            "?t=-1",
+            "?t=soon",
+            "?frame=-3",
+            "?frame=4.5",
+            "",
+            "?comment=17",
+        ],
+    )
+    assert refused == [None] * 8 + [{"comment": 17}]
 
 
 # --- fault 5 and the rest of the player list ---------------------------------------------
