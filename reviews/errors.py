@@ -93,7 +93,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, TimecodeError):
         exc = exceptions.ValidationError({"detail": str(exc)})
     elif isinstance(exc, TooManyTries):
-        exc = exceptions.Throttled(wait=exc.wait, detail=str(exc))
+        # The sentence already says how long to wait; Throttled(wait=…) would say it again.
+        wait = exc.wait
+        exc = exceptions.Throttled(detail=str(exc))
+        exc.wait = wait  # still sent as Retry-After
     elif isinstance(exc, IntegrityError):
         # A constraint caught what validation let through (usually a race):
         # the write did not happen, and the client can retry or correct it.

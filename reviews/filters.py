@@ -7,7 +7,9 @@ from typing import Any
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
+from reviews.accounts import normalize_username
 from reviews.models import Comment
 
 
@@ -30,9 +32,13 @@ class CommentFilter(django_filters.FilterSet):
     resolved = _TrueOrFalseFilter(help_text="Only threads that are (not) resolved.")
     # A form CharField refuses NUL characters, which PostgreSQL cannot compare (400, not 500).
     author = django_filters.CharFilter(
-        field_name="author__username", help_text="Only threads started by this username."
+        method="filter_author", help_text="Only threads started by this username (any case or width)."
     )
 
     class Meta:
         model = Comment
         fields = ["resolved", "author"]
+
+    def filter_author(self, comments: QuerySet[Comment], name: str, username: str) -> QuerySet[Comment]:
+        # The name as sign-in reads it (reviews.accounts): ALICE and a full-width alice are alice.
+        return comments.filter(author__username__iexact=normalize_username(username.strip()))

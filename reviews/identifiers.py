@@ -27,16 +27,28 @@ _INVISIBLE = re.compile(
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
 
 
+# Invisible characters that spell words in a name: the zero-width non-joiner and joiner
+# (Persian, Indic scripts, emoji sequences) and the variation selectors (the emoji form
+# of ❤). A name keeps them right after a visible character; a code never does.
+_SPELLING = re.compile("[\u200c\u200d\ufe00-\ufe0f]")
+
+
 class IdentifierError(ValueError):
     pass
 
 
-def normalise_identifier(value: str) -> str:
-    """``value`` as it is stored and compared, or IdentifierError saying which character is refused."""
+def normalise_identifier(value: str, *, name: bool = False) -> str:
+    """``value`` as it is stored and compared, or IdentifierError saying which character is refused.
+
+    ``name=True`` is for names people read (a project's): joiners and variation selectors
+    that are part of a word's spelling stay. Codes (a shot's) refuse every invisible character.
+    """
     text = unicodedata.normalize("NFKC", value)
-    for char in text:
+    for index, char in enumerate(text):
         if char in "\t\n\r" or unicodedata.category(char) in ("Zl", "Zp"):
             raise IdentifierError("Use a single line: tabs and line breaks are not allowed.")
+        if name and _SPELLING.match(char) and index and _shows(text[index - 1]):
+            continue
         if _INVISIBLE.match(char) or unicodedata.category(char) in _REFUSED_CATEGORIES:
             name = unicodedata.name(char, "an unnamed character")
             raise IdentifierError(f"Remove the invisible character U+{ord(char):04X} ({name}).")
@@ -44,3 +56,8 @@ def normalise_identifier(value: str) -> str:
     if not text:
         raise IdentifierError("This field may not be blank.")
     return text
+
+
+def _shows(char: str) -> bool:
+    """Whether ``char`` is visible ink, so a joiner after it joins something."""
+    return not char.isspace() and not _INVISIBLE.match(char) and unicodedata.category(char)[0] != "C"

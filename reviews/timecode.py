@@ -30,7 +30,10 @@ MAX_RATE = Fraction(1000)
 _MAX_RATE_TERM = 2**31 - 1
 # Hours of up to nine digits: cheap to convert, and past the 32-bit frame column at any rate
 # (at 1 fps it ends near hour 596,523), so the caller can say "past the end of any clip".
-_TIMECODE = re.compile(r"(\d{2,9}):([0-5]\d):([0-5]\d)[:;](\d{2,3})")
+_TIMECODE = re.compile(r"(\d{2,9}):([0-5]\d):([0-5]\d):(\d{2,3})")
+# Drop-frame timecode (HH:MM:SS;FF) counts frames differently; read as non-drop-frame it would
+# name another frame, so it is refused with a sentence rather than misread.
+_DROP_FRAME = re.compile(r"\d{2,9}:[0-5]\d:[0-5]\d[;.,]\d{2,3}")
 _MAX_TIMECODE_LENGTH = 20
 # Times past the last storable frame at the slowest rate are no clip's: a cheap bound before converting.
 MAX_SECONDS = 10**10
@@ -103,6 +106,11 @@ def timecode_to_frame(timecode: str, rate: Fraction) -> int:
     """The frame a non-drop-frame ``HH:MM:SS:FF`` names: hours of 2 to 9 digits, frames below the nominal rate."""
     text = timecode.strip() if isinstance(timecode, str) else ""
     match = _TIMECODE.fullmatch(text) if len(text) <= _MAX_TIMECODE_LENGTH else None
+    if not match and _DROP_FRAME.fullmatch(text[: _MAX_TIMECODE_LENGTH + 1]):
+        raise TimecodeError(
+            f"{_quoted(timecode)} is a drop-frame timecode; this service counts non-drop-frame"
+            " HH:MM:SS:FF (every frame numbered), so send it with colons or send the frame."
+        )
     if not match:
         raise TimecodeError(
             f"{_quoted(timecode)} is not a timecode; write it as HH:MM:SS:FF, e.g. 00:00:02:00."

@@ -99,6 +99,9 @@ def test_it_filters_threads_by_resolved_and_author(version, mentor, reviewer, di
     assert [c["body"] for c in _comments(client, version, "?resolved=true")] == ["fixed already"]
     assert [c["body"] for c in _comments(client, version, "?resolved=false")] == ["still open"]
     assert [c["body"] for c in _comments(client, version, "?author=carol")] == ["still open"]
+    # Names are read as sign-in reads them: any case, full-width letters as plain ones.
+    for spelling in ("CAROL", "%EF%BD%83arol", "carol%20"):
+        assert [c["body"] for c in _comments(client, version, f"?author={spelling}")] == ["still open"]
     assert client.get(f"/api/v1/versions/{version.pk}/comments/?resolved=maybe").status_code == 400
 
 

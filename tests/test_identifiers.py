@@ -88,6 +88,30 @@ def test_it_refuses_invisible_characters_in_a_project_name(director):
     assert "U+200B" in response.json()["name"][0]
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u0641\u06cc\u0644\u0645\u200c\u0647\u0627",  # Persian: the non-joiner is part of the spelling
+        "Love \u2764\ufe0f story",  # the emoji form of the heart, as emoji pickers insert it
+        "\u0915\u094d\u200d\u0937 scene",  # Devanagari half-form with a joiner
+    ],
+)
+def test_a_project_name_keeps_the_joiners_its_words_are_spelt_with(director, name):
+    response = client_for(director).post("/api/v1/projects/", {"name": name}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert Project.objects.get(pk=response.json()["id"]).name == name
+
+
+@pytest.mark.parametrize(
+    "name", ["\u200cThe Hesitation", "The \ufe0fHesitation", "The\u200c\u200cHesitation"]
+)
+def test_a_joiner_that_joins_nothing_is_refused_in_a_name(director, name):
+    response = client_for(director).post("/api/v1/projects/", {"name": name}, format="json")
+
+    assert response.status_code == 400
+
+
 def test_the_database_refuses_a_case_twin(project, shot):
     with pytest.raises(Exception, match="shot_unique_code_nocase"):
         Shot.objects.create(project=project, code="sh010")

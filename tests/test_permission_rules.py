@@ -150,6 +150,7 @@ WEB_LAYER = {
     "uploads.py",
     "schema.py",
     "authentication.py",
+    "renderers.py",
 }
 
 

@@ -550,6 +550,11 @@ def test_every_page_runs_under_a_strict_content_security_policy(browser, live_se
     assert page.evaluate("window.injected") is None
     assert any("Content Security Policy" in error for error in page.errors)
     page.errors.clear()
+    # DRF's browsable API, allowed its template's inline styles and nothing more.
+    page.goto(f"{live_server.url}/api/v1/projects/")
+    expect(page.locator(".response-info")).to_be_visible()
+    browsable = page.request.get(f"{live_server.url}/api/v1/projects/", headers={"Accept": "text/html"})
+    assert "script-src 'self'" in browsable.headers["content-security-policy"]
 
     login = new_page(browser)
     login.goto(f"{live_server.url}/accounts/login/")

@@ -57,7 +57,8 @@ def test_it_locks_an_account_whatever_forwarded_for_each_guess_claims(director):
     assert answers[-1].status_code == 429
     assert right.status_code == 429
     assert right["Content-Type"].startswith("application/json")
-    assert "seconds" in right.json()["detail"]
+    # One sentence saying how long to wait, not two.
+    assert right.json()["detail"].count("seconds") == 1
     assert int(right["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
     assert "token" not in right.json()
 

@@ -73,3 +73,10 @@ def test_it_refuses_negative_times():
         seconds_to_frame(-1, Fraction(24))
     with pytest.raises(TimecodeError):
         frame_to_timecode(-1, Fraction(24))
+
+
+@pytest.mark.parametrize("text", ["00:01:00;02", "00:01:00;00", "00:00:01.12", "00:00:01,12"])
+def test_it_refuses_a_drop_frame_timecode_rather_than_misreading_it(text):
+    # At 29.97 drop-frame, 00:01:00;02 is frame 1800; read as non-drop-frame it would be 1802.
+    with pytest.raises(TimecodeError, match="drop-frame"):
+        timecode_to_frame(text, Fraction(30000, 1001))

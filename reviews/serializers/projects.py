@@ -52,7 +52,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "fps", "fps_rational", "created_at", "my_role", "my_actions"]
 
     def validate_name(self, name: str) -> str:
-        return _identifier(name, max_length=Project._meta.get_field("name").max_length)
+        return _identifier(name, max_length=Project._meta.get_field("name").max_length, name=True)
 
     def get_fps_rational(self, project: Project) -> str:
         return f"{project.fps_numerator}/{project.fps_denominator}"
@@ -141,9 +141,9 @@ class ShotSerializer(serializers.ModelSerializer):
         return _identifier(code, max_length=Shot._meta.get_field("code").max_length)
 
 
-def _identifier(value: str, *, max_length: int) -> str:
+def _identifier(value: str, *, max_length: int, name: bool = False) -> str:
     try:
-        value = normalise_identifier(value)
+        value = normalise_identifier(value, name=name)
     except IdentifierError as error:
         raise serializers.ValidationError(str(error)) from None
     # NFKC may lengthen the text ("㍿" is four letters).
