@@ -149,7 +149,8 @@ class Version(models.Model):
     processing_started_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
-    # Filled by the probe; null until then.
+    # Filled by the probe; null until then. frame_count and duration are then replaced by the
+    # rendered proxy's own, the timeline the API, the page and the player share.
     duration = models.FloatField(null=True, blank=True)
     fps_numerator = models.PositiveIntegerField(null=True, blank=True)
     fps_denominator = models.PositiveIntegerField(null=True, blank=True)
@@ -160,6 +161,12 @@ class Version(models.Model):
     video_codec = models.CharField(max_length=32, blank=True)
     pixel_format = models.CharField(max_length=32, blank=True)
     has_audio = models.BooleanField(null=True, blank=True)
+    # The video stream reviewed (its index among the file's streams) and how many there were to
+    # choose from: a file with several shows its default one.
+    video_stream_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    video_stream_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The frame the poster shows; null until ready.
+    poster_frame = models.PositiveIntegerField(null=True, blank=True)
 
     # The folder of the published run's files in the storage (reviews.media.storage); empty until ready.
     outputs_dir = models.CharField(max_length=255, blank=True)

@@ -6,8 +6,10 @@ caller names the output files (reviews.media.storage); this module only receives
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import math
+import re
 import subprocess
 import threading
 import time
@@ -17,7 +19,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from reviews.media.ffprobe import MediaError, MediaTimeout, Probe, last_line, spoken_duration, untrusted_input
+from reviews.media.ffprobe import (
+    MediaError,
+    MediaTimeout,
+    Probe,
+    count_frames,
+    last_line,
+    spoken_duration,
+    untrusted_input,
+)
 from reviews.media.webvtt import Filmstrip
 from reviews.timecode import clock_time
 
@@ -36,6 +46,11 @@ class Rendered:
     filmstrip_geometry: Filmstrip
     proxy_width: int
     proxy_height: int
+    # The clip's timeline is the proxy's: frame n of it shows at n / fps, frame 0 at 0. These
+    # are counted on the proxy once written, so the API, the page and the player cannot differ.
+    frame_count: int = 0
+    duration: float = 0.0
+    poster_frame: int = 0
 
 
 def plan_filmstrip(probe: Probe, *, max_tiles: int = 100, tile_width: int = 160) -> Filmstrip:
@@ -90,7 +105,7 @@ def render(
         proxy_width=width,
         proxy_height=height,
     )
-    frames = _run_ffmpeg(
+    frames, poster_time = _run_ffmpeg(
         _render_command(source, probe, rendered, threads=threads, max_pixels=max_pixels),
         frame_count=probe.frame_count,
         fps=probe.fps,
@@ -103,9 +118,15 @@ def render(
     missing = probe.frame_count - frames
     if missing > max(2, probe.frame_count // 50) or not all(p.exists() and p.stat().st_size for p in outputs):
         raise MediaError(_damaged(frames / probe.fps))
+    frame_count = count_frames(rendered.proxy, timeout=timeout)
     if on_progress is not None:
         on_progress(1.0)
-    return rendered
+    return dataclasses.replace(
+        rendered,
+        frame_count=frame_count,
+        duration=float(frame_count / probe.fps),
+        poster_frame=min(round(poster_time * probe.fps), frame_count - 1),
+    )
 
 
 def _decoder_pixels(probe: Probe, max_pixels: int) -> int:
@@ -122,20 +143,30 @@ def _render_command(
     # The poster is the most typical frame (thumbnail filter) of about a second at a third of
     # the way in: the first frame of a clip is often black or a title.
     window = min(max(2, round(probe.fps)), 30, probe.frame_count)
+    # (thumbnail= needs a set of two, and picks from what it got when the frames run out.)
     first = min(probe.frame_count // 3, probe.frame_count - window)
-    graph = ";".join(
-        [
-            # fps= makes the stream constant-rate at the source's own rate, so frame n of every
-            # output is frame n of the proxy; a rate equal to the source's keeps every frame.
-            f"[0:v]fps={probe.fps.numerator}/{probe.fps.denominator}"
-            f",scale={rendered.proxy_width}:{rendered.proxy_height},setsar=1,format=yuv420p"
-            ",split=3[proxy][poster_in][strip_in]",
-            f"[poster_in]trim=start_frame={first}:end_frame={first + window},thumbnail=n={window}[poster]",
-            f"[strip_in]framestep={step},scale={strip.tile_width}:{strip.tile_height}"
-            f",tile={strip.columns}x{strip.rows}[strip]",
-        ]
-    )
-    audio = ["-map", "0:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2"] if probe.has_audio else []
+    graph = [
+        # The first picture goes to 0, then fps= makes the stream constant-rate at the source's
+        # own rate, so frame n of every output is frame n of the proxy and shows at n / fps; a
+        # rate equal to the source's keeps every frame, a variable one is held on its grid.
+        f"[0:{probe.video_stream}]setpts=PTS-STARTPTS"
+        f",fps={probe.fps.numerator}/{probe.fps.denominator}"
+        f",scale={rendered.proxy_width}:{rendered.proxy_height},setsar=1,format=yuv420p"
+        ",split=3[proxy][poster_in][strip_in]",
+        f"[poster_in]trim=start_frame={first}:end_frame={first + window},thumbnail=n={max(2, window)}[poster]",
+        f"[strip_in]framestep={step},scale={strip.tile_width}:{strip.tile_height}"
+        f",tile={strip.columns}x{strip.rows}[strip]",
+    ]
+    audio = []
+    if probe.has_audio:
+        # The sound moves with the first picture so it stays in sync: what plays before the
+        # first picture (a phone's video track starting after its audio) is cut, a gap before
+        # it becomes silence, and what plays after the last picture is cut.
+        graph.append(
+            f"[0:a:0]asetpts=PTS-{probe.start:.6f}/TB,aresample=async=1:first_pts=0"
+            f",atrim=end={float(probe.frame_count / probe.fps):.6f}[audio]"
+        )
+        audio = ["-map", "[audio]", "-c:a", "aac", "-b:a", "128k", "-ac", "2"]
     still = ["-frames:v", "1", "-update", "1", "-fps_mode", "passthrough", "-c:v", "mjpeg"]
     return [
         *(FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-y"),
@@ -145,7 +176,7 @@ def _render_command(
         *("-threads", str(threads)),
         *(("-max_pixels", str(_decoder_pixels(probe, max_pixels))) if max_pixels else ()),
         *untrusted_input(source),
-        *("-filter_complex", graph, "-filter_complex_threads", str(threads)),
+        *("-filter_complex", ";".join(graph), "-filter_complex_threads", str(threads)),
         *("-map", "[proxy]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"),
         *("-profile:v", "high", "-g", str(max(1, math.floor(probe.fps))), "-threads", str(threads)),
         *("-fps_mode", "passthrough", *audio),
@@ -167,8 +198,9 @@ def _run_ffmpeg(
     timeout: float,
     on_progress: Callable[[float], None] | None,
     max_pixels: int | None = None,
-) -> int:
-    """Run ffmpeg with its encoder statistics on stdout; return the frames of its first output."""
+) -> tuple[int, float]:
+    """Run ffmpeg with its encoder statistics on stdout; return the frames of its first output
+    (the proxy) and the time of the picture its second output (the poster) shows."""
     stderr_tail: deque[str] = deque(maxlen=20)
     expired = threading.Event()
     with subprocess.Popen(
@@ -183,11 +215,14 @@ def _run_ffmpeg(
         stderr_reader = threading.Thread(target=stderr_tail.extend, args=(process.stderr,))
         watchdog.start()
         stderr_reader.start()
-        frames, reported, reported_at = 0, 0.0, -math.inf
+        frames, poster_time, reported, reported_at = 0, 0.0, 0.0, -math.inf
         try:
-            # One line per encoded frame, "out=  0 st=  0 frame=  41 ..."; output 0 is the proxy.
+            # One line per encoded frame, "out=  0 st=  0 frame=  41 ... time= 1.708 ..."; output 0
+            # is the proxy, output 1 the poster, which keeps the time of the frame it was taken from.
             # The callback runs on the caller's thread: it may well write to a database.
             for line in process.stdout:
+                if line.startswith("out=  1 "):
+                    poster_time = _vstats_time(line)
                 if not line.startswith("out=  0 "):
                     continue
                 frames += 1
@@ -224,7 +259,12 @@ def _run_ffmpeg(
         raise ChildProcessError(f"ffmpeg was killed by signal {-process.returncode}")
     if process.returncode != 0:
         raise MediaError(f"{_damaged(frames / fps)} ffmpeg said: {last_line(stderr)}")
-    return frames
+    return frames, poster_time
+
+
+def _vstats_time(line: str) -> float:
+    found = re.search(r" time= *(-?[0-9.]+)", line)
+    return float(found.group(1)) if found else 0.0
 
 
 def _damaged(seconds: float) -> str:

@@ -38,6 +38,10 @@ COMMON_RATES = (
     Fraction(25, 2),
 )
 
+# Formats that hold pictures rather than footage: one frame in them is a still image, while one
+# frame in a video container (a one-frame MP4) is a video.
+_PICTURE_FORMATS = ("gif", "apng")
+
 NOT_A_VIDEO = "The file is not a video we can read; export it as MP4 (H.264) or MOV and upload that."
 STILL_IMAGE = "The file is a still image, not a video."
 TRUNCATED = "The file is cut short (truncated); upload it again."
@@ -66,13 +70,22 @@ class Probe:
     duration: float
     fps: Fraction  # nominal rate; the proxy is encoded at exactly this constant rate
     variable_frame_rate: bool
-    frame_count: int  # frames the proxy will have (for VFR: duration times fps)
+    # Frames the proxy is expected to have, after edit lists (duration times fps); the rendered
+    # proxy is counted afterwards and that count is the one the API tells.
+    frame_count: int
     width: int  # display size, after sample aspect ratio and rotation
     height: int
     rotation: int  # clockwise degrees the stored picture is turned for display
     video_codec: str
     pix_fmt: str
     has_audio: bool
+    # The video stream rendered (its index among all the file's streams), and how many video
+    # streams there were to choose from.
+    video_stream: int = 0
+    video_streams: int = 1
+    # When the first picture shows, in seconds on ffmpeg's timeline of the file (which starts at
+    # the earliest stream): frame 0 of the proxy, and where its sound is cut to start.
+    start: float = 0.0
 
 
 def probe(path: Path, *, timeout: float = 60) -> Probe:
@@ -81,10 +94,10 @@ def probe(path: Path, *, timeout: float = 60) -> Probe:
     if not head:
         raise MediaError("The file is empty; upload it again.")
     entries = (
-        "format=format_name,duration"
+        "format=format_name,duration,start_time"
         ":stream=index,codec_type,codec_name,width,height,pix_fmt,sample_aspect_ratio"
-        ",r_frame_rate,avg_frame_rate,nb_frames,duration"
-        ":stream_disposition=attached_pic:stream_side_data=rotation"
+        ",r_frame_rate,avg_frame_rate,duration"
+        ":stream_disposition=default,attached_pic:stream_side_data=rotation"
     )
     info = json.loads(_ffprobe(path, head, ["-show_entries", entries], timeout=timeout))
     format_name = info["format"]["format_name"]
@@ -93,36 +106,38 @@ def probe(path: Path, *, timeout: float = 60) -> Probe:
     streams = info.get("streams", [])
     has_audio = any(stream["codec_type"] == "audio" for stream in streams)
     # Cover art in an audio file is a video stream marked as an attached picture.
-    video = next(
-        (
-            stream
-            for stream in streams
-            if stream["codec_type"] == "video" and not stream["disposition"]["attached_pic"]
-        ),
-        None,
-    )
-    if video is None:
+    videos = [
+        stream
+        for stream in streams
+        if stream["codec_type"] == "video" and not stream["disposition"]["attached_pic"]
+    ]
+    if not videos:
         raise MediaError(
             "The file is an audio track, not a video."
             if has_audio
             else "The file has no video in it; upload the video file itself."
         )
+    # Of several video streams (a camera's proxy beside its full picture, an alternate angle) the
+    # one marked default is what players show, so it is the one reviewed.
+    video = next((stream for stream in videos if stream["disposition"]["default"]), videos[0])
     if not video.get("width") or not video.get("height"):  # ffmpeg has no decoder for it
         raise MediaError(
             "The video in the file uses a format we cannot decode;"
             " export it as MP4 (H.264) or MOV and upload that."
         )
 
-    # ffprobe leaves out what it does not know; Matroska only knows the container's duration.
-    duration = float(video.get("duration") or info["format"].get("duration") or 0)
-    if not duration:
-        raise MediaError("The file does not say how long it is; export it again and upload that.")
     fps, variable = _nominal_rate(video)
-    if variable:
-        frame_count = round(duration * fps)
-    else:
-        frame_count = int(video.get("nb_frames") or 0) or _count_packets(path, video, timeout)
-    if frame_count <= 1:
+    first_picture = _first_picture(path, video, timeout)
+    # Matroska gives no stream a duration, and the container's counts from the earliest stream
+    # to the end of the longest (or, written live by MediaRecorder, is missing): the video's
+    # own packets say where its pictures start and end.
+    duration = float(video.get("duration") or 0) or _duration_from_packets(
+        path, video, first_picture, timeout
+    )
+    # MP4/MOV headers count the frames an edit list hides, so frames come from the duration,
+    # which is the edit list's. The render counts the real ones.
+    frame_count = max(1, round(duration * fps))
+    if frame_count == 1 and format_name in _PICTURE_FORMATS:
         raise MediaError(STILL_IMAGE)
 
     rotation = _rotation(video)
@@ -142,6 +157,9 @@ def probe(path: Path, *, timeout: float = 60) -> Probe:
         video_codec=video.get("codec_name", ""),
         pix_fmt=video.get("pix_fmt", ""),
         has_audio=has_audio,
+        video_stream=int(video["index"]),
+        video_streams=len(videos),
+        start=first_picture - float(info["format"].get("start_time") or 0),
     )
 
 
@@ -207,11 +225,48 @@ def _probe_refusal(head: bytes, stderr: str) -> MediaError:
     return MediaError(f"The file could not be read as a video ({last_line(stderr)}).")
 
 
-def _count_packets(path: Path, video: dict, timeout: float) -> int:
-    # Matroska/WebM headers carry no frame count. Counting packets demuxes without decoding.
-    args = ["-count_packets", "-select_streams", str(video["index"])]
-    output = _ffprobe(path, b"", [*args, "-show_entries", "stream=nb_read_packets"], timeout=timeout)
+def count_frames(path: Path, *, timeout: float) -> int:
+    """The frames of a rendered proxy's video: constant-rate, so one packet is one frame."""
+    args = ["-count_packets", "-select_streams", "v:0", "-show_entries", "stream=nb_read_packets"]
+    output = _ffprobe(path, b"", args, timeout=timeout)
     return int(json.loads(output)["streams"][0].get("nb_read_packets") or 0)
+
+
+def _first_picture(path: Path, video: dict, timeout: float) -> float:
+    """When the stream's first picture shows, in the file's own timestamps.
+
+    Decoded rather than read from headers: an edit list or B-frames put the first packets
+    before the first picture. The earliest of the first few decoded frames is the first shown.
+    """
+    args = ["-select_streams", str(video["index"]), "-read_intervals", "%+#40"]
+    output = _ffprobe(
+        path, b"", [*args, "-show_entries", "frame=best_effort_timestamp_time"], timeout=timeout
+    )
+    times = [
+        float(frame["best_effort_timestamp_time"])
+        for frame in json.loads(output).get("frames", [])
+        if frame.get("best_effort_timestamp_time") not in (None, "N/A")
+    ]
+    if not times:
+        raise MediaError(
+            "The video in the file has no picture we can decode; export it again and upload that."
+        )
+    return min(times)
+
+
+def _duration_from_packets(path: Path, video: dict, first_picture: float, timeout: float) -> float:
+    # Demuxing reads every packet's timestamp without decoding a picture, so the duration limit
+    # is still checked before any decoding.
+    args = ["-select_streams", str(video["index"]), "-show_entries", "packet=pts_time,duration_time"]
+    packets = json.loads(_ffprobe(path, b"", args, timeout=timeout)).get("packets", [])
+    ends = [
+        float(packet["pts_time"]) + float(packet.get("duration_time") or 0)
+        for packet in packets
+        if packet.get("pts_time") not in (None, "N/A")
+    ]
+    if not ends or max(ends) <= first_picture:
+        raise MediaError("The file does not say how long it is; export it again and upload that.")
+    return max(ends) - first_picture
 
 
 def _nominal_rate(video: dict) -> tuple[Fraction, bool]:

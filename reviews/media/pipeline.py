@@ -113,6 +113,8 @@ def probe(version_id: int, run: str) -> ffprobe.Probe | None:
         video_codec=facts.video_codec,
         pixel_format=facts.pix_fmt,
         has_audio=facts.has_audio,
+        video_stream_index=facts.video_stream,
+        video_stream_count=facts.video_streams,
         processing_progress=_PROBED_PERCENT,
     )
     return facts
@@ -222,6 +224,11 @@ def publish(version_id: int, run: str, scratch: Path, rendered: ffmpeg.Rendered)
             processing_error="",
             processed_at=timezone.now(),
             outputs_dir=outputs_dir,
+            # The probe's frame count and duration were read from headers, before edit lists,
+            # dropped frames and late starts were settled; the proxy's are the clip's timeline.
+            frame_count=rendered.frame_count,
+            duration=rendered.duration,
+            poster_frame=rendered.poster_frame,
             filmstrip={
                 "columns": geometry.columns,
                 "rows": geometry.rows,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from reviews.timecode import clock_time
@@ -20,13 +21,18 @@ class Filmstrip:
 
 def thumbnails_vtt(filmstrip: Filmstrip, *, duration: float, sprite_url: str) -> str:
     """A WebVTT thumbnails track: one cue per filmstrip tile, pointing into the sprite by
-    ``#xywh=``. `duration` is the clip's length in seconds; the last cue ends there."""
+    ``#xywh=``. `duration` is the clip's length in seconds; the last cue ends there.
+
+    Only tiles that show a frame get a cue: tile i shows the frame at i * interval, so there
+    are as many as intervals that start before the end. The grid's spare tiles are blank.
+    """
+    # duration / interval is a whole count of frames over a whole step, give or take float noise
+    # (23.976 fps makes 1001/24000 inexact): rounding first keeps a spare tile from a cue.
+    tiles = min(filmstrip.columns * filmstrip.rows, math.ceil(round(duration / filmstrip.interval, 6)))
     cues = ["WEBVTT"]
-    for index in range(filmstrip.columns * filmstrip.rows):
+    for index in range(tiles):
         start = index * filmstrip.interval
-        if start >= duration:
-            break
-        end = min(start + filmstrip.interval, duration)
+        end = duration if index == tiles - 1 else start + filmstrip.interval
         x = index % filmstrip.columns * filmstrip.tile_width
         y = index // filmstrip.columns * filmstrip.tile_height
         cues.append(

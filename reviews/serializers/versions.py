@@ -73,6 +73,13 @@ class MediaSerializer(serializers.Serializer):
     video_codec = serializers.CharField()
     pixel_format = serializers.CharField()
     has_audio = serializers.BooleanField()
+    video_stream_index = serializers.IntegerField(
+        allow_null=True, help_text="The file's stream reviewed: its default video stream when it has several."
+    )
+    video_stream_count = serializers.IntegerField(allow_null=True, help_text="Video streams in the file.")
+    poster_frame = serializers.IntegerField(
+        allow_null=True, help_text="The frame the poster shows, once ready."
+    )
 
     def get_fps(self, version: Version) -> float:
         return float(version.fps)
