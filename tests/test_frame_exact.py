@@ -24,8 +24,6 @@ from tests import numbered_clips
 from tests.conftest import client_for
 from tests.test_pipeline import fetch, upload, wait_until_done
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.django_db(transaction=True)]
-
 
 def frame_starts(path: Path) -> list[float]:
     """When each picture of the proxy shows, in its player's seconds."""
@@ -58,6 +56,8 @@ def download(client, url: str, path: Path) -> Path:
     return path
 
 
+@pytest.mark.pipeline
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", numbered_clips.KINDS)
 def test_it_shows_every_frame_at_the_time_the_api_gives_for_it(celery_worker, shot, director, tmp_path, kind):
     clip = numbered_clips.make(tmp_path, kind)
@@ -75,9 +75,12 @@ def test_it_shows_every_frame_at_the_time_the_api_gives_for_it(celery_worker, sh
     assert frame_count == len(shown) == len(starts)
     assert shown == clip.expected
     assert media["duration"] == pytest.approx(float(frame_count / rate), abs=1e-6)
-    assert starts[0] == 0
+    # Frame n of the proxy shows from n / fps, the time the API gives for frame n.
+    assert starts == pytest.approx([float(n / rate) for n in range(frame_count)], abs=1e-4)
     comments = f"/api/v1/versions/{version['id']}/comments/"
-    for frame in range(frame_count):
+    # Every frame is checked above; through the API (a comment each), both ends and a sample.
+    ends = {0, 1, 2, frame_count - 3, frame_count - 2, frame_count - 1}
+    for frame in sorted(frame for frame in {*ends, *range(0, frame_count, 7)} if 0 <= frame < frame_count):
         middle = float((frame + Fraction(1, 2)) / rate)
         response = client.post(comments, {"body": "this one", "seconds": middle}, format="json")
         assert response.status_code == 201, response.content
@@ -127,16 +130,25 @@ def test_it_shows_every_frame_at_the_time_the_api_gives_for_it(celery_worker, sh
         assert audio_duration(proxy) <= media["duration"] + 0.03, "no sound past the last picture"
 
 
-def test_a_thumbnails_track_at_23_976_fps_ends_on_its_last_tile() -> None:
+@pytest.mark.parametrize("frames", range(1, 101))
+@pytest.mark.parametrize(
+    "written", [float, lambda seconds: round(float(seconds), 6)], ids=["exact", "as_ffprobe_writes"]
+)
+def test_a_thumbnails_track_at_23_976_fps_has_a_cue_per_real_tile(frames: int, written) -> None:
     rate = Fraction(24000, 1001)
-    strip = Filmstrip(columns=10, rows=5, tile_width=160, tile_height=90, interval=float(1 / rate))
+    columns = min(frames, 10)
+    strip = Filmstrip(
+        columns=columns, rows=-(-frames // columns), tile_width=160, tile_height=90, interval=float(1 / rate)
+    )
+    duration = written(frames / rate)
 
-    vtt = thumbnails_vtt(strip, duration=float(48 / rate), sprite_url="/m/strip.jpg")
+    vtt = thumbnails_vtt(strip, duration=duration, sprite_url="/m/strip.jpg")
 
     cues = re.findall(r"(\S+) --> (\S+)\n/m/strip.jpg#xywh=(\d+),(\d+),", vtt)
-    assert len(cues) == 48
+    assert len(cues) == frames
     assert all(start < end for start, end, _, _ in cues)
-    assert cues[-1] == ("00:00:01.960", "00:00:02.002", "1120", "360")
+    assert cues[-1][1] == clock_time(duration)
+    assert cues[-1][2:] == (str((frames - 1) % columns * 160), str((frames - 1) // columns * 90))
 
 
 def test_a_one_frame_gif_is_still_a_still_image(tmp_path: Path) -> None:

@@ -26,9 +26,10 @@ def thumbnails_vtt(filmstrip: Filmstrip, *, duration: float, sprite_url: str) ->
     Only tiles that show a frame get a cue: tile i shows the frame at i * interval, so there
     are as many as intervals that start before the end. The grid's spare tiles are blank.
     """
-    # duration / interval is a whole count of frames over a whole step, give or take float noise
-    # (23.976 fps makes 1001/24000 inexact): rounding first keeps a spare tile from a cue.
-    tiles = min(filmstrip.columns * filmstrip.rows, math.ceil(round(duration / filmstrip.interval, 6)))
+    # A tile starting within half a millisecond of the end would make a cue of no length at
+    # WebVTT's millisecond resolution: that is float noise (23.976 fps makes 1001/24000 inexact,
+    # ffprobe writes durations to the microsecond), not a frame.
+    tiles = min(filmstrip.columns * filmstrip.rows, math.ceil((duration - 0.0005) / filmstrip.interval))
     cues = ["WEBVTT"]
     for index in range(tiles):
         start = index * filmstrip.interval
