@@ -237,15 +237,16 @@ def _wrapping_timestamps(directory: Path) -> Clip:
 
 
 def _jumping_timestamps(directory: Path) -> Clip:
-    # A recorder that lost half a second: frames 30 on are stamped 0.5 s late. Players hold
-    # frame 29 over the gap, and so must the proxy.
+    # A recorder that lost eleven seconds: frames 30 on are stamped 11 s late. Players hold
+    # frame 29 over the gap, and so must the proxy (ffmpeg itself closes gaps over 10 s in
+    # MPEG-TS, which would leave the probe's count and the proxy's apart).
     path = directory / "jumping.ts"
     _ffmpeg(
         *_numbered(seconds=2),
-        *("-vf", "setpts=(N+15*gte(N\\,30))/(30*TB)", "-fps_mode", "passthrough", *_H264),
+        *("-vf", "setpts=(N+330*gte(N\\,30))/(30*TB)", "-fps_mode", "passthrough", *_H264),
         *("-f", "mpegts", str(path)),
     )
-    return Clip(path, [n if n < 30 else 29 if n < 45 else n - 15 for n in range(75)])
+    return Clip(path, [n if n < 30 else 29 if n < 360 else n - 330 for n in range(390)])
 
 
 _KINDS: dict[str, Callable[[Path], Clip]] = {

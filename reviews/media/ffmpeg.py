@@ -36,6 +36,8 @@ FFMPEG = "ffmpeg"
 # Least time between two progress reports, in seconds: callers store them.
 PROGRESS_PERIOD = 1.0
 FILMSTRIP_COLUMNS = 10
+# Longer than any clip the limits let through.
+_NEVER_SECONDS = 10**7
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,9 @@ def _render_command(
         *("-nostats", "-vstats_file", "/dev/stdout", "-vstats_version", "2"),
         *("-threads", str(threads)),
         *(("-max_pixels", str(_decoder_pixels(probe, max_pixels))) if max_pixels else ()),
+        # A picture shows at its timestamp, as the probe counted it: ffmpeg would otherwise
+        # close a gap of over 10 s in MPEG-TS timestamps while holding a frame over a shorter one.
+        *("-dts_delta_threshold", str(_NEVER_SECONDS)),
         *untrusted_input(source),
         *("-filter_complex", ";".join(graph), "-filter_complex_threads", str(threads)),
         *("-map", "[proxy]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"),
