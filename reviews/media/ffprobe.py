@@ -38,6 +38,10 @@ COMMON_RATES = (
     Fraction(25, 2),
 )
 
+# Packets read to find the first picture: enough for a keyframe interval of 10 s at 60 fps, as
+# a trim without re-encoding hides up to one such interval before its first picture.
+_FIRST_PACKETS = 600
+
 # Formats that hold pictures rather than footage: one frame in them is a still image, while one
 # frame in a video container (a one-frame MP4) is a video.
 _PICTURE_FORMATS = ("gif", "apng")
@@ -235,22 +239,22 @@ def count_frames(path: Path, *, timeout: float) -> int:
 def _first_picture(path: Path, video: dict, timeout: float) -> float:
     """When the stream's first picture shows, in the file's own timestamps.
 
-    Decoded rather than read from headers: an edit list or B-frames put the first packets
-    before the first picture. The earliest of the first few decoded frames is the first shown.
+    Read from the packets, without decoding (the limits are checked before anything is): the
+    earliest presentation time among the first packets, leaving out those an edit list hides
+    (flag D), which a trimmed MP4 keeps from the keyframe before its cut.
     """
-    args = ["-select_streams", str(video["index"]), "-read_intervals", "%+#40"]
-    output = _ffprobe(
-        path, b"", [*args, "-show_entries", "frame=best_effort_timestamp_time"], timeout=timeout
-    )
-    times = [
-        float(frame["best_effort_timestamp_time"])
-        for frame in json.loads(output).get("frames", [])
-        if frame.get("best_effort_timestamp_time") not in (None, "N/A")
-    ]
+    args = ["-select_streams", str(video["index"]), "-read_intervals", f"%+#{_FIRST_PACKETS}"]
+    args += ["-show_entries", "packet=pts_time,dts_time,flags"]
+    times = []
+    for packet in json.loads(_ffprobe(path, b"", args, timeout=timeout)).get("packets", []):
+        # AVI stores no presentation times; its decode times are what the ffmpeg CLI goes by too.
+        time = packet.get("pts_time", "N/A")
+        if time == "N/A":
+            time = packet.get("dts_time", "N/A")
+        if "D" not in packet.get("flags", "") and time != "N/A":
+            times.append(float(time))
     if not times:
-        raise MediaError(
-            "The video in the file has no picture we can decode; export it again and upload that."
-        )
+        raise MediaError("The video in the file has no picture we can read; export it again and upload that.")
     return min(times)
 
 
