@@ -138,7 +138,7 @@ def test_it_shows_every_frame_at_the_time_the_api_gives_for_it(celery_worker, sh
 @pytest.mark.parametrize(
     "written", [float, lambda seconds: round(float(seconds), 6)], ids=["exact", "as_ffprobe_writes"]
 )
-def test_a_thumbnails_track_at_23_976_fps_has_a_cue_per_real_tile(frames: int, written) -> None:
+def test_it_gives_a_23_976_fps_thumbnails_track_a_cue_per_real_tile(frames: int, written) -> None:
     rate = Fraction(24000, 1001)
     columns = min(frames, 10)
     strip = Filmstrip(
@@ -155,7 +155,7 @@ def test_a_thumbnails_track_at_23_976_fps_has_a_cue_per_real_tile(frames: int, w
     assert cues[-1][2:] == (str((frames - 1) % columns * 160), str((frames - 1) // columns * 90))
 
 
-def test_a_one_frame_gif_is_still_a_still_image(tmp_path: Path) -> None:
+def test_it_refuses_a_one_frame_gif_as_a_still_image(tmp_path: Path) -> None:
     path = tmp_path / "still.gif"
     subprocess.run(
         ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=red:size=32x32", "-frames:v", "1", str(path)],
