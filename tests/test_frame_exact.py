@@ -25,12 +25,21 @@ from tests.conftest import client_for
 from tests.test_pipeline import fetch, upload, wait_until_done
 
 
+def probed(path: Path, *args: str) -> dict:
+    command = ["ffprobe", "-v", "error", "-of", "json", *args, str(path)]
+    return json.loads(subprocess.run(command, capture_output=True, check=True, text=True).stdout)
+
+
 def frame_starts(path: Path) -> list[float]:
     """When each picture of the proxy shows, in its player's seconds."""
-    command = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-of", "json"]
-    command += ["-show_entries", "frame=best_effort_timestamp_time", str(path)]
-    frames = json.loads(subprocess.run(command, capture_output=True, check=True, text=True).stdout)["frames"]
-    return [float(frame["best_effort_timestamp_time"]) for frame in frames]
+    frames = probed(path, "-select_streams", "v:0", "-show_entries", "frame=best_effort_timestamp_time")
+    return [float(frame["best_effort_timestamp_time"]) for frame in frames["frames"]]
+
+
+def audio_duration(path: Path) -> float:
+    return float(
+        probed(path, "-select_streams", "a:0", "-show_entries", "stream=duration")["streams"][0]["duration"]
+    )
 
 
 def beep_starts_at(path: Path) -> float:
@@ -39,16 +48,6 @@ def beep_starts_at(path: Path) -> float:
     command += ["-af", "silencedetect=noise=-30dB:duration=0.05", "-f", "null", "-"]
     stderr = subprocess.run(command, capture_output=True, check=True, text=True).stderr
     return float(re.search(r"silence_end: ([0-9.]+)", stderr).group(1))
-
-
-def audio_duration(path: Path) -> float:
-    command = ["ffprobe", "-v", "error", "-select_streams", "a:0", "-of", "json"]
-    command += ["-show_entries", "stream=duration", str(path)]
-    return float(
-        json.loads(subprocess.run(command, capture_output=True, check=True, text=True).stdout)["streams"][0][
-            "duration"
-        ]
-    )
 
 
 def download(client, url: str, path: Path) -> Path:

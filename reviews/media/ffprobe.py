@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import math
 import re
+import signal
 import subprocess
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -197,13 +199,17 @@ def _ffprobe(path: Path, head: bytes, args: list[str], *, timeout: float) -> str
             command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired:
-        raise MediaTimeout(
-            f"Reading the file took longer than {spoken_duration(timeout)};"
-            " it may be damaged. Export it again and upload that."
-        ) from None
+        raise _reading_too_long(timeout) from None
     if result.returncode != 0:
         raise _probe_refusal(head, result.stderr)
     return result.stdout
+
+
+def _reading_too_long(timeout: float) -> MediaTimeout:
+    return MediaTimeout(
+        f"Reading the file took longer than {spoken_duration(timeout)};"
+        " it may be damaged. Export it again and upload that."
+    )
 
 
 def _probe_refusal(head: bytes, stderr: str) -> MediaError:
@@ -259,18 +265,47 @@ def _first_picture(path: Path, video: dict, timeout: float) -> float:
 
 
 def _duration_from_packets(path: Path, video: dict, first_picture: float, timeout: float) -> float:
-    # Demuxing reads every packet's timestamp without decoding a picture, so the duration limit
-    # is still checked before any decoding.
-    args = ["-select_streams", str(video["index"]), "-show_entries", "packet=pts_time,duration_time"]
-    packets = json.loads(_ffprobe(path, b"", args, timeout=timeout)).get("packets", [])
-    ends = [
-        float(packet["pts_time"]) + float(packet.get("duration_time") or 0)
-        for packet in packets
-        if packet.get("pts_time") not in (None, "N/A")
-    ]
-    if not ends or max(ends) <= first_picture:
+    """How long the pictures last, from the end of the video's last packet.
+
+    Demuxing reads every packet's timestamp without decoding a picture, so the duration limit
+    is still checked before any decoding. The packets are read as they come and only the
+    latest end kept: a 2 GB upload can hold hundreds of millions of tiny ones.
+    """
+    command = [FFPROBE, "-v", "error", "-threads", "1", "-select_streams", str(video["index"])]
+    command += ["-show_entries", "packet=pts_time,dts_time,duration_time", "-of", "csv=p=0"]
+    command += untrusted_input(path)
+    last_end = -math.inf
+    with subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as process:
+        watchdog = threading.Timer(timeout, process.kill)
+        watchdog.start()
+        try:
+            for line in process.stdout:
+                # "pts,dts,duration", then for some formats the packet's side data on the same
+                # line. AVI has no presentation times: its decode times are what ffmpeg goes by.
+                pts, dts, duration, *_ = [*line.strip().split(","), "", "", ""]
+                time = pts if _is_number(pts) else dts
+                if _is_number(time):
+                    last_end = max(last_end, float(time) + (float(duration) if _is_number(duration) else 0))
+            process.wait()
+        finally:
+            watchdog.cancel()
+            if process.returncode is None:
+                process.kill()
+                process.wait()
+    if process.returncode == -signal.SIGKILL:
+        raise _reading_too_long(timeout)
+    if last_end <= first_picture:
         raise MediaError("The file does not say how long it is; export it again and upload that.")
-    return max(ends) - first_picture
+    return last_end - first_picture
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _nominal_rate(video: dict) -> tuple[Fraction, bool]:
