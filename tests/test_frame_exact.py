@@ -1,6 +1,6 @@
 """Every frame addressable, by its content, on files as phones, browsers and editors write them.
 
-Each clip paints its frame numbers into its pictures (tests/numbered_clips.py) and goes through
+Each clip paints its frame numbers into its pictures (harness/numbered_clips.py) and goes through
 the real pipeline. Then, frame by frame: the proxy shows the expected number at the time the
 API gives for that frame, the middle of the frame maps back to it, the last frame takes a note,
 and the poster and every filmstrip tile show the frame their time names.
@@ -9,7 +9,6 @@ and the poster and every filmstrip tile show the frame their time names.
 from __future__ import annotations
 
 import bisect
-import json
 import re
 import subprocess
 from fractions import Fraction
@@ -17,28 +16,26 @@ from pathlib import Path
 
 import pytest
 
+from harness import numbered_clips
+from harness.media import ffprobe_json, upload_and_wait
 from reviews.media import ffprobe
 from reviews.media.webvtt import Filmstrip, thumbnails_vtt
 from reviews.timecode import clock_time
-from tests import numbered_clips
 from tests.conftest import client_for
-from tests.test_pipeline import fetch, upload, wait_until_done
-
-
-def probed(path: Path, *args: str) -> dict:
-    command = ["ffprobe", "-v", "error", "-of", "json", *args, str(path)]
-    return json.loads(subprocess.run(command, capture_output=True, check=True, text=True).stdout)
+from tests.test_pipeline import fetch
 
 
 def frame_starts(path: Path) -> list[float]:
     """When each picture of the proxy shows, in its player's seconds."""
-    frames = probed(path, "-select_streams", "v:0", "-show_entries", "frame=best_effort_timestamp_time")
+    frames = ffprobe_json(path, "-select_streams", "v:0", "-show_entries", "frame=best_effort_timestamp_time")
     return [float(frame["best_effort_timestamp_time"]) for frame in frames["frames"]]
 
 
 def audio_duration(path: Path) -> float:
     return float(
-        probed(path, "-select_streams", "a:0", "-show_entries", "stream=duration")["streams"][0]["duration"]
+        ffprobe_json(path, "-select_streams", "a:0", "-show_entries", "stream=duration")["streams"][0][
+            "duration"
+        ]
     )
 
 
@@ -55,6 +52,7 @@ def download(client, url: str, path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.pipeline
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", numbered_clips.KINDS)
@@ -62,7 +60,7 @@ def test_it_shows_every_frame_at_the_time_the_api_gives_for_it(celery_worker, sh
     clip = numbered_clips.make(tmp_path, kind)
     client = client_for(director)
 
-    version, _ = wait_until_done(client, upload(client, shot, clip.path)["id"])
+    version, _ = upload_and_wait(client, shot.pk, clip.path)
 
     assert version["processing"]["state"] == "ready", version["processing"]
     media = version["media"]
