@@ -66,11 +66,31 @@ class _CapturedSocket:
         self.data += data
 
 
+CHUNKED_DETAIL = (
+    "Chunked request bodies are not accepted: send the body with a Content-Length"
+    " (every HTTP client library does when it knows the size)."
+)
+
+
 class JSONErrorWorker(ThreadWorker):
     """gunicorn's threaded worker, answering the errors it finds in requests as JSON.
 
     gunicorn still decides the status and logs the error; only the page it writes changes.
     """
+
+    def handle_request(self, req: Any, conn: Any) -> bool:
+        # WSGI, and so Django, reads a body by its Content-Length: a chunked body would look
+        # empty, the request would act on nothing (a DELETE done, a comment "missing its
+        # body"), and gunicorn would then read the unread chunks as the next request, answering
+        # twice on one connection. Refuse it before the application runs, and close.
+        if any(name == "TRANSFER-ENCODING" for name, _ in req.headers):
+            self.log.info("refused a chunked request body: %s %s", req.method, req.path)
+            try:
+                conn.sock.sendall(json_error(411, "Length Required", CHUNKED_DETAIL))
+            except OSError:
+                self.log.debug("Failed to send error message.")
+            return False
+        return super().handle_request(req, conn)
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
         captured = _CapturedSocket()

@@ -135,3 +135,29 @@ def test_a_viewers_20_mib_file_is_refused_before_it_is_read(server, shot, viewer
     assert took < 2, "the server waited for the body"
     leftovers = [path for path in settings.MEDIA_ROOT.rglob("*") if path.is_file()]
     assert leftovers == []
+
+
+@pytest.mark.parametrize(
+    "body", [b"zz\r\n", b'12\r\n{"body":"chunked"}\r\n0\r\n\r\n'], ids=["malformed", "well-formed"]
+)
+def test_a_chunked_body_is_refused_before_the_request_acts(server, director, shot, body):
+    from reviews.models import Comment
+    from tests.factories import VersionFactory
+
+    comment = Comment.objects.create(version=VersionFactory(shot=shot), author=director, body="keep me")
+    token = Token.objects.create(user=director).key
+    answer = exchange(
+        server,
+        f"DELETE /api/v1/comments/{comment.pk}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Token {token}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n".encode()
+        + body,
+    )
+    status, headers, detail = parse(answer)
+    record("hostile HTTP", what="a chunked request body", answer=f"{status}: {detail.decode()[:80]}")
+    assert status == 411
+    assert headers["content-type"] == "application/json"
+    assert "Content-Length" in json.loads(detail)["detail"]
+    # One answer only, and the request did nothing.
+    assert answer.count(b"HTTP/1.1 ") == 1
+    assert Comment.objects.filter(pk=comment.pk).exists()
