@@ -23,6 +23,8 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from reviews.identifiers import case_ambiguity_message, case_ambiguous_character
+
 User = get_user_model()
 
 
@@ -37,11 +39,22 @@ def username_taken(username: str, *, exclude_pk: int | None = None) -> bool:
     return twins.exists()
 
 
+def username_problem(username: str, *, exclude_pk: int | None = None) -> str | None:
+    """Why ``username`` (NFKC-normalised) cannot name a new or renamed account, or None."""
+    ambiguous = case_ambiguous_character(username)
+    if ambiguous is not None:
+        return case_ambiguity_message(ambiguous)
+    if username_taken(username, exclude_pk=exclude_pk):
+        return "A user with that username already exists."
+    return None
+
+
 def check_new_account(*, username: str, password: str | None, **fields: Any) -> str:
     """Apply Django's user-creation rules; return the normalised name or raise ValidationError."""
     username = normalize_username(username)
-    if username_taken(username):
-        raise ValidationError({"username": ["A user with that username already exists."]})
+    problem = username_problem(username)
+    if problem:
+        raise ValidationError({"username": [problem]})
     if password is not None:
         try:
             validate_password(password, user=User(username=username, **fields))

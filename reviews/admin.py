@@ -4,10 +4,10 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 
-from reviews.accounts import normalize_username, username_taken
+from reviews.accounts import normalize_username, username_problem
 from reviews.models import Comment, Event, Membership, Project, Shot, Version
 
 User = get_user_model()
@@ -18,18 +18,31 @@ class RenameUserForm(UserChangeForm):
 
     def clean_username(self) -> str:
         username = normalize_username(self.cleaned_data["username"])
-        if username_taken(username, exclude_pk=self.instance.pk):
-            raise forms.ValidationError("A user with that username already exists.")
+        problem = username_problem(username, exclude_pk=self.instance.pk)
+        if problem:
+            raise forms.ValidationError(problem)
         return username
 
 
-# Creation already goes through Django's UserCreationForm (NFKC, case-insensitive, validators).
+class NewUserForm(AdminUserCreationForm):
+    """Django's creation form (NFKC, case-insensitive, validators), with our username rules too."""
+
+    def clean_username(self) -> str:
+        username = super().clean_username()
+        # None: Django's own check already refused it (an exact or case twin).
+        problem = username_problem(normalize_username(username)) if username else None
+        if problem:
+            raise forms.ValidationError(problem)
+        return username
+
+
 admin.site.unregister(User)
 
 
 @admin.register(User)
 class ReviewsUserAdmin(UserAdmin):
     form = RenameUserForm
+    add_form = NewUserForm
 
 
 class MembershipInline(admin.TabularInline):

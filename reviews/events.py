@@ -10,7 +10,7 @@ consumers: they read events, they never hook into a service.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -99,6 +99,20 @@ def comment_payload(comment: Comment) -> dict[str, Any]:
         },
         **version_payload(comment.version),
     }
+
+
+def forget_comment_text(comment_ids: Iterable[int]) -> None:
+    """Blank the excerpts the record holds of comments that were deleted.
+
+    Deleting a note takes its words away from the conversation; they must not stay
+    readable in the activity feed. What happened (who, when, which frame) stays.
+    """
+    events = Event.objects.filter(subject_type="comment", subject_id__in=list(comment_ids)).only("payload")
+    for event in events:
+        quoted = event.payload.get("comment") if isinstance(event.payload, dict) else None
+        if isinstance(quoted, dict) and quoted.get("excerpt"):
+            quoted["excerpt"] = ""
+            event.save(update_fields=["payload"])
 
 
 def member_payload(membership: Membership) -> dict[str, Any]:

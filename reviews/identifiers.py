@@ -37,6 +37,23 @@ class IdentifierError(ValueError):
     pass
 
 
+def case_ambiguous_character(text: str) -> str | None:
+    """The first character whose case folding is not its lower case (sharp s folds to "ss", final sigma to sigma), or None.
+
+    Uniqueness "without regard to case" is kept by the databases' ``lower()``; for these
+    characters lower() and Unicode case folding disagree ("straße" and "STRASSE" fold to one
+    name but lower to two), so identifiers refuse them and ``lower()`` stays exact.
+    """
+    return next((char for char in text if char.lower() != char.casefold()), None)
+
+
+def case_ambiguity_message(char: str) -> str:
+    return (
+        f"Write {char.casefold()!r} instead of {char!r} (U+{ord(char):04X}): it has no single"
+        " upper or lower case, so two spellings of one name could not be told apart."
+    )
+
+
 def normalise_identifier(value: str, *, name: bool = False) -> str:
     """``value`` as it is stored and compared, or IdentifierError saying which character is refused.
 
@@ -52,6 +69,8 @@ def normalise_identifier(value: str, *, name: bool = False) -> str:
         if _INVISIBLE.match(char) or unicodedata.category(char) in _REFUSED_CATEGORIES:
             name = unicodedata.name(char, "an unnamed character")
             raise IdentifierError(f"Remove the invisible character U+{ord(char):04X} ({name}).")
+        if not name and char.lower() != char.casefold():
+            raise IdentifierError(case_ambiguity_message(char))
     text = " ".join(text.split())
     if not text:
         raise IdentifierError("This field may not be blank.")

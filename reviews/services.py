@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from reviews import selectors
-from reviews.events import comment_payload, event_record, member_payload, version_payload
+from reviews.events import comment_payload, event_record, forget_comment_text, member_payload, version_payload
 from reviews.media import storage
 from reviews.models import (
     Comment,
@@ -446,6 +446,7 @@ def comment_delete(*, comment: Comment, by: AbstractBaseUser) -> None:
         subject=comment,
         payload={**comment_payload(comment), "author": comment.author_id},
     )
+    forget_comment_text([comment.pk])
     children: dict[int | None, list[int]] = defaultdict(list)
     for row in rows.values():
         children[row["parent_id"]].append(row["pk"])
@@ -468,6 +469,7 @@ def comment_delete(*, comment: Comment, by: AbstractBaseUser) -> None:
             return
 
     Comment.objects.filter(pk__in=[comment.pk, *(row["pk"] for row in below)]).delete()
+    forget_comment_text(row["pk"] for row in below)
     # No empty tombstones: an ancestor kept only for replies that are now gone goes too.
     removed, parent_id = comment.pk, rows[comment.pk]["parent_id"]
     while parent_id is not None and rows[parent_id]["deleted_at"] is not None:

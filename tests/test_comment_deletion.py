@@ -6,6 +6,8 @@ Carol's note, answered by Alice and Bob: when Carol deletes it the note becomes
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from reviews import services
@@ -120,3 +122,14 @@ def test_a_deleted_note_is_not_counted_as_open(project, shot, version, note, rev
 
     assert listed["latest_version"]["open_thread_count"] == 0
     assert listed["latest_version"]["comment_count"] == 1
+
+
+def test_the_activity_feed_forgets_what_a_deleted_note_said(project, version, note, reviewer, director):
+    services.comment_create(version=version, author=director, body="agreed", parent=note)
+    assert client_for(reviewer).delete(f"/api/v1/comments/{note.pk}/").status_code == 204
+
+    feed = client_for(director).get(f"/api/v1/projects/{project.pk}/activity/").json()["results"]
+    quoted = [item["payload"]["comment"]["excerpt"] for item in feed if item["subject"]["id"] == note.pk]
+    assert quoted
+    assert set(quoted) == {""}
+    assert note.body not in json.dumps(feed)

@@ -136,3 +136,15 @@ def test_the_migration_renames_existing_look_alikes(project):
     assert codes[taken.pk] == "SH010 (2)"
     # Each twin keeps the code it was given, with the first number free in any case.
     assert [codes[twin.pk] for twin in twins] == ["sh010 (3)", "SH010 (4)", "Sh010 (5)"]
+
+
+@pytest.mark.parametrize(
+    ("code", "twin"), [("Stra\u00dfe", "STRASSE"), ("\u03a3\u0391\u03a31", "\u03c3\u03b1\u03c21")]
+)
+def test_it_refuses_a_shot_code_that_case_folding_makes_a_twin(project, director, code, twin):
+    answers = [new_shot(director, project, text) for text in (code, twin)]
+
+    assert sorted(answer.status_code for answer in answers) == [201, 400]
+    refused = next(answer for answer in answers if answer.status_code == 400)
+    assert "code" in refused.json()
+    assert Shot.objects.filter(project=project).count() == 1

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from django.contrib.auth.management.commands import createsuperuser
 
-from reviews.accounts import normalize_username, username_taken
+from reviews.accounts import normalize_username, username_problem
 
 
 class Command(createsuperuser.Command):
     def _validate_username(self, username: str, verbose_field_name: str, database: str) -> str | None:
-        if username and username_taken(username):
-            return f"Error: That {verbose_field_name} is already taken."
+        problem = username_problem(normalize_username(username)) if username else None
+        if problem:
+            return f"Error: {problem}"
         return super()._validate_username(normalize_username(username), verbose_field_name, database)
