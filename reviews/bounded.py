@@ -21,13 +21,13 @@ from typing import Any
 # Longer than any number a person means (2**63 has 19 digits), short enough to convert at once.
 MAX_NUMBER_LENGTH = 40
 # Digits before an exponent, and the exponent's own digits: 1e308 (a float's range) still reads.
-_DECIMAL = re.compile(r"[+-]?(?:\d{1,30}(?:\.\d{0,30})?|\.\d{1,30})(?:[eE][+-]?\d{1,3})?")
-_INTEGER = re.compile(r"[+-]?\d{1,30}")
+_DECIMAL = re.compile(r"[+-]?(?:\d{1,30}(?:\.\d{0,30})?|\.\d{1,30})(?:[eE][+-]?\d{1,3})?", re.ASCII)
+_INTEGER = re.compile(r"[+-]?\d{1,30}", re.ASCII)
 # The deepest JSON any field of this API needs is a drawing: {"shapes": [{"points": [[x, y]]}]}.
 MAX_JSON_DEPTH = 32
 # A byte position of more digits than this is past the end of any file (2**63 has 19).
 _MAX_BYTE_DIGITS = 18
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII)
 
 
 class OutOfBounds(ValueError):
@@ -149,7 +149,9 @@ def loads_json(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     not JSON, nests too deeply, or holds such a number.
     """
     try:
-        value = json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
+        value = json.loads(
+            text, parse_float=_finite_float, parse_int=_bounded_int, parse_constant=_no_constant
+        )
     except RecursionError:
         raise _too_deep(max_depth) from None
     except OutOfBounds:
@@ -159,6 +161,19 @@ def loads_json(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if _depth_exceeds(value, max_depth):
         raise _too_deep(max_depth)
     return value
+
+
+# Python's own limit on converting digits (sys.get_int_max_str_digits()), whose error names
+# interpreter internals; below it, each field bounds its numbers and names itself.
+MAX_JSON_INTEGER_DIGITS = 4300
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_INTEGER_DIGITS:
+        raise OutOfBounds(
+            f"The number {text[:20]}… has more than {MAX_JSON_INTEGER_DIGITS} digits; no field holds one so long."
+        )
+    return int(text)
 
 
 def _finite_float(text: str) -> float:

@@ -30,10 +30,10 @@ MAX_RATE = Fraction(1000)
 _MAX_RATE_TERM = 2**31 - 1
 # Hours of up to nine digits: cheap to convert, and past the 32-bit frame column at any rate
 # (at 1 fps it ends near hour 596,523), so the caller can say "past the end of any clip".
-_TIMECODE = re.compile(r"(\d{2,9}):([0-5]\d):([0-5]\d):(\d{2,3})")
+_TIMECODE = re.compile(r"(\d{2,9}):([0-5]\d):([0-5]\d):(\d{2,3})", re.ASCII)
 # Drop-frame timecode (HH:MM:SS;FF) counts frames differently; read as non-drop-frame it would
 # name another frame, so it is refused with a sentence rather than misread.
-_DROP_FRAME = re.compile(r"\d{2,9}:[0-5]\d:[0-5]\d[;.,]\d{2,3}")
+_DROP_FRAME = re.compile(r"\d{2,9}:[0-5]\d:[0-5]\d[;.,]\d{2,3}", re.ASCII)
 _MAX_TIMECODE_LENGTH = 20
 # Times past the last storable frame at the slowest rate are no clip's: a cheap bound before converting.
 MAX_SECONDS = 10**10

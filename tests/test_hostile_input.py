@@ -74,6 +74,10 @@ def test_it_refuses_a_huge_frame_rate_at_once_naming_fps(outsider, fps):
         ("seconds", 1e308),
         ("frame", "9" * 500),
         ("frame", 2**31),
+        # Other scripts' digits, which Python's int() would read as 12.
+        ("frame", "\u0661\u0662"),
+        ("seconds", "\u0661"),
+        ("timecode", "\u0660\u0660:00:01:00"),
     ],
 )
 def test_it_refuses_a_huge_anchor_at_once_naming_the_field(version, mentor, field, value):
@@ -303,3 +307,28 @@ def test_a_signed_in_director_still_uploads_with_the_csrf_header(shot, director)
     refused = client.post(url, {"file": SimpleUploadedFile("clip.mp4", b"\x00")}, format="multipart")
     assert refused.status_code == 403
     assert "CSRF" in refused.json()["detail"]
+
+
+def test_a_json_integer_of_thousands_of_digits_is_a_400_without_interpreter_words(version, mentor):
+    response = client_for(mentor).post(
+        f"/api/v1/versions/{version.pk}/comments/",
+        '{"body": "x", "frame": ' + "9" * 5000 + "}",
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "digits" in response.json()["detail"]
+    assert "sys." not in response.json()["detail"]
+
+
+@pytest.mark.parametrize("query", ["?page=\u0661", "?page_size=\u0662", "?after=\u0661"])
+def test_other_scripts_digits_in_the_query_are_refused(project, director, query):
+    response = client_for(director).get(f"/api/v1/projects/{project.pk}/activity/{query}")
+    assert response.status_code == 400
+
+
+def test_a_versions_note_is_as_long_as_a_comment_may_be(version, director):
+    response = client_for(director).patch(
+        f"/api/v1/versions/{version.pk}/", {"note": "n" * 10001}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["note"]

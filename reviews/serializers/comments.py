@@ -14,6 +14,7 @@ from reviews import selectors
 from reviews.bounded import AboveMaximum, OutOfBounds, read_number
 from reviews.models import Comment, Role
 from reviews.serializers.actions import MyCommentActionsField
+from reviews.serializers.fields import WholeNumberField
 from reviews.serializers.jsonvalues import reject_null_characters
 from reviews.serializers.users import UserSerializer
 from reviews.timecode import (
@@ -190,10 +191,10 @@ class CommentCreateSerializer(serializers.Serializer):
     parent = serializers.PrimaryKeyRelatedField(
         queryset=Comment.objects.all(), required=False, allow_null=True
     )
-    frame = serializers.IntegerField(
+    frame = WholeNumberField(
         required=False, allow_null=True, min_value=0, max_value=_MAX_FRAME, error_messages=_PAST_ANY_CLIP
     )
-    frame_end = serializers.IntegerField(
+    frame_end = WholeNumberField(
         required=False, allow_null=True, min_value=0, max_value=_MAX_FRAME, error_messages=_PAST_ANY_CLIP
     )
     # The timecode module bounds what it reads; the length here keeps a megabyte out of the message.

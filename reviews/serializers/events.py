@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from reviews.models import Event, EventKind
+from reviews.serializers.fields import WholeNumberField
 from reviews.serializers.users import UserSerializer
 
 
@@ -32,7 +33,7 @@ class ActivityQuerySerializer(serializers.Serializer):
         required=False,
         help_text="Only events of these kinds (repeat the parameter for several).",
     )
-    after = serializers.IntegerField(
+    after = WholeNumberField(
         min_value=0,
         max_value=2**63 - 1,
         required=False,

@@ -188,17 +188,21 @@ class VersionSerializer(serializers.ModelSerializer):
         }
 
 
+# A version's note is a sentence or a paragraph, as long as a comment may be.
+NOTE_MAX_LENGTH = 10000
+
+
 class VersionUploadSerializer(serializers.Serializer):
     file = serializers.FileField(
         allow_empty_file=False, help_text="The clip: MP4, MOV, WebM, MKV, AVI or GIF."
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
     generation = JSONObjectField(
         required=False, help_text="AI generation metadata: model, prompt, seed, any extra keys."
     )
 
 
 class VersionUpdateSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
     generation = JSONObjectField(required=False)
     review_status = serializers.ChoiceField(choices=ReviewStatus.choices, required=False)
