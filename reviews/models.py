@@ -306,3 +306,19 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} in project {self.project_id}"
+
+
+class VersionView(models.Model):
+    """When a person last looked at a version: what came after is unread activity for them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="views")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "user"], name="version_view_unique_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} saw {self.version} at {self.seen_at}"

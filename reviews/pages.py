@@ -18,7 +18,7 @@ from django.urls import path
 from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 
-from reviews import selectors
+from reviews import selectors, services
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
@@ -47,6 +47,8 @@ def version_page(request: HttpRequest, version_id: int) -> HttpResponse:
     version = selectors.versions_for(request.user).filter(pk=version_id).first()
     if version is None:
         return _not_found(request)
+    # Opening the page is reading what was said there: the project page stops calling it unread.
+    services.version_seen(version=version, user=request.user)
     return render(
         request,
         "reviews/version.html",

@@ -9,15 +9,41 @@ that ``permissions`` is asked with.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Lower
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, Lower
 
 from reviews.accounts import normalize_username
-from reviews.models import Comment, Event, Membership, Project, Shot, Version
+from reviews.models import (
+    Comment,
+    Event,
+    EventKind,
+    Membership,
+    ProcessingState,
+    Project,
+    Shot,
+    Version,
+    VersionView,
+)
 from reviews.permissions import Principal
 
 User = AbstractBaseUser | AnonymousUser
@@ -97,17 +123,90 @@ def with_comment_counts(versions: QuerySet[Version]) -> QuerySet[Version]:
     )
 
 
-def _latest_versions() -> Prefetch:
-    latest = Version.objects.filter(
-        pk=Subquery(Version.objects.filter(shot=OuterRef("shot")).order_by("-number").values("pk")[:1])
-    ).select_related("uploaded_by")
-    return Prefetch("versions", queryset=with_comment_counts(latest), to_attr="latest_versions")
+# What people say or decide about a version; uploads and the pipeline's own events are not
+# activity a person needs to read.
+ACTIVITY_KINDS = [
+    EventKind.COMMENT_CREATED,
+    EventKind.COMMENT_UPDATED,
+    EventKind.COMMENT_RESOLVED,
+    EventKind.COMMENT_REOPENED,
+    EventKind.COMMENT_DELETED,
+    EventKind.VERSION_REVIEW_STATUS_CHANGED,
+]
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _version_activity() -> QuerySet[Event]:
+    """The activity events of the outer version, found by the version id their payload carries."""
+    return (
+        Event.objects.filter(project=OuterRef("shot__project"), kind__in=ACTIVITY_KINDS)
+        .annotate(version_ref=Cast(KT("payload__version__id"), BigIntegerField()))
+        .filter(version_ref=OuterRef("pk"))
+    )
+
+
+def _user_id(viewer: Viewer) -> int | None:
+    return viewer.user_id if isinstance(viewer, Principal) else viewer.pk
+
+
+def with_activity(versions: QuerySet[Version], viewer: Viewer) -> QuerySet[Version]:
+    """Versions with `last_activity_at` (newest note or status change, or None) and `unread`
+    (someone else did something there since the viewer last opened it, or ever if never)."""
+    seen = VersionView.objects.filter(version=OuterRef("pk"), user_id=_user_id(viewer)).values("seen_at")[:1]
+    return versions.annotate(
+        last_activity_at=Subquery(_version_activity().order_by("-id").values("created_at")[:1]),
+        seen_at=Coalesce(Subquery(seen), Value(_NEVER, output_field=DateTimeField())),
+        unread=Exists(
+            _version_activity().exclude(actor_id=_user_id(viewer)).filter(created_at__gt=OuterRef("seen_at"))
+        ),
+    )
+
+
+def with_queue_position(versions: QuerySet[Version]) -> QuerySet[Version]:
+    """Versions with `queue_position`: for a queued one, how many queued versions (of any project,
+    since they share the workers) were uploaded before it; None once a worker has it."""
+    ahead = (
+        Version.objects.filter(processing_state=ProcessingState.QUEUED)
+        .filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("processing_state")
+        .annotate(ahead=Count("pk"))
+        .values("ahead")
+    )
+    return versions.annotate(
+        queue_position=Case(
+            When(processing_state=ProcessingState.QUEUED, then=Coalesce(Subquery(ahead), Value(0))),
+            default=None,
+        )
+    )
+
+
+def _shot_versions(viewer: Viewer) -> Prefetch:
+    versions = with_queue_position(with_activity(with_comment_counts(Version.objects.all()), viewer))
+    return Prefetch("versions", queryset=versions.order_by("number"), to_attr="version_list")
+
+
+def landing_version(versions: Sequence[Version]) -> Version | None:
+    """The version of a shot that matters now: the one with the newest activity, else the latest.
+
+    `versions` carry `last_activity_at` (with_activity) and are in number order.
+    """
+    active = [version for version in versions if version.last_activity_at is not None]
+    if active:
+        return max(active, key=lambda version: (version.last_activity_at, version.number))
+    return versions[-1] if versions else None
 
 
 def shots_for(viewer: Viewer) -> QuerySet[Shot]:
-    return _visible(Shot.objects.select_related("project"), viewer, "project").prefetch_related(
-        _latest_versions()
-    )
+    return _visible(Shot.objects.select_related("project"), viewer, "project")
+
+
+def shot_overviews_for(viewer: Viewer) -> QuerySet[Shot]:
+    """Shots with `version_list`: every version, in number order, with its counts and activity."""
+    return shots_for(viewer).prefetch_related(_shot_versions(viewer))
 
 
 def shot_with_code(*, project: Project, code: str, exclude: Shot | None = None) -> Shot | None:
@@ -119,7 +218,9 @@ def shot_with_code(*, project: Project, code: str, exclude: Shot | None = None) 
 
 
 def versions_for(viewer: Viewer) -> QuerySet[Version]:
-    return _visible(Version.objects.select_related("shot__project", "uploaded_by"), viewer, "shot__project")
+    return with_queue_position(
+        _visible(Version.objects.select_related("shot__project", "uploaded_by"), viewer, "shot__project")
+    )
 
 
 def comments_for(viewer: Viewer) -> QuerySet[Comment]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from reviews import selectors
 from reviews.events import comment_payload, event_record, forget_comment_text, member_payload, version_payload
-from reviews.media import storage
+from reviews.media import pipeline, storage
 from reviews.models import (
     Comment,
     EventKind,
@@ -29,6 +29,7 @@ from reviews.models import (
     Role,
     Shot,
     Version,
+    VersionView,
 )
 
 # Django usernames may hold letters, digits and @.+-_; a trailing dot is the
@@ -165,6 +166,10 @@ def shot_code_taken(twin: Shot | None) -> str:
 
 
 def shot_create(*, project: Project, **fields: Any) -> Shot:
+    if "order" not in fields:
+        # A new shot goes after the others, whatever order the director gave them.
+        last = Shot.objects.filter(project=project).aggregate(last=models.Max("order"))["last"]
+        fields["order"] = 0 if last is None else last + 1
     shot = Shot(project=project, **fields)
     with _shot_code_checked(shot):
         shot.save()
@@ -196,8 +201,10 @@ def version_upload(
 ) -> Version:
     """Store an uploaded clip as the shot's next version and queue its processing.
 
-    The number comes from a counter on the shot, bumped under the shot's row
-    lock, so racing uploads get consecutive numbers and never the same one.
+    A file ffprobe cannot open as a video (text, an audio track, a still image)
+    is refused with a ValidationError on ``file`` before a number is taken. The
+    number comes from a counter on the shot, bumped under the shot's row lock,
+    so racing uploads get consecutive numbers and never the same one.
     """
     from reviews.tasks import process_version
 
@@ -215,6 +222,9 @@ def version_upload(
     )
     version.file.save(file.name or "clip", file, save=False)
     try:
+        refusal = pipeline.upload_refusal(version.file.name)
+        if refusal:
+            raise ValidationError({"file": [refusal]})
         with transaction.atomic():
             Shot.objects.filter(pk=shot.pk).update(last_version_number=F("last_version_number") + 1)
             version.number = Shot.objects.values_list("last_version_number", flat=True).get(pk=shot.pk)
@@ -238,6 +248,11 @@ def version_upload(
         storage.remove_original(version.file.name)
         raise
     return version
+
+
+def version_seen(*, version: Version, user: AbstractBaseUser) -> None:
+    """Note that `user` has just looked at `version`: its activity until now is read."""
+    VersionView.objects.update_or_create(version=version, user=user, defaults={"seen_at": timezone.now()})
 
 
 @transaction.atomic

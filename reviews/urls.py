@@ -23,6 +23,7 @@ urlpatterns = [
     path("shots/<int:pk>/", views.ShotDetailView.as_view(), name="shot-detail"),
     path("shots/<int:shot_id>/versions/", views.VersionListView.as_view(), name="version-list"),
     path("versions/<int:pk>/", views.VersionDetailView.as_view(), name="version-detail"),
+    path("versions/<int:pk>/seen/", views.VersionSeenView.as_view(), name="version-seen"),
     path("versions/<int:pk>/reprocess/", views.VersionReprocessView.as_view(), name="version-reprocess"),
     path("versions/<int:version_id>/comments/", views.CommentListView.as_view(), name="comment-list"),
     path("comments/<int:pk>/", views.CommentDetailView.as_view(), name="comment-detail"),

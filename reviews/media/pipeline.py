@@ -73,6 +73,25 @@ def fail(version_id: int, run: str, message: str) -> None:
             )
 
 
+def upload_refusal(original_name: str) -> str | None:
+    """Why an upload just stored (its storage name) is not a video at all, or None to accept it.
+
+    Run in the upload request, before a version number is taken, so a text file, an audio track
+    or a still image is refused with its reason and uses up nothing. ffprobe reads only the
+    headers, with the same timeout and demuxer allow-list as the pipeline. A file cut short, or
+    one too slow to read, is accepted: that is a fault of a video, found and reported on the
+    version while decoding, where a director can see it and delete the version.
+    """
+    try:
+        with storage.original_path(original_name) as source:
+            ffprobe.probe(source)
+    except ffprobe.MediaTimeout:
+        return None
+    except ffprobe.MediaError as error:
+        return None if str(error) == ffprobe.TRUNCATED else str(error)
+    return None
+
+
 def claim(version_id: int) -> str | None:
     """Start a new run for a queued (or interrupted) version; its id, or None if there is nothing to do."""
     run = uuid.uuid4().hex

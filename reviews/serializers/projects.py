@@ -110,12 +110,27 @@ class MemberUpdateSerializer(serializers.Serializer):
 
 
 class ShotSerializer(serializers.ModelSerializer):
+    """A shot and the conversation of all its versions (selectors.shot_overviews_for)."""
+
+    versions = serializers.SerializerMethodField()
     latest_version = serializers.SerializerMethodField()
+    landing_version = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
 
     class Meta:
         model = Shot
-        fields = ["id", "project", "code", "title", "description", "order", "latest_version", "status"]
+        fields = [
+            "id",
+            "project",
+            "code",
+            "title",
+            "description",
+            "order",
+            "versions",
+            "latest_version",
+            "landing_version",
+            "status",
+        ]
         read_only_fields = ["project"]
         # The per-project uniqueness is the constraint's, answered in services with a clear message.
         validators: list = []
@@ -126,15 +141,27 @@ class ShotSerializer(serializers.ModelSerializer):
         # than serializing a row with them (bench/README.md, the shot list).
         return VersionSummarySerializer(context=self.context)
 
+    def _summary(self, version: Version | None) -> dict[str, Any] | None:
+        return self._version_summary.to_representation(version) if version else None
+
+    @extend_schema_field(VersionSummarySerializer(many=True))
+    def get_versions(self, shot: Shot) -> list[dict[str, Any]]:
+        return [self._summary(version) for version in _versions(shot, self.context)]
+
     @extend_schema_field(VersionSummarySerializer(allow_null=True))
     def get_latest_version(self, shot: Shot) -> dict[str, Any] | None:
-        latest = _latest(shot)
-        return self._version_summary.to_representation(latest) if latest else None
+        versions = _versions(shot, self.context)
+        return self._summary(versions[-1] if versions else None)
+
+    @extend_schema_field(VersionSummarySerializer(allow_null=True))
+    def get_landing_version(self, shot: Shot) -> dict[str, Any] | None:
+        """The version that matters: the newest activity, else the latest."""
+        return self._summary(selectors.landing_version(_versions(shot, self.context)))
 
     @extend_schema_field(serializers.ChoiceField(choices=[*ReviewStatus.values, "no_version"]))
     def get_status(self, shot: Shot) -> str:
-        latest = _latest(shot)
-        return latest.review_status if latest else "no_version"
+        landing = selectors.landing_version(_versions(shot, self.context))
+        return landing.review_status if landing else "no_version"
 
     def validate_code(self, code: str) -> str:
         # Uniqueness without regard to case is the database's (services.shot_create).
@@ -152,8 +179,10 @@ def _identifier(value: str, *, max_length: int, name: bool = False) -> str:
     return value
 
 
-def _latest(shot: Shot) -> Version | None:
-    latest = getattr(shot, "latest_versions", None)
-    if latest is None:
-        return selectors.with_comment_counts(shot.versions.order_by("-number")).first()
-    return latest[0] if latest else None
+def _versions(shot: Shot, context: dict[str, Any]) -> list[Version]:
+    listed = getattr(shot, "version_list", None)
+    if listed is None:
+        # A shot not loaded through shot_overviews_for (just created or updated).
+        listed = selectors.shot_overviews_for(context["request"].user).get(pk=shot.pk).version_list
+        shot.version_list = listed
+    return listed

@@ -17,12 +17,26 @@ from reviews.serializers.users import UserSerializer
 
 
 class VersionSummarySerializer(serializers.ModelSerializer):
-    """A shot's latest version; its counts come from selectors.with_comment_counts."""
+    """A version as a shot shows it; counts, activity and queue place come from the selectors
+    (with_comment_counts, with_activity, with_queue_position)."""
 
     processing_state = serializers.CharField(read_only=True)
+    processing_progress = serializers.IntegerField(read_only=True, min_value=0, max_value=100)
+    queue_position = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="While queued: how many versions wait before it for a worker; null otherwise.",
+    )
     poster_url = serializers.SerializerMethodField()
     comment_count = serializers.IntegerField(read_only=True, help_text="Notes and replies.")
     open_thread_count = serializers.IntegerField(read_only=True, help_text="Notes not resolved yet.")
+    last_activity_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="The newest note or review status change; null if none."
+    )
+    unread = serializers.BooleanField(
+        read_only=True,
+        help_text="Someone else wrote or decided something here since you last opened this version.",
+    )
 
     class Meta:
         model = Version
@@ -32,9 +46,13 @@ class VersionSummarySerializer(serializers.ModelSerializer):
             "created_at",
             "review_status",
             "processing_state",
+            "processing_progress",
+            "queue_position",
             "poster_url",
             "comment_count",
             "open_thread_count",
+            "last_activity_at",
+            "unread",
         ]
 
     @extend_schema_field(serializers.URLField(allow_null=True))
@@ -57,6 +75,13 @@ class ProcessingSerializer(serializers.Serializer):
     progress = serializers.IntegerField(source="processing_progress", min_value=0, max_value=100)
     error = serializers.SerializerMethodField()
     attempts = serializers.IntegerField(source="processing_attempts")
+    queue_position = serializers.SerializerMethodField(
+        help_text="While queued: how many versions wait before it for a worker; null otherwise."
+    )
+
+    def get_queue_position(self, version: Version) -> int | None:
+        # Annotated by selectors.versions_for; a version loaded otherwise does not say.
+        return getattr(version, "queue_position", None)
 
     def get_error(self, version: Version) -> str | None:
         return version.processing_error or None

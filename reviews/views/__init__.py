@@ -18,7 +18,13 @@ from reviews.views.projects import (
 )
 from reviews.views.root import ApiRootView
 from reviews.views.users import LogoutView, MeView, PasswordChangeView, TokenView, UserListView
-from reviews.views.versions import MediaFileView, VersionDetailView, VersionListView, VersionReprocessView
+from reviews.views.versions import (
+    MediaFileView,
+    VersionDetailView,
+    VersionListView,
+    VersionReprocessView,
+    VersionSeenView,
+)
 
 __all__ = [
     "ActivityView",
@@ -40,4 +46,5 @@ __all__ = [
     "VersionDetailView",
     "VersionListView",
     "VersionReprocessView",
+    "VersionSeenView",
 ]

@@ -125,7 +125,7 @@ class ShotListView(generics.ListCreateAPIView):
 
     def get_queryset(self) -> QuerySet[Shot]:
         project = _project(self.request, self.kwargs["project_id"])
-        return selectors.shots_for(self.request.user).filter(project=project)
+        return selectors.shot_overviews_for(self.request.user).filter(project=project)
 
     def create(self, request: Request, project_id: int) -> Response:
         project = _project(request, project_id)
@@ -142,7 +142,7 @@ class ShotDetailView(generics.RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Shot]:
-        return selectors.shots_for(self.request.user)
+        return selectors.shot_overviews_for(self.request.user)
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         shot = self.get_object()

@@ -79,6 +79,16 @@ class VersionDetailView(generics.RetrieveUpdateDestroyAPIView):
         services.version_delete(version=version)
 
 
+class VersionSeenView(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, pk: int) -> Response:
+        """Mark the version's notes and status changes until now as read by you."""
+        version = get_object_or_404(selectors.versions_for(request.user), pk=pk)
+        permissions.require(selectors.principal_in(request.user, version), Action.READ)
+        services.version_seen(version=version, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class VersionReprocessView(APIView):
     @extend_schema(request=None, responses={202: VersionSerializer})
     def post(self, request: Request, pk: int) -> Response:
