@@ -63,7 +63,11 @@ def test_an_upload_flood_is_cut_off_with_a_429(shot, director, django_capture_on
     url = f"/api/v1/shots/{shot.pk}/versions/"
 
     def upload(n: int):
-        return client.post(url, {"file": SimpleUploadedFile(f"t{n}.mp4", b"\x00\x00\x00\x18ftypmp42 cut short")}, format="multipart")
+        return client.post(
+            url,
+            {"file": SimpleUploadedFile(f"t{n}.mp4", b"\x00\x00\x00\x18ftypmp42 cut short")},
+            format="multipart",
+        )
 
     statuses = [upload(n).status_code for n in range(UPLOAD_RATE)]
     refused = upload(UPLOAD_RATE)

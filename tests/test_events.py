@@ -123,7 +123,9 @@ def test_a_deleted_comment_stays_readable_in_its_event_but_its_words_go(version,
 
 
 def test_it_records_an_upload(shot, director):
-    clip = SimpleUploadedFile("take1.mp4", b"\x00\x00\x00\x18ftypmp42 cut short, not decoded here", content_type="video/mp4")
+    clip = SimpleUploadedFile(
+        "take1.mp4", b"\x00\x00\x00\x18ftypmp42 cut short, not decoded here", content_type="video/mp4"
+    )
 
     version = services.version_upload(shot=shot, uploaded_by=director, file=clip, note="first pass")
 

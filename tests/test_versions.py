@@ -37,7 +37,13 @@ def test_an_upload_is_stored_hashed_and_queued(shot, director, settings, django_
     assert body["size_bytes"] == len(CLIP)
     assert body["original_filename"] == "take1.mp4"
     assert body["generation"]["seed"] == 42
-    assert body["processing"] == {"state": "queued", "progress": 0, "error": None, "attempts": 0}
+    assert body["processing"] == {
+        "state": "queued",
+        "progress": 0,
+        "error": None,
+        "attempts": 0,
+        "queue_position": 0,
+    }
     assert body["media"] is None
     assert body["proxy_url"] is None
     assert len(callbacks) == 2, "the processing job and the event's fan-out are queued after the commit"

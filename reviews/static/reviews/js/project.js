@@ -1,96 +1,136 @@
-// /review/projects/{id}/: the shots in order, each showing its latest version.
+// /review/projects/{id}/: the shots in order, each with the conversation of all its versions,
+// kept live by polling while the tab is visible; a director creates, orders and uploads here.
 
-import { get, getAll } from "./api.js";
-import { $, h, reportError, STATE_LABELS, statusPill, timeAgo } from "./dom.js";
+import { del, get, getAll } from "./api.js";
+import { acceptDrops, membersPanel, moveShot, newShotForm, reorderButtons, uploadTools } from "./director.js";
+import { $, h, reportError, toast } from "./dom.js";
+import { shotSummary } from "./shotcard.js";
 
 const page = $("#project-page");
 const projectId = page.dataset.projectId;
-const POLL_MS = 2000;
+// Often enough to see a render move and a new version arrive, rarely enough to cost nothing.
+const POLL_MS = 4000;
 
-function poster(shot) {
-  const latest = shot.latest_version;
-  if (!latest) return h("div", { class: "poster poster-empty" }, h("span", {}, "No version yet"));
-  const ready = latest.processing_state === "ready";
-  return h(
-    "div",
-    { class: "poster" },
-    ready && latest.poster_url
-      ? h("img", { src: latest.poster_url, alt: `${shot.code}, version ${latest.number}`, loading: "lazy" })
-      : h("span", { class: `processing-badge state-${latest.processing_state}` }, STATE_LABELS[latest.processing_state]),
-    h("span", { class: "version-badge" }, `v${latest.number}`),
-  );
-}
+const state = { project: null, shots: [], cards: new Map(), timer: null };
 
-// How much of the latest version's conversation is still open.
-function notesBadge(version) {
-  const open = version.open_thread_count;
-  return h(
-    "span",
-    {
-      class: `notes${open ? " open" : ""}`,
-      title: `${version.comment_count} ${version.comment_count === 1 ? "comment" : "comments and replies"} on v${version.number}`,
-    },
-    open ? `${open} open ${open === 1 ? "note" : "notes"}` : "all resolved",
-  );
-}
+const canManage = () => state.project.my_actions.includes("manage_shots");
 
-function shotCard(shot) {
-  const latest = shot.latest_version;
-  const body = [
-    poster(shot),
-    h(
-      "div",
-      { class: "shot-body" },
-      h("div", { class: "shot-title" }, h("span", { class: "shot-code" }, shot.code), h("span", { class: "muted" }, shot.title)),
-      h(
-        "div",
-        { class: "shot-meta" },
-        statusPill(shot.status),
-        latest && latest.processing_state !== "ready"
-          ? h("span", { class: `state state-${latest.processing_state}` }, STATE_LABELS[latest.processing_state])
-          : null,
-        latest?.comment_count ? notesBadge(latest) : null,
-        latest ? h("time", { class: "muted small", datetime: latest.created_at }, timeAgo(latest.created_at)) : null,
-      ),
-    ),
-  ];
-  return h(
-    "li",
-    { class: "shot-card", dataset: { shotId: shot.id } },
-    latest ? h("a", { href: `/review/versions/${latest.id}/`, class: "shot-link" }, body) : h("div", { class: "shot-link" }, body),
-  );
-}
-
-function renderFacts(project, shots) {
+function renderFacts() {
+  const { shots, project } = state;
   const count = (status) => shots.filter((shot) => shot.status === status).length;
+  const versions = shots.flatMap((shot) => shot.versions);
+  const versionCount = (status) => versions.filter((version) => version.review_status === status).length;
   const facts = [
-    ["Shots", shots.length],
-    ["Approved", count("approved")],
-    ["Changes", count("changes_requested")],
-    ["Frame rate", `${project.fps} fps`],
+    ["Shots", shots.length, "shots"],
+    ["Approved", count("approved"), "approved"],
+    ["Changes", count("changes_requested"), "changes"],
+    ["Versions", versions.length, "versions"],
+    ["Frame rate", `${project.fps} fps`, "fps"],
   ];
-  $("#project-facts").replaceChildren(...facts.map(([label, value]) => h("div", {}, h("dt", {}, label), h("dd", {}, String(value)))));
+  $("#project-facts").replaceChildren(
+    ...facts.map(([label, value, key]) => h("div", { dataset: { fact: key } }, h("dt", {}, label), h("dd", {}, String(value)))),
+  );
+  $("#version-counts").textContent = versions.length
+    ? `Across all versions: ${versionCount("approved")} approved, ${versionCount("changes_requested")} with changes requested, ${versionCount("pending")} pending.`
+    : "";
 }
 
-async function refreshShots(project) {
-  const shots = await getAll(`projects/${projectId}/shots/`);
-  $("#shots").replaceChildren(...shots.map(shotCard));
-  $("#shots").removeAttribute("aria-busy");
-  $("#shots-empty").hidden = shots.length > 0;
-  renderFacts(project, shots);
-  // Keep watching while a clip is still being processed.
-  if (shots.some((shot) => ["queued", "processing"].includes(shot.latest_version?.processing_state))) {
-    setTimeout(() => refreshShots(project).catch(reportError), POLL_MS);
-  }
+async function deleteVersion(version) {
+  if (!window.confirm(`Delete v${version.number}? Its file and notes go with it.`)) return;
+  await del(`versions/${version.id}/`);
+  toast(`v${version.number} deleted`);
+  await refresh();
 }
+
+async function move(shot, step) {
+  await moveShot(state.shots, shot, step);
+  await refresh();
+  // The buttons were redrawn with the card: keep the keyboard on the shot that moved.
+  state.cards.get(shot.id)?.querySelector(step < 0 ? ".move-up" : ".move-down")?.focus();
+}
+
+// A card is made once per shot; refreshes redraw its summary and leave its tools (uploads in
+// flight, half-typed metadata) alone.
+function cardFor(shot) {
+  let card = state.cards.get(shot.id);
+  if (!card) {
+    const summary = h("div", { class: "shot-summary" });
+    card = h("li", { class: "shot-card", dataset: { shotId: shot.id } }, summary);
+    if (canManage()) {
+      const { tools, start } = uploadTools(shot, { onUploaded: () => refresh().catch(reportError) });
+      card.append(h("div", { class: "shot-tools" }, h("div", { class: "reorder-slot" }), tools));
+      acceptDrops(card, start);
+    }
+    state.cards.set(shot.id, card);
+  }
+  const options = { canDelete: canManage(), onDelete: (version) => deleteVersion(version).catch(reportError) };
+  card.querySelector(".shot-summary").replaceChildren(...shotSummary(shot, options));
+  const slot = card.querySelector(".reorder-slot");
+  if (slot) slot.replaceChildren(reorderButtons(shot, { onMove: (moved, step) => move(moved, step).catch(reportError) }));
+  return card;
+}
+
+function renderShots() {
+  const list = $("#shots");
+  const cards = state.shots.map(cardFor);
+  const ids = new Set(state.shots.map((shot) => shot.id));
+  for (const [id, card] of state.cards) {
+    if (!ids.has(id)) {
+      card.remove();
+      state.cards.delete(id);
+    }
+  }
+  // Moving a node drops its focus and an open file dialog's target: only when the order changed.
+  const inPlace = cards.length === list.children.length && cards.every((card, index) => list.children[index] === card);
+  if (!inPlace) list.replaceChildren(...cards);
+  list.removeAttribute("aria-busy");
+  $("#shots-empty").hidden = state.shots.length > 0;
+}
+
+async function refresh() {
+  state.shots = await getAll(`projects/${projectId}/shots/`);
+  renderShots();
+  renderFacts();
+}
+
+// Poll while someone is looking; a hidden tab asks nothing and catches up when shown again.
+function schedule() {
+  clearTimeout(state.timer);
+  if (document.hidden) return;
+  state.timer = setTimeout(async () => {
+    try {
+      await refresh();
+    } catch (error) {
+      reportError(error);
+    }
+    schedule();
+  }, POLL_MS);
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) {
+    clearTimeout(state.timer);
+    return;
+  }
+  refresh().catch(reportError).finally(schedule);
+});
 
 async function main() {
-  const project = await get(`projects/${projectId}/`);
+  state.project = await get(`projects/${projectId}/`);
+  const { project } = state;
   document.title = `${project.name} · reviewsvc`;
   $("#crumb-project").textContent = project.name;
   $("#project-name").textContent = project.name;
   $("#project-description").textContent = project.description;
-  await refreshShots(project);
+  const tools = [];
+  if (canManage()) {
+    tools.push(newShotForm(projectId, { onCreated: () => refresh().catch(reportError) }));
+    $("#shots-empty").textContent = "No shots yet. Add the first one above, then drop its clips on it.";
+  }
+  tools.push(await membersPanel(project));
+  $("#project-tools").replaceChildren(...tools);
+  await refresh();
+  schedule();
 }
 
 main().catch(reportError);
