@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from harness import clips
 from harness.media import ffprobe_json, upload, upload_and_wait, wait_until_processed
@@ -97,26 +98,51 @@ def test_a_clip_becomes_a_playable_proxy_poster_and_filmstrip(
     ("kind", "reason"),
     [
         ("text", "not a video"),
-        ("audio_only", "audio"),
+        ("audio_only", "The file is an audio track, not a video."),
+        ("wav", "The file is an audio track, not a video."),
         ("still_png", "still image"),
-        ("truncated", ""),
-        ("hls_as_avi", ""),
-        ("concat_as_mp4", ""),
+        ("still_jpeg", "still image"),
+        ("hls_as_avi", "playlist"),
+        ("concat_as_mp4", "concat"),
     ],
 )
-def test_what_is_not_a_usable_video_fails_with_a_reason(
-    celery_worker, sources, shot, director, kind, reason, settings
+def test_what_is_not_a_video_is_refused_in_the_upload_and_uses_no_number(
+    sources, shot, director, kind, reason, settings
+):
+    client = client_for(director)
+
+    response = client.post(
+        f"/api/v1/shots/{shot.pk}/versions/",
+        {"file": SimpleUploadedFile(sources(kind).name, sources(kind).read_bytes())},
+        format="multipart",
+    )
+
+    assert response.status_code == 400, response.content
+    (error,) = response.json()["file"]
+    assert reason in error
+    assert "Traceback" not in error
+    assert str(settings.MEDIA_ROOT) not in error
+    assert not Version.objects.exists()
+    originals = Path(settings.MEDIA_ROOT) / "originals"
+    assert not originals.exists() or not any(originals.iterdir()), "the refused file is not kept"
+    assert upload(client, shot.pk, sources("no_audio"))["number"] == 1, "the refusal used no number"
+
+
+@pytest.mark.parametrize("kind", ["truncated", "truncated_faststart"])
+def test_a_video_cut_short_fails_while_decoding_with_a_reason(
+    celery_worker, sources, shot, director, kind, settings
 ):
     client = client_for(director)
     version, _ = upload_and_wait(client, shot.pk, sources(kind))
 
     assert version["processing"]["state"] == "failed"
     error = version["processing"]["error"]
-    assert reason in error
+    assert error
     assert "Traceback" not in error
     assert version["proxy_url"] is None
     outputs = Path(settings.MEDIA_ROOT) / "versions" / str(version["id"])
     assert not outputs.exists() or not any(outputs.iterdir()), "no half-written outputs remain"
+    assert client.delete(f"/api/v1/versions/{version['id']}/").status_code == 204, "a director may delete it"
 
 
 def test_a_clip_past_the_limits_fails_before_decoding(celery_worker, sources, shot, director, settings):

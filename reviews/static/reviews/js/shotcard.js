@@ -93,9 +93,6 @@ export function shotSummary(shot, options) {
       "div",
       { class: "shot-meta" },
       statusPill(shot.status),
-      landing && landing.processing_state !== "ready"
-        ? h("span", { class: `state state-${landing.processing_state}` }, processingLabel(landing))
-        : null,
       landing?.comment_count ? notesBadge(landing) : null,
       landing ? h("time", { class: "muted small", datetime: landing.created_at }, timeAgo(landing.created_at)) : null,
     ),
@@ -103,7 +100,7 @@ export function shotSummary(shot, options) {
   const picture = poster(shot, landing);
   return [
     landing ? h("a", { href: versionUrl(landing), class: "shot-link" }, picture, head) : h("div", { class: "shot-link" }, picture, head),
-    shot.versions.length > 1 || shot.versions.some((version) => version.processing_state !== "ready")
+    shot.versions.length > 1
       ? h(
           "ol",
           { class: "version-list", "aria-label": `Versions of ${shot.code}` },
