@@ -301,7 +301,7 @@ def test_the_pipeline_records_ready_and_failed(celery_worker, tmp_path, shot, di
 
     client = client_for(director)
     good = upload(client, shot.pk, clips.make_clip(tmp_path, "no_audio", seconds=1))["id"]
-    bad = upload(client, shot.pk, clips.make_clip(tmp_path, "audio_only", seconds=1))["id"]
+    bad = upload(client, shot.pk, clips.make_clip(tmp_path, "truncated", seconds=1))["id"]
     wait_until_processed(client, good)
     wait_until_processed(client, bad)
 
@@ -311,7 +311,7 @@ def test_the_pipeline_records_ready_and_failed(celery_worker, tmp_path, shot, di
     assert ready.payload["frame_count"] == 24
     failed = only_event(kind="version.failed")
     assert (failed.subject_id, failed.actor) == (bad, None)
-    assert "audio" in failed.payload["error"]
+    assert "cut short" in failed.payload["error"]
     handed = {received.get(timeout=30) for _ in range(4)}
     assert handed == set(Event.objects.values_list("pk", flat=True))
 

@@ -53,7 +53,13 @@ def test_a_clip_becomes_a_playable_proxy_poster_and_filmstrip(
     client = client_for(director)
     version, progress = upload_and_wait(client, shot.pk, source)
 
-    assert version["processing"] == {"state": "ready", "progress": 100, "error": None, "attempts": 1}
+    assert version["processing"] == {
+        "state": "ready",
+        "progress": 100,
+        "error": None,
+        "attempts": 1,
+        "queue_position": None,
+    }
     media = version["media"]
     assert media["fps"] == pytest.approx(fps, abs=0.01)
     assert media["has_audio"] is has_audio

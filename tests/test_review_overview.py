@@ -112,6 +112,14 @@ def test_a_returning_director_sees_every_versions_conversation_live(
         assert abs(poster["width"] / poster["height"] - 16 / 9) < 0.02, poster
     screenshot(page, "project-page.png")
 
+    # The projects list counts the shot as one to change, and as one with news for Alice.
+    page.goto(f"{live_server.url}/review/")
+    project_card = page.locator(".project-card", has_text="The Hesitation")
+    expect(project_card.locator(".project-meta")).to_contain_text("1 to change")
+    expect(project_card.locator(".unread-label")).to_have_text("1 with new notes")
+    page.goto(f"{live_server.url}/review/projects/{project.pk}/")
+    expect(glass_card.locator(".processing-badge")).to_have_text("Waiting for a worker (1 ahead)")
+
     # Live: the render starts and a new version arrives, with no reload.
     Version.objects.filter(pk=waiting.pk).update(
         processing_state=ProcessingState.PROCESSING, processing_progress=40

@@ -337,8 +337,6 @@ def test_a_mentor_reviews_a_clip_frame_by_frame(
     assert open_notes  # the card says how many, so the test needs some
     expect(card.locator(".notes")).to_have_text(f"{open_notes} open note{'s' if open_notes > 1 else ''}")
     expect(card.locator(".poster img")).to_have_js_property("complete", True)
-    page.set_viewport_size({"width": 1440, "height": 480})
-    screenshot(page, "project-page.png")
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.goto(f"{live_server.url}/review/")
