@@ -77,8 +77,8 @@ def upload_refusal(original_name: str) -> str | None:
     """Why an upload just stored (its storage name) is not a video at all, or None to accept it.
 
     Run in the upload request, before a version number is taken, so a text file, an audio track
-    or a still image is refused with its reason and uses up nothing. ffprobe reads only the
-    headers, with the same timeout and demuxer allow-list as the pipeline. A file cut short, or
+    or a still image is refused with its reason and uses up nothing. It is the pipeline's probe,
+    with its timeout and demuxer allow-list: it demuxes but never decodes. A file cut short, or
     one too slow to read, is accepted: that is a fault of a video, found and reported on the
     version while decoding, where a director can see it and delete the version.
     """
