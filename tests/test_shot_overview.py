@@ -44,7 +44,9 @@ def test_it_lands_on_the_version_with_the_newest_activity_not_a_silent_reupload(
     body = _shot(client_for(director), shot)
 
     assert body["landing_version"]["number"] == 1
-    assert body["status"] == "changes_requested", "a re-upload does not hide the mentor's verdict"
+    assert body["landing_version"]["review_status"] == "changes_requested", "a re-upload hides nothing"
+    # The contract's status is still the latest version's.
+    assert body["status"] == "pending"
 
 
 def test_it_lands_on_a_newer_version_once_someone_talks_about_it(shot, director, mentor):

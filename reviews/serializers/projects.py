@@ -160,8 +160,9 @@ class ShotSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=[*ReviewStatus.values, "no_version"]))
     def get_status(self, shot: Shot) -> str:
-        landing = selectors.landing_version(_versions(shot, self.context))
-        return landing.review_status if landing else "no_version"
+        # The contract's: the latest version's. The pages show landing_version's instead.
+        versions = _versions(shot, self.context)
+        return versions[-1].review_status if versions else "no_version"
 
     def validate_code(self, code: str) -> str:
         # Uniqueness without regard to case is the database's (services.shot_create).

@@ -4,7 +4,7 @@
 import { del, get, getAll } from "./api.js";
 import { acceptDrops, membersPanel, moveShot, newShotForm, reorderButtons, uploadTools } from "./director.js";
 import { $, h, reportError, toast } from "./dom.js";
-import { shotSummary } from "./shotcard.js";
+import { shotStatus, shotSummary } from "./shotcard.js";
 
 const page = $("#project-page");
 const projectId = page.dataset.projectId;
@@ -17,7 +17,7 @@ const canManage = () => state.project.my_actions.includes("manage_shots");
 
 function renderFacts() {
   const { shots, project } = state;
-  const count = (status) => shots.filter((shot) => shot.status === status).length;
+  const count = (status) => shots.filter((shot) => shotStatus(shot) === status).length;
   const versions = shots.flatMap((shot) => shot.versions);
   const versionCount = (status) => versions.filter((version) => version.review_status === status).length;
   const facts = [

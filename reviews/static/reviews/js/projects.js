@@ -3,6 +3,7 @@
 
 import { getAll, post } from "./api.js";
 import { $, h, reportError } from "./dom.js";
+import { shotStatus } from "./shotcard.js";
 
 const ROLE_LABELS = { director: "Director", mentor: "Mentor", reviewer: "Reviewer", viewer: "Viewer" };
 
@@ -12,8 +13,8 @@ function projectCard(project, shots) {
     .filter(Boolean)
     .slice(0, 4);
   // A shot's status is its landing version's, so notes on an older take are not hidden by a re-upload.
-  const open = shots.filter((shot) => shot.status === "changes_requested").length;
-  const approved = shots.filter((shot) => shot.status === "approved").length;
+  const open = shots.filter((shot) => shotStatus(shot) === "changes_requested").length;
+  const approved = shots.filter((shot) => shotStatus(shot) === "approved").length;
   const unread = shots.filter((shot) => shot.versions.some((version) => version.unread)).length;
   return h(
     "li",

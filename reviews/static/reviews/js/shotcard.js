@@ -4,6 +4,13 @@
 import { h, STATE_LABELS, STATUS_LABELS, statusPill, timeAgo } from "./dom.js";
 
 // What a version's processing looks like to a person waiting for it.
+// A shot's status as the pages show it: its landing version's (the one with the newest
+// activity), so a fresh re-upload does not hide "Changes requested" on the take before it.
+// The API's shot.status stays the contract's: the latest version's.
+export function shotStatus(shot) {
+  return shot.landing_version?.review_status ?? "no_version";
+}
+
 export function processingLabel(version) {
   if (version.processing_state === "queued") {
     return version.queue_position === null || version.queue_position === undefined
@@ -92,7 +99,7 @@ export function shotSummary(shot, options) {
     h(
       "div",
       { class: "shot-meta" },
-      statusPill(shot.status),
+      statusPill(shotStatus(shot)),
       landing?.comment_count ? notesBadge(landing) : null,
       landing ? h("time", { class: "muted small", datetime: landing.created_at }, timeAgo(landing.created_at)) : null,
     ),
