@@ -133,13 +133,16 @@ ACTIVITY_KINDS = [
     EventKind.COMMENT_DELETED,
     EventKind.VERSION_REVIEW_STATUS_CHANGED,
 ]
+# What makes a version unread for the others: its conversation, and its arrival (a new take
+# waits for the mentor's eyes), but an upload does not make it the shot's landing version.
+UNREAD_KINDS = [*ACTIVITY_KINDS, EventKind.VERSION_CREATED]
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _version_activity() -> QuerySet[Event]:
-    """The activity events of the outer version, found by the version id their payload carries."""
+def _version_activity(kinds: Sequence[str] = ACTIVITY_KINDS) -> QuerySet[Event]:
+    """The events of the outer version of these kinds, found by the version id their payload carries."""
     return (
-        Event.objects.filter(project=OuterRef("shot__project"), kind__in=ACTIVITY_KINDS)
+        Event.objects.filter(project=OuterRef("shot__project"), kind__in=kinds)
         .annotate(version_ref=Cast(KT("payload__version__id"), BigIntegerField()))
         .filter(version_ref=OuterRef("pk"))
     )
@@ -151,36 +154,47 @@ def _user_id(viewer: Viewer) -> int | None:
 
 def with_activity(versions: QuerySet[Version], viewer: Viewer) -> QuerySet[Version]:
     """Versions with `last_activity_at` (newest note or status change, or None) and `unread`
-    (someone else did something there since the viewer last opened it, or ever if never)."""
+    (someone else uploaded it or did something there since the viewer last opened it)."""
     seen = VersionView.objects.filter(version=OuterRef("pk"), user_id=_user_id(viewer)).values("seen_at")[:1]
     return versions.annotate(
         last_activity_at=Subquery(_version_activity().order_by("-id").values("created_at")[:1]),
         seen_at=Coalesce(Subquery(seen), Value(_NEVER, output_field=DateTimeField())),
         unread=Exists(
-            _version_activity().exclude(actor_id=_user_id(viewer)).filter(created_at__gt=OuterRef("seen_at"))
+            _version_activity(UNREAD_KINDS)
+            .exclude(actor_id=_user_id(viewer))
+            .filter(created_at__gt=OuterRef("seen_at"))
         ),
     )
 
 
+def _waiting() -> Q:
+    """Versions waiting for a worker: queued, or probed and queued again for the render.
+
+    The render is a job of its own behind the others (tasks.render_version): until it starts
+    (its first attempt), a probed version waits like a queued one, whatever its 2 %.
+    """
+    return Q(processing_state=ProcessingState.QUEUED) | Q(
+        processing_state=ProcessingState.PROCESSING, processing_attempts=0
+    )
+
+
 def with_queue_position(versions: QuerySet[Version]) -> QuerySet[Version]:
-    """Versions with `queue_position`: for a queued one, how many queued versions (of any project,
-    since they share the workers) were uploaded before it; None once a worker has it."""
+    """Versions with `queue_position`: for one waiting for a worker, how many waiting versions (of
+    any project, since they share the workers) were uploaded before it; None once a worker has it."""
     ahead = (
-        Version.objects.filter(processing_state=ProcessingState.QUEUED)
+        Version.objects.filter(_waiting())
         .filter(
             Q(created_at__lt=OuterRef("created_at"))
             | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
         )
         .order_by()
-        .values("processing_state")
+        .annotate(group=Value(1))
+        .values("group")
         .annotate(ahead=Count("pk"))
         .values("ahead")
     )
     return versions.annotate(
-        queue_position=Case(
-            When(processing_state=ProcessingState.QUEUED, then=Coalesce(Subquery(ahead), Value(0))),
-            default=None,
-        )
+        queue_position=Case(When(_waiting(), then=Coalesce(Subquery(ahead), Value(0))), default=None)
     )
 
 

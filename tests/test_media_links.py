@@ -7,6 +7,7 @@ at once, not hours later; Alice's own links keep working.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,17 @@ def test_a_link_without_a_member_is_refused(version, reviewer):
 
 def test_staff_links_work_without_membership(version, staff):
     assert fetch(links(staff, version)["proxy"]).status_code == 200
+
+
+def test_links_minted_moments_apart_are_the_same_so_the_browser_cache_serves_them(version, director):
+    # The project page refreshes every few seconds; a new URL each time refetched every poster.
+    first, again = links(director, version), links(director, version)
+    assert first == again
+    assert fetch(first["proxy"]).status_code == 200
+
+
+def test_a_link_older_than_its_lifetime_is_refused_though_its_time_is_rounded(version, director, settings):
+    settings.MEDIA_URL_MAX_AGE = 1
+    url = signed_url(version, "proxy", user_id=director.pk)
+    time.sleep(2.1)
+    assert fetch(url).status_code == 404

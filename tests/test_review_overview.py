@@ -120,9 +120,10 @@ def test_a_returning_director_sees_every_versions_conversation_live(
     page.goto(f"{live_server.url}/review/projects/{project.pk}/")
     expect(glass_card.locator(".processing-badge")).to_have_text("Waiting for a worker (1 ahead)")
 
-    # Live: the render starts and a new version arrives, with no reload.
+    # Live: the render starts (its first attempt, as pipeline.start_render counts it) and a new
+    # version arrives, with no reload.
     Version.objects.filter(pk=waiting.pk).update(
-        processing_state=ProcessingState.PROCESSING, processing_progress=40
+        processing_state=ProcessingState.PROCESSING, processing_progress=40, processing_attempts=1
     )
     VersionFactory(shot=reach, number=2)
     expect(glass_card.locator(".processing-badge")).to_have_text("Processing · 40%", timeout=10_000)

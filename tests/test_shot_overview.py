@@ -6,6 +6,7 @@ Alice directs, Bob mentors, Carol reviews, Dave watches, Eve is outside.
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -92,6 +93,21 @@ def test_it_marks_what_others_said_since_you_last_looked_as_unread(shot, directo
     assert _shot(alice, shot)["versions"][0]["unread"] is True
 
 
+def test_a_new_take_is_unread_for_everyone_but_its_uploader_yet_does_not_take_the_landing(
+    shot, director, mentor
+):
+    first = VersionFactory(shot=shot, number=1)
+    services.comment_create(version=first, author=mentor, body="slower", frame=1)
+    upload = SimpleUploadedFile("take2.mp4", b"\x00\x00\x00\x18ftypmp42 cut short", content_type="video/mp4")
+    second = services.version_upload(shot=shot, uploaded_by=director, file=upload)
+
+    bob = _shot(client_for(mentor), shot)
+    assert [(v["number"], v["unread"]) for v in bob["versions"]] == [(1, False), (2, True)]
+    assert bob["landing_version"]["number"] == 1, "the conversation is still on v1"
+    assert _shot(client_for(director), shot)["versions"][1]["unread"] is False
+    assert second.number == 2
+
+
 def test_opening_the_version_page_reads_it(shot, director, mentor, client):
     version = VersionFactory(shot=shot, number=1)
     services.comment_create(version=version, author=mentor, body="look", frame=1)
@@ -111,16 +127,19 @@ def test_an_outsider_cannot_mark_a_version_seen(shot, outsider):
 def test_a_queued_version_says_how_many_wait_before_it(project, shot, director):
     other_project_shot = ShotFactory()
     VersionFactory(shot=other_project_shot, number=1)
-    VersionFactory(shot=shot, number=1, processing_state=ProcessingState.PROCESSING)
-    VersionFactory(shot=shot, number=2)
-    third = VersionFactory(shot=shot, number=3)
+    # Rendering: a worker has it.
+    VersionFactory(shot=shot, number=1, processing_state=ProcessingState.PROCESSING, processing_attempts=1)
+    # Probed, its render job waiting behind the others: still waiting, whatever its 2 %.
+    VersionFactory(shot=shot, number=2, processing_state=ProcessingState.PROCESSING, processing_progress=2)
+    VersionFactory(shot=shot, number=3)
+    fourth = VersionFactory(shot=shot, number=4)
     client = client_for(director)
 
-    detail = client.get(f"/api/v1/versions/{third.pk}/").json()
+    detail = client.get(f"/api/v1/versions/{fourth.pk}/").json()
     summaries = _shot(client, shot)["versions"]
 
-    assert detail["processing"]["queue_position"] == 2, "the other project's upload shares the workers"
-    assert [v["queue_position"] for v in summaries] == [None, 1, 2]
+    assert detail["processing"]["queue_position"] == 3, "the other project's upload shares the workers"
+    assert [v["queue_position"] for v in summaries] == [None, 1, 2, 3]
 
 
 def test_a_new_shot_goes_last(project, director):

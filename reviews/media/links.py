@@ -17,6 +17,7 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
+import time
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -33,13 +34,25 @@ from reviews.media.webvtt import Filmstrip, thumbnails_vtt
 from reviews.models import Membership, ProcessingState, Version
 
 _SALT = "reviewsvc.media"
+# Links minted within one window carry the same timestamp, so a page that refreshes its
+# data every few seconds gets the same poster URL and the browser's cache serves it.
+# A link then lives between MEDIA_URL_MAX_AGE minus the window and MEDIA_URL_MAX_AGE.
+_LINK_WINDOW_SECONDS = 600
+
+
+class _WindowedSigner(signing.TimestampSigner):
+    """Django's timestamp signer with the time rounded down to the start of its window."""
+
+    def timestamp(self) -> str:
+        window = max(1, min(_LINK_WINDOW_SECONDS, settings.MEDIA_URL_MAX_AGE // 2))
+        return signing.b62_encode(int(time.time()) // window * window)
 
 
 def signed_url(version: Version, kind: str, *, user_id: int) -> str:
     """The path of a signed link to the version's file of `kind` (a key of storage.FILE_NAMES),
     for the user ``user_id``: it stops working when they leave the project."""
-    token = signing.dumps(
-        {"v": version.pk, "k": kind, "d": version.outputs_dir, "u": user_id}, salt=_SALT, compress=True
+    token = _WindowedSigner(salt=_SALT).sign_object(
+        {"v": version.pk, "k": kind, "d": version.outputs_dir, "u": user_id}, compress=True
     )
     return reverse("media-file", kwargs={"token": token, "filename": storage.FILE_NAMES[kind]})
 

@@ -156,11 +156,17 @@ function jsonNode(value) {
 // The panel over the empty player while the worker makes the proxy.
 export function renderProcessing(version) {
   const panel = $("#processing");
-  const { state, progress, error } = version.processing;
+  const { state, progress, error, queue_position: ahead } = version.processing;
   panel.hidden = state === "ready";
   panel.classList.toggle("failed", state === "failed");
   $("#processing-state").textContent =
-    state === "failed" ? "This clip could not be processed" : state === "queued" ? "Waiting for a worker…" : `Processing · ${progress}%`;
+    state === "failed"
+      ? "This clip could not be processed"
+      : typeof ahead === "number"
+        ? `Waiting for a worker (${ahead} ahead)`
+        : state === "queued"
+          ? "Waiting for a worker…"
+          : `Processing · ${progress}%`;
   $("#processing-meter").style.width = `${state === "failed" ? 100 : progress}%`;
   $("#processing-detail").textContent =
     state === "failed" ? error ?? "" : "The player opens by itself when the proxy is ready; comments can be read meanwhile.";

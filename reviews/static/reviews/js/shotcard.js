@@ -3,7 +3,6 @@
 
 import { h, STATE_LABELS, STATUS_LABELS, statusPill, timeAgo } from "./dom.js";
 
-// What a version's processing looks like to a person waiting for it.
 // A shot's status as the pages show it: its landing version's (the one with the newest
 // activity), so a fresh re-upload does not hide "Changes requested" on the take before it.
 // The API's shot.status stays the contract's: the latest version's.
@@ -11,12 +10,12 @@ export function shotStatus(shot) {
   return shot.landing_version?.review_status ?? "no_version";
 }
 
+// What a version's processing looks like to a person waiting for it.
 export function processingLabel(version) {
-  if (version.processing_state === "queued") {
-    return version.queue_position === null || version.queue_position === undefined
-      ? "Waiting for a worker"
-      : `Waiting for a worker (${version.queue_position} ahead)`;
-  }
+  // queue_position is a number while the version waits for a worker (queued, or probed and
+  // waiting for its render), null once a worker renders it.
+  if (typeof version.queue_position === "number") return `Waiting for a worker (${version.queue_position} ahead)`;
+  if (version.processing_state === "queued") return "Waiting for a worker";
   if (version.processing_state === "processing") return `Processing · ${version.processing_progress}%`;
   return STATE_LABELS[version.processing_state];
 }
