@@ -148,6 +148,8 @@ def loads_json(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     since nothing downstream can store them. Raises ``OutOfBounds`` for text that is
     not JSON, nests too deeply, or holds such a number.
     """
+    if _nests_deeper(text if isinstance(text, str) else text.decode("utf-8", "replace"), max_depth):
+        raise _too_deep(max_depth)
     try:
         value = json.loads(
             text, parse_float=_finite_float, parse_int=_bounded_int, parse_constant=_no_constant
@@ -185,6 +187,26 @@ def _finite_float(text: str) -> float:
 
 def _no_constant(name: str) -> Any:
     raise OutOfBounds(f"{name} is not a number JSON may hold.")
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _nests_deeper(text: str, max_depth: int) -> bool:
+    """Whether the brackets outside strings open deeper than ``max_depth``, found before parsing.
+
+    The parser would recurse once per level and raise RecursionError far past the limit; a
+    RecursionError caught in CPython 3.11 can leave its recursion counter off and fail a later,
+    unrelated compile (SystemError "AST constructor recursion depth mismatch"). So the depth is
+    counted first, in one pass of two regular expressions, and deep text never reaches the parser.
+    """
+    depth = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > max_depth:
+            return True
+    return False
 
 
 def _too_deep(max_depth: int) -> OutOfBounds:
