@@ -310,6 +310,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": _broker_folder,
         "data_folder_out": _broker_folder,
         "control_folder": str(VAR_DIR / "broker-control"),
+        # With one job in hand at a time (prefetch 1, late acks) the worker looks for the next
+        # after this pause; kombu's 1 s let a few hundred event fan-outs hold an upload for minutes.
+        "polling_interval": 0.1,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {
