@@ -249,6 +249,24 @@ def _jumping_timestamps(directory: Path) -> Clip:
     return Clip(path, [n if n < 30 else 29 if n < 360 else n - 330 for n in range(390)])
 
 
+def _negative_start_mkv(*, b_frames: bool) -> Callable[[Path], Clip]:
+    def make(directory: Path) -> Clip:
+        # Matroska shifted 0.7 s before zero, as `-output_ts_offset` and some editors write it.
+        # ffmpeg's Matroska reader gives the pictures before zero no timestamp at all (the
+        # sound keeps its negative ones): frame 21 is the first picture it dates.
+        source = directory / "negative_start_source.mp4"
+        encoder = _H264 if b_frames else (*_H264[:4], "-bf", "0", *_H264[6:])
+        _ffmpeg(*_numbered(seconds=3), *_beep(at=1.0, seconds=3), *encoder, "-c:a", "aac", str(source))
+        path = directory / "negative_start.mkv"
+        _ffmpeg(
+            *("-i", str(source), "-c", "copy"),
+            *("-output_ts_offset", "-0.7", "-avoid_negative_ts", "disabled", str(path)),
+        )
+        return Clip(path, list(range(90)), has_beep=True)
+
+    return make
+
+
 _KINDS: dict[str, Callable[[Path], Clip]] = {
     "video_after_audio": _video_after_audio,
     "trimmed_mp4": _trimmed("mp4"),
@@ -263,5 +281,7 @@ _KINDS: dict[str, Callable[[Path], Clip]] = {
     "two_video_streams": _two_video_streams,
     "wrapping_timestamps": _wrapping_timestamps,
     "jumping_timestamps": _jumping_timestamps,
+    "negative_start_mkv": _negative_start_mkv(b_frames=True),
+    "negative_start_mkv_no_b_frames": _negative_start_mkv(b_frames=False),
 }
 KINDS = tuple(_KINDS)
