@@ -147,11 +147,16 @@ def _render_command(
     window = min(max(2, round(probe.fps)), 30, probe.frame_count)
     # (thumbnail= needs a set of two, and picks from what it got when the frames run out.)
     first = min(probe.frame_count // 3, probe.frame_count - window)
+    # Pictures the file leaves undated (Matroska before zero) get guessed times that fps= would
+    # drop and repeat frames over; a constant-rate clip's picture n simply shows at n / fps.
+    dates = (
+        f"N*{probe.fps.denominator}/({probe.fps.numerator}*TB)" if probe.dated_by_order else "PTS-STARTPTS"
+    )
     graph = [
         # The first picture goes to 0, then fps= makes the stream constant-rate at the source's
         # own rate, so frame n of every output is frame n of the proxy and shows at n / fps; a
         # rate equal to the source's keeps every frame, a variable one is held on its grid.
-        f"[0:{probe.video_stream}]setpts=PTS-STARTPTS"
+        f"[0:{probe.video_stream}]setpts={dates}"
         f",fps={probe.fps.numerator}/{probe.fps.denominator}"
         f",scale={rendered.proxy_width}:{rendered.proxy_height},setsar=1,format=yuv420p"
         ",split=3[proxy][poster_in][strip_in]",

@@ -92,6 +92,9 @@ class Probe:
     # When the first picture shows, in seconds on ffmpeg's timeline of the file (which starts at
     # the earliest stream): frame 0 of the proxy, and where its sound is cut to start.
     start: float = 0.0
+    # The first pictures carry no timestamp (Matroska before zero: ffmpeg's reader leaves them
+    # undated), so the proxy dates every picture by its place in the stream, n / fps.
+    dated_by_order: bool = False
 
 
 def probe(path: Path, *, timeout: float = 60) -> Probe:
@@ -133,7 +136,7 @@ def probe(path: Path, *, timeout: float = 60) -> Probe:
         )
 
     fps, variable = _nominal_rate(video)
-    first_picture = _first_picture(path, video, timeout)
+    first_picture, undated = _first_picture(path, video, timeout, fps)
     # Matroska gives no stream a duration, and the container's counts from the earliest stream
     # to the end of the longest (or, written live by MediaRecorder, is missing): the video's
     # own packets say where its pictures start and end.
@@ -166,6 +169,7 @@ def probe(path: Path, *, timeout: float = 60) -> Probe:
         video_stream=int(video["index"]),
         video_streams=len(videos),
         start=first_picture - float(info["format"].get("start_time") or 0),
+        dated_by_order=undated and not variable,
     )
 
 
@@ -242,26 +246,47 @@ def count_frames(path: Path, *, timeout: float) -> int:
     return int(json.loads(output)["streams"][0].get("nb_read_packets") or 0)
 
 
-def _first_picture(path: Path, video: dict, timeout: float) -> float:
-    """When the stream's first picture shows, in the file's own timestamps.
+def _first_picture(path: Path, video: dict, timeout: float, fps: Fraction) -> tuple[float, bool]:
+    """When the stream's first picture shows, in the file's own timestamps, and whether the
+    stream starts with pictures that carry no timestamp at all.
 
     Read from the packets, without decoding (the limits are checked before anything is): the
     earliest presentation time among the first packets, leaving out those an edit list hides
     (flag D), which a trimmed MP4 keeps from the keyframe before its cut.
+
+    ffmpeg's Matroska reader gives a block dated before zero no timestamp (the sound keeps its
+    negative ones), so a file shifted before zero starts with undated pictures. They are the
+    ones shown before the earliest dated picture, one frame apart: the first of them shows
+    that many frames earlier.
     """
     args = ["-select_streams", str(video["index"]), "-read_intervals", f"%+#{_FIRST_PACKETS}"]
     args += ["-show_entries", "packet=pts_time,dts_time,flags"]
     times = []
-    for packet in json.loads(_ffprobe(path, b"", args, timeout=timeout)).get("packets", []):
+    packets = json.loads(_ffprobe(path, b"", args, timeout=timeout)).get("packets", [])
+    undated = 0
+    for packet in packets:
         # AVI stores no presentation times; its decode times are what the ffmpeg CLI goes by too.
         time = packet.get("pts_time", "N/A")
         if time == "N/A":
             time = packet.get("dts_time", "N/A")
-        if "D" not in packet.get("flags", "") and time != "N/A":
+        if "D" in packet.get("flags", ""):
+            continue
+        if time != "N/A":
             times.append(float(time))
+        else:
+            undated += 1
     if not times:
         raise MediaError("The video in the file has no picture we can read; export it again and upload that.")
-    return min(times)
+    # Only undated pictures at the start are placed before the dated ones; one missing a
+    # timestamp further on is the decoder's to guess, as it always was.
+    leading = packets and _undated(packets[0])
+    if not leading:
+        return min(times), False
+    return min(times) - float(undated / fps), True
+
+
+def _undated(packet: dict) -> bool:
+    return packet.get("pts_time", "N/A") == "N/A" and packet.get("dts_time", "N/A") == "N/A"
 
 
 def _duration_from_packets(path: Path, video: dict, first_picture: float, timeout: float) -> float:
