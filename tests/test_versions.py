@@ -137,6 +137,15 @@ def test_shot_codes_are_unique_in_a_project(project, shot, director):
     assert "already" in response.json()["code"][0]
 
 
+def _delete_url(what: str, project, shot, version_id: int) -> str:
+    """The address that deletes the version itself, its shot or its whole project."""
+    return {
+        "project": f"/api/v1/projects/{project.pk}/",
+        "shot": f"/api/v1/shots/{shot.pk}/",
+        "version": f"/api/v1/versions/{version_id}/",
+    }[what]
+
+
 @pytest.mark.parametrize("what", ["project", "shot", "version"])
 def test_deleting_removes_the_clips_from_disk(
     project, shot, director, what, django_capture_on_commit_callbacks
@@ -144,11 +153,7 @@ def test_deleting_removes_the_clips_from_disk(
     client = client_for(director)
     version = _upload(client, shot).json()
     stored = Path(Version.objects.get(pk=version["id"]).file.path)
-    url = {
-        "project": f"/api/v1/projects/{project.pk}/",
-        "shot": f"/api/v1/shots/{shot.pk}/",
-        "version": f"/api/v1/versions/{version['id']}/",
-    }[what]
+    url = _delete_url(what, project, shot, version["id"])
 
     with django_capture_on_commit_callbacks(execute=True):
         assert client.delete(url).status_code == 204
@@ -168,11 +173,7 @@ def test_deleting_removes_the_generated_files_too(
     for folder in ("run1", ".tmp-run2"):
         (home / folder).mkdir(parents=True)
         (home / folder / "proxy.mp4").write_bytes(b"proxy")
-    url = {
-        "project": f"/api/v1/projects/{project.pk}/",
-        "shot": f"/api/v1/shots/{shot.pk}/",
-        "version": f"/api/v1/versions/{version['id']}/",
-    }[what]
+    url = _delete_url(what, project, shot, version["id"])
 
     with django_capture_on_commit_callbacks(execute=True):
         assert client.delete(url).status_code == 204
