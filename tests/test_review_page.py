@@ -376,8 +376,13 @@ def test_the_version_page_follows_processing_until_the_clip_fails(browser, live_
     # A shot with no title and a version with no note: nothing shows for them, not "null".
     shot.title = ""
     shot.save()
+    # Rendering: its render has started (the first attempt), so it is no longer waiting.
     version = VersionFactory(
-        shot=shot, note="", processing_state=ProcessingState.PROCESSING, processing_progress=40
+        shot=shot,
+        note="",
+        processing_state=ProcessingState.PROCESSING,
+        processing_progress=40,
+        processing_attempts=1,
     )
     CommentFactory(version=version, author=mentor, body="Waiting for the proxy", frame=None)
     page = new_page(browser)
