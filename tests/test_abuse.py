@@ -57,6 +57,8 @@ def test_password_guessing_is_cut_off_with_a_429_that_says_when_to_retry(setting
     assert int(last["Retry-After"]) > 0
 
 
+# Slow: the production rate, 120 uploads, each probed with ffprobe in the request.
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_an_upload_flood_is_cut_off_with_a_429(shot, director, django_capture_on_commit_callbacks):
     client = client_for(director)
