@@ -138,9 +138,13 @@ def api():
     return client_for
 
 
+_worker_running = False
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup):
     """A real Celery worker, in a thread of this process, consuming this run's queue on Redis."""
+    global _worker_running
     from celery.contrib.testing.worker import start_worker
 
     from reviewsvc.celery import app
@@ -148,4 +152,40 @@ def celery_worker(django_db_setup):
     with start_worker(
         app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
     ) as worker:
-        yield worker
+        _worker_running = True
+        try:
+            yield worker
+        finally:
+            _worker_running = False
+
+
+def _wait_until_the_worker_is_idle(timeout: float = 20) -> None:
+    """Until the in-process worker holds no job and none waits in this run's queue.
+
+    A test's last write may queue a job after commit (an event's fan-out): if the worker ran
+    it while the database is flushed for the next test, the TRUNCATE and its query deadlock.
+    """
+    import time
+
+    from celery.worker import state
+
+    from reviewsvc.celery import app
+
+    deadline = time.monotonic() + timeout
+    with app.connection_for_read() as connection:
+        channel = connection.default_channel
+        while time.monotonic() < deadline:
+            try:
+                waiting = channel.queue_declare(app.conf.task_default_queue, passive=True).message_count
+            except connection.channel_errors:
+                waiting = 0  # Redis keeps no empty queue
+            if not waiting and not state.active_requests and not state.reserved_requests:
+                return
+            time.sleep(0.05)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item) -> None:
+    # Before the fixtures are torn down, the database flush among them.
+    if _worker_running:
+        _wait_until_the_worker_is_idle()
