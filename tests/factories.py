@@ -72,3 +72,14 @@ class CommentFactory(factory.django.DjangoModelFactory):
     version = factory.SubFactory(VersionFactory)
     author = factory.SubFactory(UserFactory)
     body = factory.Sequence(lambda n: f"Note {n}: her hand should hesitate before the touch")
+
+
+def write_outputs(version: Version, media_root) -> str:
+    """Put a 4 KiB stand-in for each generated file of ``version`` under ``media_root``; the
+    outputs folder it would be published as (what a test stores as ``outputs_dir``)."""
+    outputs = f"versions/{version.pk}/run1"
+    folder = media_root / outputs
+    folder.mkdir(parents=True)
+    for name in ("proxy.mp4", "poster.jpg", "filmstrip.jpg"):
+        (folder / name).write_bytes(b"\x00" * 4096)
+    return outputs

@@ -40,7 +40,7 @@ from reviews.media.links import signed_url
 from reviews.media.storage import FILE_NAMES
 from reviews.models import ProcessingState
 from tests.conftest import member
-from tests.factories import CommentFactory, ShotFactory, UserFactory, VersionFactory
+from tests.factories import CommentFactory, ShotFactory, UserFactory, VersionFactory, write_outputs
 from tests.reliability import record
 
 # Schemathesis' in-process transport leaves closing the request to the garbage collector, which then
@@ -88,11 +88,7 @@ def fuzz_world(project, director, mentor, viewer, settings):
     shot = ShotFactory(project=project, code="SH010")
     ShotFactory(project=project, code="SH020")
     version = VersionFactory(shot=shot, number=1)
-    outputs = f"versions/{version.pk}/run1"
-    folder = settings.MEDIA_ROOT / outputs
-    folder.mkdir(parents=True)
-    for name in ("proxy.mp4", "poster.jpg", "filmstrip.jpg"):
-        (folder / name).write_bytes(b"\x00" * 4096)
+    outputs = write_outputs(version, settings.MEDIA_ROOT)
     type(version).objects.filter(pk=version.pk).update(
         processing_state=ProcessingState.READY,
         processing_progress=100,

@@ -17,7 +17,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
 from reviews.models import ProcessingState
 from tests.conftest import client_for
-from tests.factories import VersionFactory
+from tests.factories import VersionFactory, write_outputs
 
 pytestmark = pytest.mark.django_db
 
@@ -172,11 +172,7 @@ def test_a_json_number_too_large_to_store_is_a_400(version, director, number):
 @pytest.fixture
 def ready(version, settings):
     """The version processed, with a 4 KiB proxy on disk."""
-    outputs = f"versions/{version.pk}/run1"
-    folder = settings.MEDIA_ROOT / outputs
-    folder.mkdir(parents=True)
-    for name in ("proxy.mp4", "poster.jpg", "filmstrip.jpg"):
-        (folder / name).write_bytes(b"\x00" * 4096)
+    outputs = write_outputs(version, settings.MEDIA_ROOT)
     type(version).objects.filter(pk=version.pk).update(
         processing_state=ProcessingState.READY, outputs_dir=outputs
     )
