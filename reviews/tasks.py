@@ -19,7 +19,7 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.db import DatabaseError
 
-from reviews import events
+from reviews import events, mail
 from reviews.media import pipeline, recovery, sweep
 
 # Probing reads headers only; a minute is plenty even for a large file.
@@ -75,6 +75,22 @@ def render_version(self: Task, version_id: int, run: str) -> None:
 def fan_out_event(event_id: int) -> None:
     """Hand a committed event to its consumers (``reviews.events.CONSUMERS``)."""
     events.fan_out(event_id)
+
+
+# An SMTP server down for maintenance gets about half an hour of retries before a mail is given up.
+MAIL_MAX_RETRIES = 6
+
+
+@shared_task(bind=True, max_retries=MAIL_MAX_RETRIES)
+def deliver_mail(self: Task, mail_id: int) -> None:
+    """Send one queued mail (``reviews.mail``), retrying with growing pauses while the server refuses."""
+    try:
+        mail.mail_deliver(mail_id)
+    except mail.TRANSIENT_MAIL_ERRORS as error:
+        if self.request.retries >= self.max_retries:
+            mail.mail_give_up(mail_id, f"{type(error).__name__}: {error}")
+            raise
+        raise self.retry(exc=error, countdown=30 * 2**self.request.retries) from error
 
 
 @worker_ready.connect

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import dj_database_url
 
@@ -296,6 +297,52 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# --- Mail -------------------------------------------------------------------
+# EMAIL_URL names the SMTP server in one variable: smtp://user:password@host:587 (STARTTLS unless
+# ?tls=False), smtps://…:465 (TLS from the start), or console:// (print). Django's own EMAIL_HOST,
+# EMAIL_PORT… work too when EMAIL_URL is unset. With neither, mail is printed to the console, which
+# is what `make run` wants. Mail is queued in the database and sent by Celery (reviews/mail.py).
+
+
+def email_settings(url: str) -> dict[str, object]:
+    """Django's EMAIL_* settings from an EMAIL_URL; refuses a scheme it does not know."""
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError(f"EMAIL_URL must start with smtp://, smtps:// or console://, not {parts.scheme!r}")
+    options = dict(parse_qsl(parts.query))
+    ssl = parts.scheme == "smtps"
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname or "localhost",
+        "EMAIL_PORT": parts.port or (465 if ssl else 587),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": ssl,
+        "EMAIL_USE_TLS": not ssl and options.get("tls", "True") == "True",
+    }
+
+
+if os.getenv("EMAIL_URL"):
+    globals().update(email_settings(os.environ["EMAIL_URL"]))
+elif os.getenv("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = envint("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "False")
+    EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "False")
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# A server that never answers must not hold a worker for long.
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "reviewsvc <reviews@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where people reach the service, for the links in mail (no trailing slash).
+REVIEWSVC_PUBLIC_URL = os.getenv("REVIEWSVC_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Celery -----------------------------------------------------------------
 # The embedded default keeps messages in files under var/broker: a real worker

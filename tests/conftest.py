@@ -138,6 +138,21 @@ def api():
     return client_for
 
 
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server in this process; Django's mail goes to it for the test (harness/smtp.py)."""
+    from harness.smtp import SmtpSink
+
+    sink = SmtpSink().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield sink
+    sink.stop()
+
+
 _worker_running = False
 
 

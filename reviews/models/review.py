@@ -31,6 +31,35 @@ class ReviewStatus(models.TextChoices):
     APPROVED = "approved"
 
 
+class Decision(models.TextChoices):
+    """The director's judgement of a take: at most one per shot is the chosen (circled) take."""
+
+    CANDIDATE = "candidate"
+    SELECTED = "selected"
+    REJECTED = "rejected"
+
+
+class NoteCategory(models.TextChoices):
+    """What a note is about, in the terms of the faults AI video generation is known for."""
+
+    HANDS_AND_BODY = "hands_and_body", "Hands and body"
+    FACE_AND_IDENTITY_DRIFT = "face_and_identity_drift", "Face and identity drift"
+    MOTION_AND_PHYSICS = "motion_and_physics", "Motion and physics"
+    MORPHING_AND_FLICKER = "morphing_and_flicker", "Morphing and flicker"
+    TEXT_AND_GRAPHICS = "text_and_graphics", "Text and graphics"
+    COMPOSITION_AND_FRAMING = "composition_and_framing", "Composition and framing"
+    CAMERA = "camera", "Camera"
+    LIGHT_AND_COLOUR = "light_and_colour", "Light and colour"
+    AUDIO = "audio", "Audio"
+    STORY_AND_EMOTION = "story_and_emotion", "Story and emotion"
+    OTHER = "other", "Other"
+
+
+class Severity(models.TextChoices):
+    MUST_FIX = "must_fix", "Must fix"
+    SUGGESTION = "suggestion", "Suggestion"
+
+
 class ProcessingState(models.TextChoices):
     QUEUED = "queued"
     PROCESSING = "processing"
@@ -131,6 +160,14 @@ class Version(models.Model):
     review_status = models.CharField(
         max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
     )
+    decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.CANDIDATE)
+    # The take this one was regenerated from ("regenerated from v2"); always of the same shot.
+    parent_version = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    # What the uploaded file itself says of where it came from (C2PA, container tags, its name),
+    # read before any transcode; read-only, kept apart from the director's own ``generation``.
+    provenance = models.JSONField(default=dict, blank=True)
 
     file = models.FileField(upload_to=original_upload_to, max_length=255)
     original_filename = models.CharField(max_length=255)
@@ -187,6 +224,11 @@ class Version(models.Model):
                 condition=Q(review_status__in=ReviewStatus.values),
                 name="version_review_status_valid",
             ),
+            models.CheckConstraint(condition=Q(decision__in=Decision.values), name="version_decision_valid"),
+            # One chosen take per shot, whatever races the requests run.
+            models.UniqueConstraint(
+                fields=["shot"], condition=Q(decision=Decision.SELECTED), name="version_one_selected_per_shot"
+            ),
         ]
         indexes = [models.Index(fields=["processing_state"], name="version_state_idx")]
 
@@ -221,6 +263,9 @@ class Comment(models.Model):
     frame_end = models.PositiveIntegerField(null=True, blank=True)
     annotation = models.JSONField(null=True, blank=True)
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    # Empty when the author did not say.
+    category = models.CharField(max_length=32, choices=NoteCategory.choices, blank=True)
+    severity = models.CharField(max_length=16, choices=Severity.choices, blank=True)
     resolved = models.BooleanField(default=False)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -243,6 +288,12 @@ class Comment(models.Model):
                 condition=Q(parent__isnull=True, thread__isnull=True)
                 | Q(parent__isnull=False, thread__isnull=False),
                 name="comment_thread_matches_parent",
+            ),
+            models.CheckConstraint(
+                condition=Q(category="") | Q(category__in=NoteCategory.values), name="comment_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(severity="") | Q(severity__in=Severity.values), name="comment_severity_valid"
             ),
             # Target of the composite foreign key that keeps a reply on its
             # parent's version (see migration 0002).
@@ -269,6 +320,7 @@ class EventKind(models.TextChoices):
     VERSION_READY = "version.ready"
     VERSION_FAILED = "version.failed"
     VERSION_REVIEW_STATUS_CHANGED = "version.review_status_changed"
+    VERSION_DECISION_CHANGED = "version.decision_changed"
     MEMBER_ADDED = "member.added"
     MEMBER_REMOVED = "member.removed"
     MEMBER_ROLE_CHANGED = "member.role_changed"

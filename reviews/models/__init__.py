@@ -1,0 +1,43 @@
+"""The service's data, one module per part: the review domain, and the outbox of mail.
+
+Everything is importable from ``reviews.models``; a new part adds its module here.
+"""
+
+from reviews.models.mail import OutgoingMail, OutgoingMailState
+from reviews.models.review import (
+    Comment,
+    Decision,
+    Event,
+    EventKind,
+    Membership,
+    NoteCategory,
+    ProcessingState,
+    Project,
+    ReviewStatus,
+    Role,
+    Severity,
+    Shot,
+    Version,
+    VersionView,
+    original_upload_to,
+)
+
+__all__ = [
+    "Comment",
+    "Decision",
+    "Event",
+    "EventKind",
+    "Membership",
+    "NoteCategory",
+    "OutgoingMail",
+    "OutgoingMailState",
+    "ProcessingState",
+    "Project",
+    "ReviewStatus",
+    "Role",
+    "Severity",
+    "Shot",
+    "Version",
+    "VersionView",
+    "original_upload_to",
+]
