@@ -15,6 +15,7 @@ class ReviewsConfig(AppConfig):
         from reviews import (
             accounts,  # noqa: F401  (revokes tokens on a password change)
             checks,  # noqa: F401  (registers the deploy checks)
+            webhooks,  # noqa: F401  (registers its event consumer)
         )
 
         # Uploads stream into this folder; on a fresh volume it does not exist yet.

@@ -197,3 +197,11 @@ def can_patch_version_fields(principal: Principal, fields: Iterable[str]) -> boo
 def require_patch_version_fields(principal: Principal, fields: Iterable[str]) -> None:
     for action in _actions_for_version_fields(fields):
         require(principal, action)
+
+
+# --- webhooks ---------------------------------------------------------------
+
+
+def require_manage_webhooks(principal: Principal) -> None:
+    """Webhooks send the project's events outside it and hold a signing secret: a director's call."""
+    require(principal, Action.MANAGE_MEMBERS)

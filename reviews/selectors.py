@@ -43,6 +43,8 @@ from reviews.models import (
     Shot,
     Version,
     VersionView,
+    Webhook,
+    WebhookDelivery,
 )
 from reviews.permissions import Principal
 
@@ -311,3 +313,12 @@ def project_activity(
     if after is not None:
         events = events.filter(id__gt=after)
     return events
+
+
+def webhooks_of(project: Project) -> QuerySet[Webhook]:
+    return Webhook.objects.filter(project=project).select_related("created_by")
+
+
+def deliveries_of(webhook: Webhook) -> QuerySet[WebhookDelivery]:
+    """A webhook's delivery log, newest first, each with its tries (one query for all of them)."""
+    return WebhookDelivery.objects.filter(webhook=webhook).prefetch_related("attempt_log").order_by("-id")

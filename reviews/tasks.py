@@ -19,7 +19,7 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.db import DatabaseError
 
-from reviews import events, mail
+from reviews import events, mail, webhooks
 from reviews.media import pipeline, recovery, sweep
 
 # Probing reads headers only; a minute is plenty even for a large file.
@@ -91,6 +91,14 @@ def deliver_mail(self: Task, mail_id: int) -> None:
             mail.mail_give_up(mail_id, f"{type(error).__name__}: {error}")
             raise
         raise self.retry(exc=error, countdown=30 * 2**self.request.retries) from error
+
+
+@shared_task
+def deliver_webhook(delivery_id: int, attempt: int) -> None:
+    """Make one try of a webhook delivery (``reviews.webhooks``) and schedule the next if it failed."""
+    delay = webhooks.delivery_attempt(delivery_id, attempt)
+    if delay is not None:
+        deliver_webhook.apply_async((delivery_id, attempt + 1), countdown=delay)
 
 
 @worker_ready.connect

@@ -19,6 +19,32 @@ urlpatterns = [
         name="member-detail",
     ),
     path("projects/<int:project_id>/activity/", views.ActivityView.as_view(), name="project-activity"),
+    path("projects/<int:project_id>/webhooks/", views.WebhookListView.as_view(), name="webhook-list"),
+    path(
+        "projects/<int:project_id>/webhooks/<int:pk>/",
+        views.WebhookDetailView.as_view(),
+        name="webhook-detail",
+    ),
+    path(
+        "projects/<int:project_id>/webhooks/<int:pk>/test/",
+        views.WebhookTestView.as_view(),
+        name="webhook-test",
+    ),
+    path(
+        "projects/<int:project_id>/webhooks/<int:pk>/rotate-secret/",
+        views.WebhookRotateSecretView.as_view(),
+        name="webhook-rotate-secret",
+    ),
+    path(
+        "projects/<int:project_id>/webhooks/<int:pk>/deliveries/",
+        views.WebhookDeliveryListView.as_view(),
+        name="webhook-deliveries",
+    ),
+    path(
+        "projects/<int:project_id>/webhooks/<int:pk>/deliveries/<int:delivery_id>/redeliver/",
+        views.WebhookRedeliverView.as_view(),
+        name="webhook-redeliver",
+    ),
     path("projects/<int:project_id>/shots/", views.ShotListView.as_view(), name="shot-list"),
     path("shots/<int:pk>/", views.ShotDetailView.as_view(), name="shot-detail"),
     path("shots/<int:shot_id>/versions/", views.VersionListView.as_view(), name="version-list"),

@@ -344,6 +344,19 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where people reach the service, for the links in mail (no trailing slash).
 REVIEWSVC_PUBLIC_URL = os.getenv("REVIEWSVC_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- Webhooks ---------------------------------------------------------------
+# A webhook's URL must be https when the service itself is (production), and may not name a
+# loopback, private or link-local address (server-side request forgery) unless this is True:
+# for a receiver on the same network, or the tests' receiver on loopback.
+WEBHOOK_REQUIRE_HTTPS = envbool("REVIEWSVC_WEBHOOK_REQUIRE_HTTPS", str(HTTPS))
+WEBHOOK_ALLOW_PRIVATE = envbool("REVIEWSVC_WEBHOOK_ALLOW_PRIVATE", "False")
+# Seconds to connect, and again to read the answer; a receiver should answer at once and work later.
+WEBHOOK_TIMEOUT = envint("REVIEWSVC_WEBHOOK_TIMEOUT", 10)
+# How long a failing delivery is tried again (with growing pauses) before it is given up.
+WEBHOOK_RETRY_HOURS = envint("REVIEWSVC_WEBHOOK_RETRY_HOURS", 24)
+# The pause after a first failed try; it doubles after each next one, up to an hour.
+WEBHOOK_FIRST_RETRY_SECONDS = float(os.getenv("REVIEWSVC_WEBHOOK_FIRST_RETRY_SECONDS", "30"))
+
 # --- Celery -----------------------------------------------------------------
 # The embedded default keeps messages in files under var/broker: a real worker
 # process with no broker server. Production points this at Redis.

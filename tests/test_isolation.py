@@ -20,7 +20,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signing import dumps, loads
 
 from reviews.media import links
-from reviews.models import Comment, Membership, ProcessingState, Project, Shot, Version
+from reviews.models import (
+    Comment,
+    Membership,
+    ProcessingState,
+    Project,
+    Shot,
+    Version,
+    Webhook,
+    WebhookDelivery,
+)
 from tests.conftest import client_for, member
 from tests.factories import CommentFactory, ProjectFactory, ShotFactory, UserFactory, VersionFactory
 from tests.reliability import record
@@ -45,7 +54,22 @@ def night_swim(db):
         processing_state=ProcessingState.READY, outputs_dir=f"versions/{version.pk}/run1"
     )
     comment = CommentFactory(version=version, author=oscar, frame=5, body="Slower dive")
-    return {"project": project, "shot": shot, "version": version, "comment": comment, "member": mona}
+    webhook = Webhook.objects.create(
+        project=project,
+        url="https://93.184.215.14/night",
+        event_types=["comment.created"],
+        secret="whsec_oscar",
+    )
+    delivery = WebhookDelivery.objects.create(webhook=webhook, event_type="webhook.test", body="{}")
+    return {
+        "project": project,
+        "shot": shot,
+        "version": version,
+        "comment": comment,
+        "member": mona,
+        "webhook": webhook,
+        "delivery": delivery,
+    }
 
 
 @pytest.fixture
@@ -99,6 +123,31 @@ OPERATIONS = {
     "read comment": ("get", "/api/v1/comments/{comment}/", None),
     "resolve comment": ("patch", "/api/v1/comments/{comment}/", {"resolved": True}),
     "delete comment": ("delete", "/api/v1/comments/{comment}/", None),
+    "list webhooks": ("get", "/api/v1/projects/{project}/webhooks/", None),
+    "add a webhook": (
+        "post",
+        "/api/v1/projects/{project}/webhooks/",
+        {"url": "https://93.184.215.14/mine", "event_types": ["comment.created"]},
+    ),
+    "read a webhook": ("get", "/api/v1/projects/{project}/webhooks/{webhook}/", None),
+    "repoint a webhook": (
+        "patch",
+        "/api/v1/projects/{project}/webhooks/{webhook}/",
+        {"url": "https://93.184.215.15/"},
+    ),
+    "delete a webhook": ("delete", "/api/v1/projects/{project}/webhooks/{webhook}/", None),
+    "test a webhook": ("post", "/api/v1/projects/{project}/webhooks/{webhook}/test/", None),
+    "rotate a webhook's secret": (
+        "post",
+        "/api/v1/projects/{project}/webhooks/{webhook}/rotate-secret/",
+        None,
+    ),
+    "read deliveries": ("get", "/api/v1/projects/{project}/webhooks/{webhook}/deliveries/", None),
+    "redeliver": (
+        "post",
+        "/api/v1/projects/{project}/webhooks/{webhook}/deliveries/{delivery}/redeliver/",
+        None,
+    ),
 }
 
 
@@ -121,6 +170,8 @@ def _snapshot(world: dict) -> tuple:
             )
         ),
         sorted(Comment.objects.filter(version__shot__project=project).values_list("body", "resolved")),
+        sorted(Webhook.objects.filter(project=project).values_list("url", "secret", "active")),
+        WebhookDelivery.objects.filter(webhook__project=project).count(),
     )
 
 
@@ -128,7 +179,8 @@ def _snapshot(world: dict) -> tuple:
 @pytest.mark.parametrize("role", ROLES)
 def test_a_member_of_another_project_gets_what_a_missing_id_gets(hesitation, night_swim, role, operation):
     method, template, body = OPERATIONS[operation]
-    ids = {name: night_swim[name].pk for name in ("project", "shot", "version", "comment", "member")}
+    names = ("project", "shot", "version", "comment", "member", "webhook", "delivery")
+    ids = {name: night_swim[name].pk for name in names}
     client = client_for(hesitation["users"][role])
     before = _snapshot(night_swim)
 

@@ -21,10 +21,12 @@ from reviews.models.review import (
     VersionView,
     original_upload_to,
 )
+from reviews.models.webhooks import DeliveryState, Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "Comment",
     "Decision",
+    "DeliveryState",
     "Event",
     "EventKind",
     "Membership",
@@ -39,5 +41,8 @@ __all__ = [
     "Shot",
     "Version",
     "VersionView",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
     "original_upload_to",
 ]

@@ -25,6 +25,14 @@ from reviews.views.versions import (
     VersionReprocessView,
     VersionSeenView,
 )
+from reviews.views.webhooks import (
+    WebhookDeliveryListView,
+    WebhookDetailView,
+    WebhookListView,
+    WebhookRedeliverView,
+    WebhookRotateSecretView,
+    WebhookTestView,
+)
 
 __all__ = [
     "ActivityView",
@@ -47,4 +55,10 @@ __all__ = [
     "VersionListView",
     "VersionReprocessView",
     "VersionSeenView",
+    "WebhookDeliveryListView",
+    "WebhookDetailView",
+    "WebhookListView",
+    "WebhookRedeliverView",
+    "WebhookRotateSecretView",
+    "WebhookTestView",
 ]
