@@ -230,6 +230,10 @@ PROXY_MAX_WIDTH = envint("REVIEWSVC_PROXY_MAX_WIDTH", 1280)
 PROXY_MAX_HEIGHT = envint("REVIEWSVC_PROXY_MAX_HEIGHT", 720)
 # A clip that kills its worker this many times is marked failed, not retried forever.
 MAX_PROCESSING_ATTEMPTS = envint("REVIEWSVC_MAX_PROCESSING_ATTEMPTS", 3)
+# Provenance (docs/provenance.md): a PEM file of CA certificates whose C2PA signatures read as
+# "valid" rather than "untrusted" (empty: none), and the seconds each provenance reader may take.
+C2PA_TRUST_ANCHORS = os.getenv("REVIEWSVC_C2PA_TRUST_ANCHORS", "")
+PROVENANCE_TIMEOUT = envint("REVIEWSVC_PROVENANCE_TIMEOUT", 60)
 
 REST_FRAMEWORK = {
     # Only the version upload takes multipart (its view says so, and

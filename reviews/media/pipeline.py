@@ -24,7 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from reviews.events import event_record, version_payload
-from reviews.media import ffmpeg, ffprobe, storage
+from reviews.media import ffmpeg, ffprobe, provenance, storage
 from reviews.models import EventKind, ProcessingState, Version
 
 logger = logging.getLogger(__name__)
@@ -115,9 +115,11 @@ def probe(version_id: int, run: str) -> ffprobe.Probe | None:
     try:
         with storage.original_path(version.file.name) as source:
             facts = ffprobe.probe(source)
-        ffprobe.check_limits(
-            facts, max_duration=settings.MAX_CLIP_SECONDS, max_pixels=settings.MAX_CLIP_PIXELS
-        )
+            ffprobe.check_limits(
+                facts, max_duration=settings.MAX_CLIP_SECONDS, max_pixels=settings.MAX_CLIP_PIXELS
+            )
+            # From the original, before any transcode: the proxy keeps no tag and no credential.
+            found = read_provenance(source, version.original_filename)
     except ffprobe.MediaError as error:
         fail(version_id, run, str(error))
         return None
@@ -134,9 +136,31 @@ def probe(version_id: int, run: str) -> ffprobe.Probe | None:
         has_audio=facts.has_audio,
         video_stream_index=facts.video_stream,
         video_stream_count=facts.video_streams,
+        provenance=found,
         processing_progress=_PROBED_PERCENT,
     )
     return facts
+
+
+def read_provenance(source: Path, original_filename: str) -> dict:
+    """What the original says of its making (reviews.media.provenance); never fails the version:
+    a reader's own bug is logged and shown as a skipped source."""
+    anchors = ""
+    if settings.C2PA_TRUST_ANCHORS:
+        try:
+            anchors = Path(settings.C2PA_TRUST_ANCHORS).read_text()
+        except (OSError, UnicodeDecodeError):
+            logger.exception("REVIEWSVC_C2PA_TRUST_ANCHORS cannot be read; no C2PA signer is trusted")
+    try:
+        return provenance.read(
+            source,
+            original_filename=original_filename,
+            trust_anchors_pem=anchors,
+            timeout=settings.PROVENANCE_TIMEOUT,
+        )
+    except Exception:
+        logger.exception("reading the provenance of %s failed", original_filename)
+        return provenance.unreadable("reading the provenance failed; the error is in the worker's log")
 
 
 def start_render(version_id: int, run: str) -> bool:

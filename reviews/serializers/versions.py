@@ -158,6 +158,11 @@ class VersionSerializer(serializers.ModelSerializer):
     poster_url = serializers.SerializerMethodField()
     filmstrip = serializers.SerializerMethodField()
     generation = JSONObjectField(required=False)
+    provenance = serializers.JSONField(
+        read_only=True,
+        help_text="What the uploaded file itself says of its making (C2PA, tags, its name), read "
+        "before any transcode; {} until probed. Shape: docs/provenance.md.",
+    )
     my_role = serializers.CharField(read_only=True, allow_null=True)
     my_actions = MyActionsField()
 
@@ -174,6 +179,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "sha256",
             "note",
             "generation",
+            "provenance",
             "processing",
             "media",
             "proxy_url",
