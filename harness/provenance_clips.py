@@ -7,8 +7,13 @@ A tag of any size goes in through an FFMETADATA file (a command-line argument is
 
 from __future__ import annotations
 
+import http.server
 import json
 import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +104,7 @@ class SigningCA:
     root: Path  # the CA's certificate: a trust anchor
     chain: Path  # the signer's certificate then the CA's
     key: Path  # the signer's private key, PKCS#8
+    directory: Path  # also holds a timestamp authority's certificate and key (local_tsa)
 
 
 def make_test_ca(directory: Path) -> SigningCA:
@@ -130,7 +136,72 @@ def make_test_ca(directory: Path) -> SigningCA:
     )
     chain = directory / "chain.pem"
     chain.write_text((directory / "signer.pem").read_text() + (directory / "ca.pem").read_text())
-    return SigningCA(root=directory / "ca.pem", chain=chain, key=directory / "signer.key")
+    # A timestamp authority the same CA issued (critical timeStamping EKU, as RFC 3161 requires).
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "tsa.key")
+    openssl("req", "-new", "-key", "tsa.key", "-subj", "/CN=Test TSA/O=Reviewsvc Tests", "-out", "tsa.csr")
+    (directory / "tsa.ext").write_text(
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+        "extendedKeyUsage=critical,timeStamping\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+    )
+    openssl(
+        *("x509", "-req", "-in", "tsa.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"),
+        *("-days", "365", "-sha256", "-extfile", "tsa.ext", "-out", "tsa.pem"),
+    )
+    (directory / "tsa.cnf").write_text(
+        "[ tsa ]\ndefault_tsa = tsa_config\n[ tsa_config ]\nserial = ./tsaserial\n"
+        "signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256, sha384, sha512\n"
+        "accuracy = secs:1\nordering = no\ntsa_name = no\ness_cert_id_chain = no\n"
+        "ess_cert_id_alg = sha256\n"
+    )
+    (directory / "tsaserial").write_text("01\n")
+    return SigningCA(
+        root=directory / "ca.pem", chain=chain, key=directory / "signer.key", directory=directory
+    )
+
+
+@contextmanager
+def local_tsa(ca: SigningCA) -> Iterator[str]:
+    """An RFC 3161 timestamp authority on 127.0.0.1 (``openssl ts -reply``); yields its URL.
+    Signing asks it for a timestamp; reading never does: the token is in the manifest."""
+
+    class Authority(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            query = self.rfile.read(int(self.headers["Content-Length"]))
+            with tempfile.TemporaryDirectory() as scratch:
+                (Path(scratch) / "query.tsq").write_bytes(query)
+                subprocess.run(
+                    [
+                        *("openssl", "ts", "-reply", "-config", str(ca.directory / "tsa.cnf")),
+                        *(
+                            "-queryfile",
+                            str(Path(scratch) / "query.tsq"),
+                            "-out",
+                            str(Path(scratch) / "reply.tsr"),
+                        ),
+                        *("-inkey", "tsa.key", "-signer", "tsa.pem", "-chain", "ca.pem"),
+                    ],
+                    cwd=ca.directory,
+                    check=True,
+                    capture_output=True,
+                    timeout=60,
+                )
+                reply = (Path(scratch) / "reply.tsr").read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Authority)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def sign_clip(
@@ -141,9 +212,11 @@ def sign_clip(
     source_type: str = AI_SOURCE,
     agent: str = "Sora",
     remote_url: str = "",
+    tsa_url: str = "",
 ) -> Path:
     """``source`` (an MP4) signed into ``dest`` with a ``c2pa.created`` action of ``source_type``.
-    With ``remote_url`` the manifest is not embedded: the file only points to it there."""
+    With ``remote_url`` the manifest is not embedded: the file only points to it there. With
+    ``tsa_url`` the signature is timestamped by that authority (see local_tsa)."""
     from c2pa import Builder, C2paSignerInfo, C2paSigningAlg, Context, Signer
 
     manifest = {
@@ -164,7 +237,9 @@ def sign_clip(
             }
         ],
     }
-    info = C2paSignerInfo(C2paSigningAlg.ES256, ca.chain.read_bytes(), ca.key.read_bytes(), None)
+    info = C2paSignerInfo(
+        C2paSigningAlg.ES256, ca.chain.read_bytes(), ca.key.read_bytes(), tsa_url.encode() or None
+    )
     context = Context.from_dict({"builder": {"thumbnail": {"enabled": False}}})
     with context, Signer.from_info(info) as signer, Builder(manifest, context) as builder:
         if remote_url:

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import http.server
 import threading
+from datetime import UTC, datetime
 
 import pytest
 
 from harness.clips import make_video
+from harness.media import upload_and_wait
 from harness.provenance_clips import (
     COMPOSITE_AI_SOURCE,
     alter_media,
+    local_tsa,
     make_test_ca,
     sign_clip,
 )
 from reviews.media import provenance
+from tests.conftest import client_for
 
 # The clips are made with ffmpeg: the slow lane (the pure parts are in test_provenance.py).
 pytestmark = pytest.mark.slow
@@ -72,6 +76,17 @@ def test_a_signed_clip_reads_as_valid_when_its_ca_is_a_trust_anchor(signed, ca):
 
     assert found["c2pa"]["state"] == "valid"
     assert found["c2pa"]["failures"] == []
+
+
+def test_a_timestamped_signature_gives_its_signing_time(ca, plain_clip, tmp_path):
+    before = datetime.now(UTC).replace(microsecond=0)
+    with local_tsa(ca) as tsa_url:
+        stamped = sign_clip(plain_clip, tmp_path / "stamped.mp4", ca, tsa_url=tsa_url)
+
+    c2pa = read(stamped, trust_anchors_pem=ca.root.read_text())["c2pa"]
+
+    assert c2pa["state"] == "valid"
+    assert before <= datetime.fromisoformat(c2pa["signed_at"]) <= datetime.now(UTC)
 
 
 def test_a_clip_altered_after_signing_reads_as_invalid(signed, ca):
@@ -156,3 +171,19 @@ def test_a_reader_that_runs_out_of_time_is_skipped_not_fatal(signed):
     assert {"source": "c2pa", "reason": "reading the content credentials took longer than 0.001 s"} in (
         found["skipped"]
     )
+
+
+@pytest.mark.pipeline
+@pytest.mark.django_db(transaction=True)
+def test_the_api_shows_a_signed_upload_valid_under_the_configured_trust_anchors(
+    celery_worker, shot, director, signed, ca, settings
+):
+    settings.C2PA_TRUST_ANCHORS = str(ca.root)
+
+    version, _ = upload_and_wait(client_for(director), shot.pk, signed)
+
+    assert version["processing"]["state"] == "ready"
+    c2pa = version["provenance"]["c2pa"]
+    assert (c2pa["state"], c2pa["ai_generated"]) == ("valid", True)
+    assert c2pa["signer"]["common_name"] == "Studio Signer"
+    assert version["provenance"]["proxy"]["credentialed"] is False
