@@ -161,6 +161,9 @@ def test_a_malformed_manifest_is_invalid_and_the_rest_still_reads(signed):
     found = read(signed)
 
     assert found["c2pa"]["state"] == "invalid"
+    assert found["c2pa"]["error"].startswith("Decoding")
+    assert [entry["source"] for entry in found["skipped"]] == ["c2pa"]
+    assert found["skipped"][0]["reason"].startswith("the manifest cannot be read")
     assert found["tags"]["encoder"].startswith("Lavf")
 
 

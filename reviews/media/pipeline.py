@@ -108,7 +108,8 @@ def claim(version_id: int) -> str | None:
 
 
 def probe(version_id: int, run: str) -> ffprobe.Probe | None:
-    """Read the clip's facts onto the version; None (and the version failed) if it cannot be used."""
+    """Read the clip's facts, and its provenance, onto the version; None (and the version failed)
+    if it cannot be used."""
     version = Version.objects.filter(pk=version_id, processing_run=run).first()
     if version is None:
         return None
