@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -159,6 +160,8 @@ def read_provenance(source: Path, original_filename: str) -> dict:
             trust_anchors_pem=anchors,
             timeout=settings.PROVENANCE_TIMEOUT,
         )
+    except SoftTimeLimitExceeded:
+        raise  # the probe task's own limit, not a reader's failure to hide
     except Exception:
         logger.exception("reading the provenance of %s failed", original_filename)
         return provenance.unreadable("reading the provenance failed; the error is in the worker's log")

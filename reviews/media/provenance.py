@@ -12,6 +12,7 @@ Shapes, caps and the C2PA state mapping: docs/provenance.md.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +74,10 @@ def read(
 
     ``{"schema": 1, "c2pa": {...}, "tags": {...}, "comfyui": {...}|None, "aigc": {...}|None,
     "filename": {...}|None, "ai_generated": bool|None, "proxy": PROXY,
-    "skipped": [{"source", "reason"}], "search_text": str}``. ``timeout`` bounds each reader
-    (seconds).
+    "skipped": [{"source", "reason"}], "search_text": str}``. ``timeout`` bounds the whole
+    reading (seconds): the tags get what the credentials left, at least one second.
     """
+    deadline = time.monotonic() + timeout
     skipped: list[dict[str, str]] = []
     try:
         c2pa = c2pa_credentials.read(path, trust_anchors_pem=trust_anchors_pem, timeout=timeout)
@@ -91,7 +93,7 @@ def read(
         )
     if c2pa.get("error"):
         skipped.append({"source": "c2pa", "reason": f"the manifest cannot be read: {c2pa['error']}"})
-    tags = read_tags(path, timeout=timeout)
+    tags = read_tags(path, timeout=max(1.0, deadline - time.monotonic()))
     skipped += tags.skipped
     comfy = _comfyui(tags, skipped)
     aigc = _aigc(tags, skipped)
