@@ -371,6 +371,8 @@ async function main() {
 
   const ready = await waitForProxy(version);
   if (ready) {
+    // Notes carried from the previous take arrive with the clip, on its own frames (reviews/carry_over.py).
+    if (version.processing.state !== "ready") await loadComments();
     renderVersionInfo(ready, parseRate(ready.media.fps_rational));
     state.versions.show(ready);
     startPlayer(ready);
