@@ -103,6 +103,7 @@ def carry_open_threads(*, version: Version) -> int:
                 thread=thread,
                 version=version,
                 from_version=source,
+                from_number=source.number,
                 frame=anchor.frame,
                 frame_end=anchor.frame_end,
                 beyond_end=anchor.beyond_end,
@@ -112,7 +113,7 @@ def carry_open_threads(*, version: Version) -> int:
         rows,
         update_conflicts=True,
         unique_fields=["thread", "version"],
-        update_fields=["from_version", "frame", "frame_end", "beyond_end"],
+        update_fields=["from_version", "from_number", "frame", "frame_end", "beyond_end"],
     )
     return len(rows)
 

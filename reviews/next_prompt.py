@@ -35,7 +35,7 @@ def _replies(comment: Comment) -> list[dict[str, str]]:
 
 
 def _note(comment: Comment, rate: Any) -> dict[str, Any]:
-    carried = getattr(comment, "carried_from_id", None)
+    carried = getattr(comment, "carried_link_id", None) is not None
     return {
         "id": comment.pk,
         "severity": comment.severity,
@@ -47,9 +47,9 @@ def _note(comment: Comment, rate: Any) -> dict[str, Any]:
         "body": comment.body,
         "author": comment.author.get_username() if comment.author else "",
         "has_drawing": _has_drawing(comment),
-        "carried_from": None
-        if carried is None
-        else {"version": carried, "number": comment.carried_from_number},
+        "carried_from": (
+            {"version": comment.carried_from_id, "number": comment.carried_from_number} if carried else None
+        ),
         "replies": _replies(comment),
     }
 

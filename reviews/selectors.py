@@ -276,8 +276,8 @@ def comment_threads(*, version: Version) -> QuerySet[Comment]:
     then notes carried from the previous take whose moment is past this clip's end.
 
     Threads carried onto the version (reviews.carry_over) are included, ordered by their mapped
-    frame, with ``carried_frame``, ``carried_frame_end``, ``beyond_end``, ``carried_from_id`` and
-    ``carried_from_number`` (None on the version's own threads); ``attach_replies`` shows them
+    frame, with ``carried_link_id``, ``carried_frame``, ``carried_frame_end``, ``beyond_end``,
+    ``carried_from_id`` and ``carried_from_number`` (None on the version's own threads); ``attach_replies`` shows them
     at the mapped frame. The list's filters are ``filters.CommentFilter``, applied to this queryset.
     """
     return (
@@ -289,8 +289,9 @@ def comment_threads(*, version: Version) -> QuerySet[Comment]:
             carried_frame=F("carry__frame"),
             carried_frame_end=F("carry__frame_end"),
             beyond_end=Coalesce(F("carry__beyond_end"), Value(False)),
+            carried_link_id=F("carry__id"),
             carried_from_id=F("carry__from_version_id"),
-            carried_from_number=F("carry__from_version__number"),
+            carried_from_number=F("carry__from_number"),
             review_frame=Case(When(carry__isnull=False, then=F("carry__frame")), default=F("frame")),
         )
         .select_related("author", "resolved_by")
@@ -329,7 +330,7 @@ def attach_replies(threads: Iterable[Comment]) -> list[Comment]:
         children[reply.parent_id].append(reply)
     for comment in threads:
         comment.replies = children[comment.pk]
-        if getattr(comment, "carried_from_id", None) is not None:
+        if getattr(comment, "carried_link_id", None) is not None:
             _show_at_carried_anchor(comment, comment.carried_frame, comment.carried_frame_end)
     return threads
 

@@ -273,3 +273,19 @@ def test_a_24_fps_takes_notes_land_on_the_16_fps_child_at_the_same_second(
     wait_until_processed(client, child["id"])
     assert [c["frame"] for c in _list(notes, child)] == [8, 20, None]
     assert CarriedThread.objects.filter(version_id=child["id"]).count() == 3
+
+
+def test_a_carried_thread_stays_when_the_take_it_came_through_is_deleted(shot, parent, threads, reviewer):
+    second = _take(shot, 2, rate=16, frames=24)
+    carry_open_threads(version=second)
+    third = _take(shot, 3, rate=24, frames=48)
+    carry_open_threads(version=third)
+
+    services.version_delete(version=second)
+
+    listed = _list(client_for(reviewer), third)
+    assert [(c["body"], c["frame"], c["carried_from"]) for c in listed] == [
+        ("overall too dark", None, {"version": None, "number": 2}),
+        ("hand", 30, {"version": None, "number": 2}),
+        ("ending drifts", 44, {"version": None, "number": 2}),
+    ]

@@ -23,8 +23,10 @@ class CarriedThread(models.Model):
 
     thread = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="carried_onto")
     version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="carried_threads")
-    # The version it was carried from: the parent take (a thread carried twice names the last hop).
-    from_version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="+")
+    # The version it was carried from: the source take (a thread carried twice names the last hop).
+    # Its number is kept too, so "from v2" still reads once v2 is deleted; the thread stays.
+    from_version = models.ForeignKey(Version, null=True, on_delete=models.SET_NULL, related_name="+")
+    from_number = models.PositiveIntegerField()
     frame = models.PositiveIntegerField(null=True, blank=True)
     frame_end = models.PositiveIntegerField(null=True, blank=True)
     beyond_end = models.BooleanField(default=False)

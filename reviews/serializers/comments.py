@@ -39,7 +39,9 @@ class CommentAuthorSerializer(UserSerializer):
 
 
 class CarriedFromSerializer(serializers.Serializer):
-    version = serializers.IntegerField(help_text="The id of the take the thread was carried from.")
+    version = serializers.IntegerField(
+        allow_null=True, help_text="The id of the take the thread was carried from; null once deleted."
+    )
     number = serializers.IntegerField(help_text="Its number in the shot, as in 'from v2'.")
 
 
@@ -93,10 +95,12 @@ class CommentSerializer(serializers.ModelSerializer):
         return comment.deleted_at is not None
 
     @extend_schema_field(CarriedFromSerializer(allow_null=True))
-    def get_carried_from(self, comment: Comment) -> dict[str, int] | None:
-        """The take a thread was carried from (reviews.carry_over), on the version's comment list."""
-        version_id = getattr(comment, "carried_from_id", None)
-        return None if version_id is None else {"version": version_id, "number": comment.carried_from_number}
+    def get_carried_from(self, comment: Comment) -> dict[str, int | None] | None:
+        """The take a thread was carried from (reviews.carry_over), on the version's comment list;
+        its id is null once that take was deleted."""
+        if getattr(comment, "carried_link_id", None) is None:
+            return None
+        return {"version": comment.carried_from_id, "number": comment.carried_from_number}
 
     def get_beyond_end(self, comment: Comment) -> bool:
         """A carried note whose moment lies past this clip's end (its frame is then null)."""
