@@ -57,7 +57,7 @@ class NextPromptView(APIView):
             )
         }
     )
-    def get(self, request: Request, pk: int, format: str | None = None) -> Response:
+    def get(self, request: Request, pk: int) -> Response:
         """The version's prompt, seed and model, then its open notes by category and severity."""
         version = get_object_or_404(selectors.versions_for(request.user), pk=pk)
         return Response(next_prompt(version))
