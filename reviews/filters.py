@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from reviews.accounts import normalize_username
-from reviews.models import Comment
+from reviews.models import Comment, NoteCategory, Severity
 
 
 class _TrueOrFalseField(forms.Field):
@@ -35,9 +35,17 @@ class CommentFilter(django_filters.FilterSet):
         method="filter_author", help_text="Only threads started by this username (any case or width)."
     )
 
+    # The documented values only (GET /api/v1/note-categories/): a misspelt one is a 400.
+    category = django_filters.ChoiceFilter(
+        choices=NoteCategory.choices, help_text="Only threads of this category."
+    )
+    severity = django_filters.ChoiceFilter(
+        choices=Severity.choices, help_text="Only threads of this severity."
+    )
+
     class Meta:
         model = Comment
-        fields = ["resolved", "author"]
+        fields = ["resolved", "author", "category", "severity"]
 
     def filter_author(self, comments: QuerySet[Comment], name: str, username: str) -> QuerySet[Comment]:
         # The name as sign-in reads it (reviews.accounts): ALICE and a full-width alice are alice.

@@ -21,6 +21,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     F,
+    FilteredRelation,
     OuterRef,
     Prefetch,
     Q,
@@ -34,6 +35,7 @@ from django.db.models.functions import Cast, Coalesce, Lower
 
 from reviews.accounts import normalize_username
 from reviews.models import (
+    CarriedThread,
     Comment,
     Event,
     EventKind,
@@ -112,16 +114,27 @@ def account_to_add(
 
 def with_comment_counts(versions: QuerySet[Version]) -> QuerySet[Version]:
     """Versions with `comment_count` (every note and reply) and `open_thread_count` (notes not
-    yet resolved), what a shot card shows of the conversation."""
+    yet resolved, with those carried onto it from its previous take), what a shot card shows."""
     # A deleted note kept for its replies is not part of the conversation any more.
+    # Open threads carried onto a version from its previous take are open on it too (reviews.carry_over).
+    carried_open = (
+        CarriedThread.objects.filter(
+            version=OuterRef("pk"), thread__resolved=False, thread__deleted_at__isnull=True
+        )
+        .order_by()
+        .values("version")
+        .annotate(open=Count("pk"))
+        .values("open")
+    )
     return versions.annotate(
         comment_count=Count("comments", filter=Q(comments__deleted_at__isnull=True)),
-        open_thread_count=Count(
+        own_open_thread_count=Count(
             "comments",
             filter=Q(
                 comments__parent__isnull=True, comments__resolved=False, comments__deleted_at__isnull=True
             ),
         ),
+        open_thread_count=F("own_open_thread_count") + Coalesce(Subquery(carried_open), Value(0)),
     )
 
 
@@ -259,16 +272,39 @@ def _mentioned_users() -> Prefetch:
 
 
 def comment_threads(*, version: Version) -> QuerySet[Comment]:
-    """The top-level comments of a version in review order: general notes first, then by frame.
+    """The top-level comments of a version in review order: general notes first, then by frame,
+    then notes carried from the previous take whose moment is past this clip's end.
 
-    The list's filters (resolved, author) are ``filters.CommentFilter``, applied to this queryset.
+    Threads carried onto the version (reviews.carry_over) are included, ordered by their mapped
+    frame, with ``carried_link_id``, ``carried_frame``, ``carried_frame_end``, ``beyond_end``,
+    ``carried_from_id`` and ``carried_from_number`` (None on the version's own threads); ``attach_replies`` shows them
+    at the mapped frame. The list's filters are ``filters.CommentFilter``, applied to this queryset.
     """
     return (
-        Comment.objects.filter(version=version, parent__isnull=True)
+        Comment.objects.annotate(
+            carry=FilteredRelation("carried_onto", condition=Q(carried_onto__version=version))
+        )
+        .filter(Q(version=version) | Q(carry__isnull=False), parent__isnull=True)
+        .annotate(
+            carried_frame=F("carry__frame"),
+            carried_frame_end=F("carry__frame_end"),
+            beyond_end=Coalesce(F("carry__beyond_end"), Value(False)),
+            carried_link_id=F("carry__id"),
+            carried_from_id=F("carry__from_version_id"),
+            carried_from_number=F("carry__from_number"),
+            review_frame=Case(When(carry__isnull=False, then=F("carry__frame")), default=F("frame")),
+        )
         .select_related("author", "resolved_by")
         .prefetch_related(_mentioned_users())
-        .order_by(F("frame").asc(nulls_first=True), "created_at", "id")
+        .order_by("beyond_end", F("review_frame").asc(nulls_first=True), "created_at", "id")
     )
+
+
+def _show_at_carried_anchor(comment: Comment, frame: int | None, frame_end: int | None) -> None:
+    # Display only, never saved: a carried thread keeps its own anchor on its own version.
+    comment.frame, comment.frame_end = frame, frame_end
+    for reply in comment.replies:
+        _show_at_carried_anchor(reply, frame, frame_end)
 
 
 def attach_replies(threads: Iterable[Comment]) -> list[Comment]:
@@ -294,6 +330,8 @@ def attach_replies(threads: Iterable[Comment]) -> list[Comment]:
         children[reply.parent_id].append(reply)
     for comment in threads:
         comment.replies = children[comment.pk]
+        if getattr(comment, "carried_link_id", None) is not None:
+            _show_at_carried_anchor(comment, comment.carried_frame, comment.carried_frame_end)
     return threads
 
 

@@ -333,6 +333,8 @@ def comment_create(
     frame_end: int | None = None,
     parent: Comment | None = None,
     annotation: Any = None,
+    category: str = "",
+    severity: str = "",
 ) -> Comment:
     thread = None
     if parent is not None:
@@ -357,6 +359,8 @@ def comment_create(
             frame=frame,
             frame_end=frame_end,
             annotation=annotation,
+            category=category,
+            severity=severity,
         )
         mentioned = _mentioned_members(version.shot.project_id, body)
         comment.mentions.set(mentioned)
@@ -378,14 +382,22 @@ def comment_update(
     body: str | None = None,
     annotation: Any = UNCHANGED,
     resolved: bool | None = None,
+    category: str | None = None,
+    severity: str | None = None,
 ) -> Comment:
+    """Edit a comment; None (or UNCHANGED for the annotation) leaves a field as it is.
+
+    ``category`` and ``severity`` (reviews.models.NoteCategory, Severity; "" clears) belong to a
+    thread's first note: set on a reply they are a ValidationError.
+    """
     # Edits of one comment queue on its row, and each reads the row its predecessor left:
     # the body stored and the mentions stored always come from the same request.
     try:
         comment.refresh_from_db(from_queryset=Comment.objects.select_for_update())
     except Comment.DoesNotExist:
         raise Http404("This comment was deleted meanwhile.") from None
-    if comment.deleted_at is not None and (body is not None or annotation is not UNCHANGED):
+    retyped = category is not None or severity is not None
+    if comment.deleted_at is not None and (body is not None or annotation is not UNCHANGED or retyped):
         raise ValidationError({"detail": "This note was deleted; it can no longer be edited."})
     fields = []
     if body is not None and body != comment.body:
@@ -397,7 +409,15 @@ def comment_update(
         comment.annotation = annotation
         comment.edited_at = timezone.now()
         fields += ["annotation", "edited_at"]
-    edited = sorted({"body", "annotation"} & set(fields))
+    for name, value in (("category", category), ("severity", severity)):
+        if value is not None and value != getattr(comment, name):
+            if comment.parent_id is not None:
+                raise ValidationError(
+                    {name: [f"A reply takes its thread's {name}; set it on the note that starts the thread."]}
+                )
+            setattr(comment, name, value)
+            fields.append(name)
+    edited = sorted({"body", "annotation", "category", "severity"} & set(fields))
     if resolved is not None and resolved != comment.resolved:
         comment.resolved = resolved
         comment.resolved_by = by if resolved else None

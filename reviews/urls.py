@@ -53,5 +53,7 @@ urlpatterns = [
     path("versions/<int:pk>/reprocess/", views.VersionReprocessView.as_view(), name="version-reprocess"),
     path("versions/<int:version_id>/comments/", views.CommentListView.as_view(), name="comment-list"),
     path("comments/<int:pk>/", views.CommentDetailView.as_view(), name="comment-detail"),
+    path("note-categories/", views.NoteTypesView.as_view(), name="note-categories"),
+    path("versions/<int:pk>/next-prompt/", views.NextPromptView.as_view(), name="version-next-prompt"),
     path("media/<str:token>/<str:filename>", views.MediaFileView.as_view(), name="media-file"),
 ]

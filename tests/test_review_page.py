@@ -365,7 +365,9 @@ def test_a_mentor_reviews_a_clip_frame_by_frame(
     wait_until_ready(director, second_id)
     wait_for_player(dave)
     expect(dave.locator("#version-info")).to_contain_text("Second pass: a longer hesitation.")
-    expect(dave.locator("#thread-empty")).to_be_visible()
+    # v1's open notes are carried onto v2 (reviews.carry_over), marked as from v1.
+    expect(dave.locator("#thread .comment.top")).to_have_count(open_notes)
+    expect(dave.locator("#thread .comment.top .carried-badge")).to_have_text(["from v1"] * open_notes)
     assert dave.errors == []
 
 

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from reviews.carry_over import carry_open_threads
 from reviews.events import event_record, version_payload
 from reviews.media import ffmpeg, ffprobe, provenance, storage
 from reviews.models import EventKind, ProcessingState, Version
@@ -297,6 +298,8 @@ def publish(version_id: int, run: str, scratch: Path, rendered: ffmpeg.Rendered)
                     "frame_count": version.frame_count,
                 },
             )
+            # Now that the clip's own rate and length are final (reviews.carry_over).
+            carry_open_threads(version=version)
     if not published:
         # Deleted or reprocessed while we worked: these outputs belong to nobody.
         _discard(version_id, outputs_dir)

@@ -4,6 +4,7 @@ Everything is importable from ``reviews.models``; a new part adds its module her
 """
 
 from reviews.models.mail import OutgoingMail, OutgoingMailState
+from reviews.models.notes import CarriedThread
 from reviews.models.review import (
     Comment,
     Decision,
@@ -24,6 +25,7 @@ from reviews.models.review import (
 from reviews.models.webhooks import DeliveryState, Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
+    "CarriedThread",
     "Comment",
     "Decision",
     "DeliveryState",

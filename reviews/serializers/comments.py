@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from reviews import selectors
 from reviews.bounded import AboveMaximum, OutOfBounds, read_number
-from reviews.models import Comment, Role
+from reviews.models import Comment, NoteCategory, Role, Severity
 from reviews.serializers.actions import MyCommentActionsField
 from reviews.serializers.fields import WholeNumberField
 from reviews.serializers.jsonvalues import reject_null_characters
@@ -38,6 +38,13 @@ class CommentAuthorSerializer(UserSerializer):
         return self.context.get("roles", {}).get(user.pk)
 
 
+class CarriedFromSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        allow_null=True, help_text="The id of the take the thread was carried from; null once deleted."
+    )
+    number = serializers.IntegerField(help_text="Its number in the shot, as in 'from v2'.")
+
+
 class CommentSerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
     timecode = serializers.SerializerMethodField()
@@ -49,6 +56,8 @@ class CommentSerializer(serializers.ModelSerializer):
     replies = serializers.SerializerMethodField()
     my_actions = MyCommentActionsField()
     deleted = serializers.SerializerMethodField()
+    carried_from = serializers.SerializerMethodField()
+    beyond_end = serializers.SerializerMethodField()
 
     class Meta:
         model = Comment
@@ -65,6 +74,10 @@ class CommentSerializer(serializers.ModelSerializer):
             "seconds",
             "seconds_end",
             "annotation",
+            "category",
+            "severity",
+            "carried_from",
+            "beyond_end",
             "mentions",
             "resolved",
             "resolved_by",
@@ -80,6 +93,18 @@ class CommentSerializer(serializers.ModelSerializer):
     def get_deleted(self, comment: Comment) -> bool:
         """A note its author deleted after others replied: the body is empty, the replies stay."""
         return comment.deleted_at is not None
+
+    @extend_schema_field(CarriedFromSerializer(allow_null=True))
+    def get_carried_from(self, comment: Comment) -> dict[str, int | None] | None:
+        """The take a thread was carried from (reviews.carry_over), on the version's comment list;
+        its id is null once that take was deleted."""
+        if getattr(comment, "carried_link_id", None) is None:
+            return None
+        return {"version": comment.carried_from_id, "number": comment.carried_from_number}
+
+    def get_beyond_end(self, comment: Comment) -> bool:
+        """A carried note whose moment lies past this clip's end (its frame is then null)."""
+        return bool(getattr(comment, "beyond_end", False))
 
     @cached_property
     def _author_serializer(self) -> CommentAuthorSerializer:
@@ -161,6 +186,18 @@ def _validate_annotation(value: Any) -> Any:
     return value
 
 
+_TYPE_HELP = "What the note is about; empty when not said. Only on a note that starts a thread."
+
+
+def _refuse_type_on_reply(attrs: dict[str, Any]) -> None:
+    """A thread has one category and severity, its first note's: a reply carries neither."""
+    for name in ("category", "severity"):
+        if attrs.get(name):
+            raise serializers.ValidationError(
+                {name: [f"A reply takes its thread's {name}; set it on the note that starts the thread."]}
+            )
+
+
 # Frames are stored in a 32-bit column: 2**31 frames is over two years at 30 fps.
 _MAX_FRAME = 2**31 - 1
 _PAST_ANY_CLIP = {"max_value": "This is past the end of any clip: frames run up to {max_value}."}
@@ -205,6 +242,10 @@ class CommentCreateSerializer(serializers.Serializer):
     seconds = SecondsField(required=False)
     seconds_end = SecondsField(required=False)
     annotation = serializers.JSONField(required=False, allow_null=True)
+    category = serializers.ChoiceField(
+        choices=NoteCategory.choices, required=False, allow_blank=True, help_text=_TYPE_HELP
+    )
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -274,7 +315,11 @@ class CommentCreateSerializer(serializers.Serializer):
             )
         if frame_end is not None and frame_end < frame:
             raise serializers.ValidationError({end_name: ["The range ends before it starts."]})
+        if attrs.get("parent") is not None:
+            _refuse_type_on_reply(attrs)
         return {
+            "category": attrs.get("category", ""),
+            "severity": attrs.get("severity", ""),
             "body": attrs["body"],
             "parent": attrs.get("parent"),
             "frame": frame,
@@ -287,6 +332,10 @@ class CommentUpdateSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=10000, required=False)
     annotation = serializers.JSONField(required=False, allow_null=True)
     resolved = serializers.BooleanField(required=False)
+    category = serializers.ChoiceField(
+        choices=NoteCategory.choices, required=False, allow_blank=True, help_text=_TYPE_HELP
+    )
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
 
     def validate_annotation(self, value: Any) -> Any:
         return _validate_annotation(value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from reviews.views.comments import CommentDetailView, CommentListView
 from reviews.views.events import ActivityView
+from reviews.views.notes import NextPromptView, NoteTypesView
 from reviews.views.projects import (
     MemberDetailView,
     MemberListView,
@@ -44,6 +45,8 @@ __all__ = [
     "MediaFileView",
     "MemberDetailView",
     "MemberListView",
+    "NextPromptView",
+    "NoteTypesView",
     "PasswordChangeView",
     "ProjectDetailView",
     "ProjectListView",

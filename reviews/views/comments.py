@@ -11,7 +11,7 @@ from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from reviews import permissions, selectors, services
+from reviews import carry_over, permissions, selectors, services
 from reviews.filters import CommentFilter
 from reviews.models import Comment, Version
 from reviews.permissions import Action, Principal
@@ -59,6 +59,8 @@ class CommentListView(generics.ListCreateAPIView):
             frame_count=version.frame_count,
             user=request.user,
         )
+        # A reply to a thread carried from the previous take joins that thread, on its version.
+        version = carry_over.reply_version(version=version, parent=data["parent"])
         comment = services.comment_create(version=version, author=request.user, **data)
         return Response(
             CommentSerializer(comment, context=_comment_context(version, principal)).data,
@@ -87,7 +89,7 @@ class CommentDetailView(generics.RetrieveUpdateDestroyAPIView):
         data = validated(CommentUpdateSerializer, request.data)
         if "resolved" in data:
             permissions.require_resolve(principal, comment)
-        if data.keys() & {"body", "annotation"}:
+        if data.keys() & {"body", "annotation", "category", "severity"}:
             permissions.require_edit_comment(principal, comment)
         comment = services.comment_update(comment=comment, by=request.user, **data)
         return Response(CommentSerializer(comment, context=_comment_context(comment.version, principal)).data)

@@ -7,6 +7,7 @@ import { post } from "./api.js";
 import { $, h } from "./dom.js";
 import { COLORS } from "./annotate.js";
 import { attachMentions } from "./mentions.js";
+import { composerNoteType, resetComposerNoteType } from "./notes.js";
 
 export class Composer extends EventTarget {
   // anchor() returns {frame, frame_end, label} for where the note goes, or null before the clip is ready.
@@ -130,7 +131,7 @@ export class Composer extends EventTarget {
       return;
     }
     const where = this.where();
-    const payload = { body, annotation: this.annotationCanvas.annotation() };
+    const payload = { body, annotation: this.annotationCanvas.annotation(), ...composerNoteType(this.form) };
     if (where) {
       payload.frame = where.frame;
       if (where.frame_end !== null) payload.frame_end = where.frame_end;
@@ -142,6 +143,7 @@ export class Composer extends EventTarget {
       const comment = await post(`versions/${this.versionId}/comments/`, payload);
       this.body.value = "";
       this.annotationCanvas.clearDraft();
+      resetComposerNoteType(this.form);
       this.setTool(null);
       this.general = false;
       this.frozen = null;

@@ -5,6 +5,7 @@
 import { del, patch, post } from "./api.js";
 import { h, initial, reportError, timeAgo } from "./dom.js";
 import { attachMentions, mentionedNames } from "./mentions.js";
+import { carriedNodes, matchesNoteFilter, noteTypeNodes } from "./notes.js";
 
 // The body as text, with the people it mentions highlighted: the names the server
 // reported in `mentions`, found where the server found them.
@@ -57,7 +58,7 @@ export class Conversation extends EventTarget {
   }
 
   render() {
-    const visible = this.comments.filter((comment) => this.showResolved || !comment.resolved);
+    const visible = this.comments.filter((comment) => (this.showResolved || !comment.resolved) && matchesNoteFilter(comment));
     this.list.replaceChildren(...visible.map((comment) => this.commentNode(comment, true)));
     this.list.removeAttribute("aria-busy");
     this.emit("rendered", { count: this.comments.length, visible: visible.length });
@@ -98,6 +99,8 @@ export class Conversation extends EventTarget {
             "div",
             { class: "comment-anchor" },
             anchor,
+            ...carriedNodes(comment),
+            ...noteTypeNodes(comment, { editable: comment.my_actions.includes("edit") && !comment.deleted, onChanged: () => this.emit("changed", {}) }),
             comment.annotation?.shapes?.length ? h("span", { class: "drawing-badge", title: "Has a drawing" }, "✎ drawing") : null,
             comment.resolved
               ? h("span", { class: "resolved-badge" }, `✓ Resolved${comment.resolved_by ? ` by ${comment.resolved_by.display_name}` : ""}`)

@@ -7,6 +7,7 @@ import { Conversation } from "./conversation.js";
 import { renderCrumbs, renderProcessing, renderStatusControl, renderVersionInfo } from "./details.js";
 import { $, h, reportError, toast } from "./dom.js";
 import { copyText, frameMiddleSeconds, requestedStart, versionUrl } from "./links.js";
+import { loadNoteTypes, setUpNoteTools } from "./notes.js";
 import { FramePlayer, SPEEDS } from "./player.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { ShotVersions } from "./shotversions.js";
@@ -363,11 +364,15 @@ async function main() {
   }
   setUpSpeed();
   bindKeys();
+  setUpNoteTools({ versionId, onFilter: () => state.conversation.render() });
+  await loadNoteTypes();
   await loadComments();
   state.composer?.refresh();
 
   const ready = await waitForProxy(version);
   if (ready) {
+    // Notes carried from the previous take arrive with the clip, on its own frames (reviews/carry_over.py).
+    if (version.processing.state !== "ready") await loadComments();
     renderVersionInfo(ready, parseRate(ready.media.fps_rational));
     state.versions.show(ready);
     startPlayer(ready);

@@ -1,0 +1,129 @@
+"""Open notes carry onto the next version of a shot, anchored by time.
+
+When a version is published (``reviews.media.pipeline.publish``, in the transaction that makes it
+ready, so its frame rate and length are the proxy's own), the open threads of the version it
+follows are linked to it with ``CarriedThread``: never copied, so each thread keeps one history.
+Which version it follows: its ``parent_version`` if set, else the shot's version numbered just
+before it. A thread's moment is mapped by seconds onto the new clip's frames; a moment past the
+new clip's end is marked ``beyond_end`` and left without a frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from django.db.models import Q
+
+from reviews.models import CarriedThread, Comment, Version
+from reviews.timecode import frame_to_seconds, seconds_to_frame
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A thread's place on the new version: frames of its timeline, or none."""
+
+    frame: int | None
+    frame_end: int | None
+    beyond_end: bool = False
+
+
+def map_anchor(
+    *,
+    frame: int | None,
+    frame_end: int | None,
+    from_rate: Fraction,
+    to_rate: Fraction,
+    frame_count: int | None,
+) -> Anchor:
+    """The frame on screen on the new clip at the same second as ``frame`` on the old one.
+
+    ``from_rate``/``to_rate`` are frames per second; ``frame_count`` the new clip's length in
+    frames (None if unknown: nothing is then past its end). A start past the end gives
+    ``Anchor(None, None, beyond_end=True)``; an end past it is clamped to the last frame, so a
+    range that runs off the new clip covers what is left of it.
+    """
+    if frame is None:
+        return Anchor(None, None)
+    start = seconds_to_frame(frame_to_seconds(frame, from_rate), to_rate)
+    if frame_count is not None and start >= frame_count:
+        return Anchor(None, None, beyond_end=True)
+    if frame_end is None:
+        return Anchor(start, None)
+    end = max(start, seconds_to_frame(frame_to_seconds(frame_end, from_rate), to_rate))
+    if frame_count is not None:
+        end = min(end, frame_count - 1)
+    return Anchor(start, end)
+
+
+def carry_source(version: Version) -> Version | None:
+    """The version whose open threads ``version`` takes over: its parent take, or else the shot's
+    version numbered just before it (the latest one when it was uploaded)."""
+    if version.parent_version_id is not None:
+        parent = Version.objects.filter(pk=version.parent_version_id, shot_id=version.shot_id).first()
+        if parent is not None:
+            return parent
+    return (
+        Version.objects.filter(shot_id=version.shot_id, number__lt=version.number).order_by("-number").first()
+    )
+
+
+def carry_open_threads(*, version: Version) -> int:
+    """Link the open threads of ``version``'s source (its own and those carried onto it) to it;
+    how many. Call inside the transaction that publishes ``version``, once its rate and frame
+    count are final.
+
+    Safe to run again (a second processing run): a thread already linked keeps its one row,
+    its anchor recomputed from the same seconds. Threads resolved or deleted are not carried.
+    """
+    source = carry_source(version)
+    if source is None or version.fps is None:
+        return 0
+    threads = (
+        Comment.objects.filter(
+            Q(version=source) | Q(pk__in=CarriedThread.objects.filter(version=source).values("thread")),
+            parent__isnull=True,
+            resolved=False,
+            deleted_at__isnull=True,
+        )
+        .exclude(version=version)
+        .select_related("version__shot__project")
+    )
+    rows = []
+    for thread in threads:
+        anchor = map_anchor(
+            frame=thread.frame,
+            frame_end=thread.frame_end,
+            from_rate=thread.version.timecode_rate,
+            to_rate=version.fps,
+            frame_count=version.frame_count,
+        )
+        rows.append(
+            CarriedThread(
+                thread=thread,
+                version=version,
+                from_version=source,
+                from_number=source.number,
+                frame=anchor.frame,
+                frame_end=anchor.frame_end,
+                beyond_end=anchor.beyond_end,
+            )
+        )
+    CarriedThread.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["thread", "version"],
+        update_fields=["from_version", "from_number", "frame", "frame_end", "beyond_end"],
+    )
+    return len(rows)
+
+
+def reply_version(*, version: Version, parent: Comment | None) -> Version:
+    """The version a reply posted on ``version`` lives on: the thread's own version when the
+    thread was carried onto ``version`` (so the thread stays one), else ``version`` itself."""
+    if parent is None or parent.version_id == version.pk:
+        return version
+    top_id = parent.thread_id or parent.pk
+    if CarriedThread.objects.filter(version=version, thread_id=top_id).exists():
+        return parent.version
+    return version

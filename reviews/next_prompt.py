@@ -1,0 +1,148 @@
+"""Notes as the next prompt: a version's generation settings and its open notes, ready to paste
+into the next generation.
+
+``next_prompt`` reads (one version's open threads, carried ones included); ``next_prompt_markdown``
+is a pure format of what it returns, testable like ``reviews.timecode``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reviews import selectors
+from reviews.models import Comment, NoteCategory, Severity, Version
+from reviews.timecode import frame_to_timecode, rate_label
+
+# Notes whose author did not say, after the said ones.
+UNCATEGORISED_LABEL = "Not categorised"
+_SEVERITY_ORDER = {Severity.MUST_FIX: 0, Severity.SUGGESTION: 1, "": 2}
+_CATEGORY_ORDER = {value: index for index, value in enumerate([*NoteCategory.values, ""])}
+
+
+def _has_drawing(comment: Comment) -> bool:
+    annotation = comment.annotation
+    return isinstance(annotation, dict) and bool(annotation.get("shapes"))
+
+
+def _replies(comment: Comment) -> list[dict[str, str]]:
+    """Every live reply of a thread, in the order written, at any depth."""
+    found = []
+    for reply in comment.replies:
+        if reply.deleted_at is None:
+            found.append({"author": reply.author.get_username() if reply.author else "", "body": reply.body})
+        found += _replies(reply)
+    return found
+
+
+def _note(comment: Comment, rate: Any) -> dict[str, Any]:
+    carried = getattr(comment, "carried_link_id", None) is not None
+    return {
+        "id": comment.pk,
+        "severity": comment.severity,
+        "frame": comment.frame,
+        "frame_end": comment.frame_end,
+        "timecode": None if comment.frame is None else frame_to_timecode(comment.frame, rate),
+        "timecode_end": None if comment.frame_end is None else frame_to_timecode(comment.frame_end, rate),
+        "beyond_end": bool(getattr(comment, "beyond_end", False)),
+        "body": comment.body,
+        "author": comment.author.get_username() if comment.author else "",
+        "has_drawing": _has_drawing(comment),
+        "carried_from": (
+            {"version": comment.carried_from_id, "number": comment.carried_from_number} if carried else None
+        ),
+        "replies": _replies(comment),
+    }
+
+
+def next_prompt(version: Version) -> dict[str, Any]:
+    """What to tell the next generation of ``version``'s shot.
+
+    Shape: ``{"version": {"id", "number", "shot": {"id", "code", "title"}}, "generation":
+    {"model", "prompt", "seed"} (each null when not recorded), "rate": "24", "open_note_count",
+    "groups": [{"category": value or "", "label", "notes": [note, ...]}]}``. Groups follow the
+    documented category order, uncategorised last; notes in a group go must-fix first, then
+    suggestion, then unsaid, each by time. A note: ``id, severity, frame, frame_end, timecode,
+    timecode_end, beyond_end, body, author, has_drawing, carried_from, replies: [{author, body}]``.
+    Open means not resolved and not deleted; threads carried from the previous take count.
+    """
+    rate = version.timecode_rate
+    threads = selectors.comment_threads(version=version).filter(resolved=False, deleted_at__isnull=True)
+    threads = selectors.attach_replies(threads)
+    ordered = sorted(
+        threads,
+        key=lambda comment: (
+            _CATEGORY_ORDER[comment.category],
+            _SEVERITY_ORDER[comment.severity],
+            getattr(comment, "beyond_end", False),
+            -1 if comment.frame is None else comment.frame,
+            comment.created_at,
+        ),
+    )
+    groups: list[dict[str, Any]] = []
+    for comment in ordered:
+        if not groups or groups[-1]["category"] != comment.category:
+            label = NoteCategory(comment.category).label if comment.category else UNCATEGORISED_LABEL
+            groups.append({"category": comment.category, "label": label, "notes": []})
+        groups[-1]["notes"].append(_note(comment, rate))
+    generation = version.generation if isinstance(version.generation, dict) else {}
+    return {
+        "version": {
+            "id": version.pk,
+            "number": version.number,
+            "shot": {"id": version.shot_id, "code": version.shot.code, "title": version.shot.title},
+        },
+        "generation": {key: generation.get(key) for key in ("model", "prompt", "seed")},
+        "rate": rate_label(rate),
+        "open_note_count": len(ordered),
+        "groups": groups,
+    }
+
+
+def _indented(text: str) -> str:
+    return "\n    ".join(str(text).strip().splitlines())
+
+
+def _when(note: dict[str, Any]) -> str:
+    if note["beyond_end"]:
+        return "past the end of this clip"
+    if note["timecode"] is None:
+        return "whole clip"
+    if note["timecode_end"] is not None and note["timecode_end"] != note["timecode"]:
+        return f"{note['timecode']} to {note['timecode_end']}"
+    return note["timecode"]
+
+
+def next_prompt_markdown(data: dict[str, Any]) -> str:
+    """``next_prompt``'s answer as Markdown: the prompt, the settings, then the notes by category."""
+    version, generation = data["version"], data["generation"]
+    title = f"{version['shot']['code']} v{version['number']}"
+    lines = [f"# Next prompt for {title}", ""]
+    lines += [
+        "## Prompt",
+        "",
+        str(generation["prompt"]).strip() if generation["prompt"] else "(no prompt recorded)",
+    ]
+    settings = [(name, generation[name]) for name in ("model", "seed") if generation[name] not in (None, "")]
+    if settings:
+        lines += [""] + [f"- {name.capitalize()}: {value}" for name, value in settings]
+    count = data["open_note_count"]
+    lines += ["", f"## Notes to address ({count} open, timecodes at {data['rate']} fps)"]
+    if not count:
+        lines += ["", "No open notes."]
+    severity_labels = dict(Severity.choices)
+    for group in data["groups"]:
+        lines += ["", f"### {group['label']}", ""]
+        for note in group["notes"]:
+            severity = severity_labels.get(note["severity"])
+            marks = [f"**{severity}**"] if severity else []
+            marks.append(f"[{_when(note)}]")
+            extras = []
+            if note["has_drawing"]:
+                extras.append("has a drawing")
+            if note["carried_from"]:
+                extras.append(f"from v{note['carried_from']['number']}")
+            extra = f" ({', '.join(extras)})" if extras else ""
+            lines.append(f"- {' '.join(marks)} {_indented(note['body'])}{extra}")
+            for reply in note["replies"]:
+                lines.append(f"  - {reply['author']}: {_indented(reply['body'])}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,179 @@
+"""Notes as the next prompt: a version's generation settings and open notes, as JSON or Markdown."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reviews import services
+from reviews.next_prompt import next_prompt_markdown
+from tests.conftest import client_for
+from tests.factories import VersionFactory
+
+DRAWING = {
+    "shapes": [{"type": "arrow", "color": "#ff3b30", "width": 0.004, "points": [[0.1, 0.1], [0.2, 0.2]]}]
+}
+
+
+@pytest.fixture
+def version(shot):
+    return VersionFactory(
+        shot=shot,
+        number=2,
+        generation={"model": "veo-3", "prompt": "A hand reaches for a cup, hesitates.", "seed": 4242},
+        fps_numerator=24,
+        fps_denominator=1,
+        frame_count=240,
+    )
+
+
+@pytest.fixture
+def notes(version, mentor, reviewer, director):
+    hand = services.comment_create(
+        version=version,
+        author=mentor,
+        body="Six fingers on the left hand",
+        frame=36,
+        frame_end=48,
+        category="hands_and_body",
+        severity="must_fix",
+        annotation=DRAWING,
+    )
+    services.comment_create(version=version, author=reviewer, body="Also the thumb bends back", parent=hand)
+    services.comment_create(
+        version=version,
+        author=reviewer,
+        body="Fingers could be longer",
+        frame=12,
+        category="hands_and_body",
+        severity="suggestion",
+    )
+    services.comment_create(
+        version=version,
+        author=mentor,
+        body="Pan eases out too late",
+        frame=100,
+        category="camera",
+        severity="must_fix",
+    )
+    services.comment_create(version=version, author=reviewer, body="Feels rushed overall")
+    done = services.comment_create(
+        version=version, author=mentor, body="Cup was blue", frame=5, category="other"
+    )
+    services.comment_update(comment=done, by=director, resolved=True)
+    gone = services.comment_create(version=version, author=reviewer, body="Deleted thought", frame=6)
+    services.comment_delete(comment=gone, by=reviewer)
+
+
+def _get(client, version, query="", **headers):
+    return client.get(f"/api/v1/versions/{version.pk}/next-prompt/{query}", **headers)
+
+
+def test_it_answers_the_prompt_and_the_open_notes_grouped_by_category_then_severity(version, notes, viewer):
+    response = _get(client_for(viewer), version)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["generation"] == {
+        "model": "veo-3",
+        "prompt": "A hand reaches for a cup, hesitates.",
+        "seed": 4242,
+    }
+    assert body["open_note_count"] == 4
+    assert [group["label"] for group in body["groups"]] == ["Hands and body", "Camera", "Not categorised"]
+    hands = body["groups"][0]["notes"]
+    assert [(note["severity"], note["body"]) for note in hands] == [
+        ("must_fix", "Six fingers on the left hand"),
+        ("suggestion", "Fingers could be longer"),
+    ]
+    first = hands[0]
+    assert (first["timecode"], first["timecode_end"]) == ("00:00:01:12", "00:00:02:00")
+    assert first["has_drawing"] is True
+    assert first["replies"] == [{"author": "carol", "body": "Also the thumb bends back"}]
+    assert body["groups"][2]["notes"][0]["timecode"] is None
+
+
+def test_it_answers_markdown_when_asked_by_format_or_by_accept(version, notes, mentor):
+    client = client_for(mentor)
+    by_format = _get(client, version, "?format=md")
+    by_accept = _get(client, version, HTTP_ACCEPT="text/markdown")
+
+    assert by_format["Content-Type"] == "text/markdown; charset=utf-8"
+    assert by_format.content == by_accept.content
+    text = by_format.content.decode()
+    assert text.startswith(
+        "# Next prompt for SH010 v2\n\n## Prompt\n\nA hand reaches for a cup, hesitates.\n"
+    )
+    assert "- Model: veo-3\n- Seed: 4242\n" in text
+    assert (
+        "### Hands and body\n\n"
+        "- **Must fix** [00:00:01:12 to 00:00:02:00] Six fingers on the left hand (has a drawing)\n"
+        "  - carol: Also the thumb bends back\n"
+        "- **Suggestion** [00:00:00:12] Fingers could be longer\n"
+    ) in text
+    assert "- [whole clip] Feels rushed overall\n" in text
+    assert "Cup was blue" not in text
+    assert "Deleted thought" not in text
+    assert text.index("### Hands and body") < text.index("### Camera") < text.index("### Not categorised")
+
+
+def test_a_version_without_notes_or_prompt_says_so(shot, viewer):
+    version = VersionFactory(shot=shot, number=1)
+    text = _get(client_for(viewer), version, "?format=md").content.decode()
+    assert "(no prompt recorded)" in text
+    assert "No open notes." in text
+
+
+def test_an_outsider_gets_404_in_either_format(version, notes, outsider):
+    client = client_for(outsider)
+    assert _get(client, version).status_code == 404
+    response = _get(client, version, "?format=md")
+    assert response.status_code == 404
+    assert "Secret" not in response.content.decode()
+
+
+def test_it_refuses_a_format_it_does_not_write(version, mentor):
+    assert _get(client_for(mentor), version, HTTP_ACCEPT="application/pdf").status_code == 406
+
+
+def test_a_multiline_note_stays_one_list_item():
+    data = {
+        "version": {"id": 1, "number": 1, "shot": {"id": 1, "code": "SH010", "title": ""}},
+        "generation": {"model": None, "prompt": None, "seed": None},
+        "rate": "24",
+        "open_note_count": 1,
+        "groups": [
+            {
+                "category": "",
+                "label": "Not categorised",
+                "notes": [
+                    {
+                        "severity": "",
+                        "timecode": None,
+                        "timecode_end": None,
+                        "beyond_end": True,
+                        "body": "first line\nsecond line",
+                        "has_drawing": False,
+                        "carried_from": {"version": 7, "number": 1},
+                        "replies": [],
+                    }
+                ],
+            }
+        ],
+    }
+    assert "- [past the end of this clip] first line\n    second line (from v1)\n" in next_prompt_markdown(
+        data
+    )
+
+
+def test_the_next_prompt_runs_a_constant_number_of_queries(version, notes, mentor, reviewer):
+    client = client_for(mentor)
+    with CaptureQueriesContext(connection) as few:
+        _get(client, version)
+    for index in range(20):
+        root = services.comment_create(version=version, author=mentor, body=f"n{index}", frame=index)
+        services.comment_create(version=version, author=reviewer, body="yes", parent=root)
+    with CaptureQueriesContext(connection) as many:
+        assert _get(client, version).json()["open_note_count"] == 24
+    assert len(many) == len(few)
