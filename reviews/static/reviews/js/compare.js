@@ -41,9 +41,11 @@ function currentUrl() {
   return compareUrl({ ...ids, frame: sync ? sync.leader.frame : 0, lead: sync?.lead ?? "a", mode, wipe });
 }
 
+// Not while playing, and not before the players start: the address still holds where to open.
 function rememberPlace() {
-  if (state.sync?.playing) return;
-  window.history.replaceState(null, "", currentUrl());
+  if (!state.sync || state.sync.playing) return;
+  const url = currentUrl();
+  if (url !== window.location.href) window.history.replaceState(null, "", url);
 }
 
 // --- what each side shows ---------------------------------------------------------------
