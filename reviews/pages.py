@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 
 from reviews import selectors, services
+from reviews.compare import compare_page
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
@@ -73,4 +74,5 @@ urlpatterns = [
     path("review/", projects_page, name="review-projects"),
     path("review/projects/<int:project_id>/", project_page, name="review-project"),
     path("review/versions/<int:version_id>/", version_page, name="review-version"),
+    path("review/compare/", compare_page, name="review-compare"),
 ]

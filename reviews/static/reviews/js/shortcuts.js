@@ -4,7 +4,7 @@
 const TEXT_INPUTS = new Set(["text", "search", "email", "url", "tel", "password", "number", "date", "time"]);
 
 // Where a key belongs to the element: text fields, and menus (their arrows pick an entry).
-function keepsKeys(element) {
+export function keepsKeys(element) {
   if (!(element instanceof Element)) return false;
   if (element.closest("textarea, select, [contenteditable]:not([contenteditable='false'])")) return true;
   return element instanceof HTMLInputElement && TEXT_INPUTS.has(element.type);

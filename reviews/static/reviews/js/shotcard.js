@@ -47,6 +47,21 @@ function notesBadge(version) {
   );
 }
 
+// This version beside the one that matters, in sync, on the compare page.
+function compareLink(version, landing) {
+  if (!landing || version.id === landing.id || [version, landing].some((each) => each.processing_state === "failed")) return null;
+  return h(
+    "a",
+    {
+      href: `/review/compare/?a=${version.id}&b=${landing.id}`,
+      class: "compare-link",
+      title: `Compare v${version.number} with v${landing.number}, side by side and in sync`,
+      "aria-label": `Compare v${version.number} with v${landing.number}`,
+    },
+    `⇄ v${landing.number}`,
+  );
+}
+
 // One line per version: its number, status, open notes and whether something is new there.
 function versionRow(version, landing, { canDelete, onDelete }) {
   const details = [
@@ -71,6 +86,7 @@ function versionRow(version, landing, { canDelete, onDelete }) {
       h("span", { class: "version-detail" }, details.join(" · ")),
       version.unread ? h("span", { class: "unread-dot", role: "img", "aria-label": "unread activity", title: "New since you last looked" }) : null,
     ),
+    compareLink(version, landing),
     canDelete && version.processing_state === "failed"
       ? h(
           "button",

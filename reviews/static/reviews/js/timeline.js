@@ -11,17 +11,17 @@ export class Timeline extends EventTarget {
     this.rate = rate;
     this.frameCount = Math.max(1, frameCount);
     this.filmstrip = filmstrip;
-    this.track = root.querySelector("#timeline-track");
-    this.played = root.querySelector("#timeline-played");
-    this.playhead = root.querySelector("#timeline-playhead");
-    this.markers = root.querySelector("#timeline-markers");
-    this.range = root.querySelector("#timeline-range");
-    this.preview = root.querySelector("#timeline-preview");
-    this.previewTile = root.querySelector("#timeline-preview-tile");
-    this.previewTimecode = root.querySelector("#timeline-preview-tc");
+    this.track = root.querySelector(".timeline-track");
+    this.played = root.querySelector(".timeline-played");
+    this.playhead = root.querySelector(".timeline-playhead");
+    this.markers = root.querySelector(".timeline-markers");
+    this.range = root.querySelector(".timeline-range");
+    this.preview = root.querySelector(".timeline-preview");
+    this.previewTile = root.querySelector(".timeline-preview-tile");
+    this.previewTimecode = root.querySelector(".timeline-preview-tc");
     this.selectedId = null;
     this.setUpFilmstrip();
-    this.drawRuler(root.querySelector("#timeline-ruler"));
+    this.drawRuler(root.querySelector(".timeline-ruler"));
     this.listen();
   }
 

@@ -3,6 +3,7 @@
 import { get, getAll } from "./api.js";
 import { AnnotationCanvas } from "./annotate.js";
 import { Composer } from "./composer.js";
+import { renderCompareWith } from "./compareentry.js";
 import { Conversation } from "./conversation.js";
 import { renderCrumbs, renderProcessing, renderStatusControl, renderVersionInfo } from "./details.js";
 import { $, h, reportError, toast } from "./dom.js";
@@ -311,6 +312,7 @@ async function main() {
   renderCrumbs(project, shot, version);
   state.versions = new ShotVersions({ shotId, versions, current: version, moment });
   state.versions.watch();
+  renderCompareWith($("#compare-select"), versions, version, () => state.player?.frame ?? 0);
   state.zoom.addEventListener("zoom", (event) => {
     const { scale } = event.detail;
     $("#zoom-level").textContent = scale > 1 ? `${Number(scale.toFixed(1))}×` : "";
