@@ -126,7 +126,7 @@ def invitation_create(*, project: Project, email: str, role: str, by: AbstractBa
                 ]
             }
         )
-    invitation = invitations_open(project).select_for_update().filter(email__iexact=email).first()
+    invitation = invitations_open(project).select_for_update(of=("self",)).filter(email__iexact=email).first()
     if invitation is None:
         invitation = Invitation(project=project, email=email, role=role, send_count=1)
     else:
