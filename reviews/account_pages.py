@@ -10,6 +10,7 @@ every token and session of the account (reviews/accounts.py).
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -24,10 +25,15 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse, reverse_lazy
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from reviews import accounts, profiles
 from reviews.mail import mail_queue
+from reviews.models import OutgoingMail
+
+# One reset mail per account in this many seconds: asking again and again fills nobody's inbox.
+RESET_MAIL_INTERVAL = 120
 
 
 class OutboxPasswordResetForm(PasswordResetForm):
@@ -47,6 +53,12 @@ class OutboxPasswordResetForm(PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
+        recent = OutgoingMail.objects.filter(
+            key__startswith=f"password-reset:{context['user'].pk}:",
+            created_at__gt=timezone.now() - timedelta(seconds=RESET_MAIL_INTERVAL),
+        )
+        if recent.exists():
+            return
         link = settings.REVIEWSVC_PUBLIC_URL + reverse(
             "password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]}
         )
@@ -66,10 +78,17 @@ class OutboxPasswordResetForm(PasswordResetForm):
 
 
 class ProfileForm(forms.Form):
-    display_name = forms.CharField(max_length=150, required=False)
-    email = forms.EmailField(max_length=254, required=False)
+    display_name = forms.CharField(
+        max_length=150, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        max_length=254, required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     password = forms.CharField(
-        strip=False, required=False, widget=forms.PasswordInput, help_text="Needed to change the email."
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Needed to change the email.",
     )
 
 
@@ -78,10 +97,14 @@ def _profile_form(user: Any) -> ProfileForm:
 
 
 def _account_page(request: HttpRequest, *, status: int = 200, **forms_given: Any) -> HttpResponse:
+    password_form = forms_given.get("password_form") or accounts.CheckedPasswordChangeForm(
+        request.user, request=request
+    )
+    # Django's form focuses the old password; on a page of three forms, nothing should jump.
+    password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
     context = {
         "profile_form": forms_given.get("profile_form") or _profile_form(request.user),
-        "password_form": forms_given.get("password_form")
-        or accounts.CheckedPasswordChangeForm(request.user, request=request),
+        "password_form": password_form,
     }
     return render(request, "reviews/account.html", context, status=status)
 

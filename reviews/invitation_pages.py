@@ -97,10 +97,18 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
 
 
 class NewAccountForm(forms.Form):
-    username = forms.CharField(max_length=150)
-    display_name = forms.CharField(max_length=150, required=False)
-    password = forms.CharField(strip=False, widget=forms.PasswordInput)
-    password_again = forms.CharField(strip=False, widget=forms.PasswordInput)
+    username = forms.CharField(
+        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"})
+    )
+    display_name = forms.CharField(
+        max_length=150, required=False, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    password = forms.CharField(
+        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password_again = forms.CharField(
+        strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

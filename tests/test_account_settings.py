@@ -277,6 +277,18 @@ def test_a_reset_for_an_unknown_address_looks_the_same_and_mails_nobody(mentor, 
     assert OutgoingMail.objects.get().to == ["bob@example.com"]
 
 
+def test_asking_again_and_again_sends_one_reset_mail_a_while(mentor, smtp):
+    mentor.email = "bob@example.com"
+    mentor.save()
+
+    answers = [
+        Client().post("/accounts/password/reset/", {"email": "bob@example.com"}).status_code for _ in range(3)
+    ]
+
+    assert answers == [302, 302, 302]
+    assert OutgoingMail.objects.count() == 1
+
+
 @pytest.mark.parametrize("target", ["//evil.com", "https://evil.com", "/\\evil.com"])
 def test_signing_in_never_redirects_off_site(mentor, target):
     response = Client().post("/accounts/login/", {"username": "bob", "password": PASSWORD, "next": target})
