@@ -24,7 +24,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from reviews.accounts import check_new_account
+from reviews.accounts import check_new_account, normalize_username
 from reviews.events import event_record, member_payload
 from reviews.mail import mail_queue
 from reviews.models import EventKind, Invitation, InvitationState, Membership, Project
@@ -191,6 +191,14 @@ def invitation_accept(*, invitation_id: int, user: AbstractBaseUser) -> Membersh
     return _accept_locked(invitation_id, user)
 
 
+def _check_username_form(username: str) -> None:
+    """The username field's own rules (length, allowed characters), as NFKC will store it."""
+    try:
+        User._meta.get_field(User.USERNAME_FIELD).run_validators(normalize_username(username))
+    except ValidationError as error:
+        raise ValidationError({"username": error.messages}) from error
+
+
 @transaction.atomic
 def invitation_accept_new_account(
     *, invitation_id: int, username: str, password: str, display_name: str = ""
@@ -201,6 +209,7 @@ def invitation_accept_new_account(
     """
     invitation = Invitation.objects.get(pk=invitation_id)
     display_name = " ".join(display_name.split())
+    _check_username_form(username)
     username = check_new_account(
         username=username, password=password, email=invitation.email, first_name=display_name
     )

@@ -10,6 +10,7 @@ password resets are sent and what invitations are matched against, and
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -17,7 +18,6 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from reviews.services import model_update
 
@@ -60,7 +60,9 @@ def account_sign_out_everywhere(*, user: AbstractBaseUser, keep_session: str | N
     """
     if settings.SESSION_ENGINE not in _DB_SESSION_ENGINES:
         raise ImproperlyConfigured("Signing out everywhere needs database-backed sessions (SESSION_ENGINE).")
-    Token.objects.filter(user=user).delete()
+    # Named through the app registry: services run without DRF (a command, a shell), as in accounts.py.
+    if apps.is_installed("rest_framework.authtoken"):
+        apps.get_model("authtoken", "Token").objects.filter(user=user).delete()
     theirs = [
         session.session_key
         for session in Session.objects.filter(expire_date__gt=timezone.now()).exclude(

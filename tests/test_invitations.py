@@ -202,7 +202,20 @@ def test_it_refuses_a_weak_password_or_a_taken_name_and_creates_nothing(
         {"username": "frank", "password": PASSWORD, "password_again": PASSWORD + "!"},
     )
 
+    spaced = browser.post(
+        "/invitations/accept/",
+        {"username": "frank ocean", "password": PASSWORD, "password_again": PASSWORD},
+    )
+    # NFKC makes the one character "㍿" four: 40 of them pass the form's 150 but not the column's.
+    lengthened = browser.post(
+        "/invitations/accept/",
+        {"username": "㍿" * 40, "password": PASSWORD, "password_again": PASSWORD},
+    )
+
     assert weak.status_code == taken.status_code == differ.status_code == 400
+    assert spaced.status_code == lengthened.status_code == 400
+    assert b"Enter a valid username" in spaced.content
+    assert b"at most 150 characters" in lengthened.content
     assert b"too common" in weak.content
     assert b"already exists" in taken.content
     assert b"differ" in differ.content
