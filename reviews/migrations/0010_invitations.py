@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reviews", "0008_takes_notes_provenance_and_mail"),
+        ("reviews", "0009_webhooks"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
