@@ -3,11 +3,13 @@ from __future__ import annotations
 from django.urls import path
 
 from reviews import views
+from reviews.views import invitations, me
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
-    path("me/", views.MeView.as_view(), name="me"),
+    path("me/", me.MeView.as_view(), name="me"),
+    path("me/sign-out-everywhere/", me.SignOutEverywhereView.as_view(), name="me-sign-out-everywhere"),
     path("me/password/", views.PasswordChangeView.as_view(), name="me-password"),
     path("users/", views.UserListView.as_view(), name="user-list"),
     path("projects/", views.ProjectListView.as_view(), name="project-list"),
@@ -17,6 +19,21 @@ urlpatterns = [
         "projects/<int:project_id>/members/<int:user_id>/",
         views.MemberDetailView.as_view(),
         name="member-detail",
+    ),
+    path(
+        "projects/<int:project_id>/invitations/",
+        invitations.InvitationListView.as_view(),
+        name="invitation-list",
+    ),
+    path(
+        "projects/<int:project_id>/invitations/<int:pk>/",
+        invitations.InvitationDetailView.as_view(),
+        name="invitation-detail",
+    ),
+    path(
+        "projects/<int:project_id>/invitations/<int:pk>/resend/",
+        invitations.InvitationResendView.as_view(),
+        name="invitation-resend",
     ),
     path("projects/<int:project_id>/activity/", views.ActivityView.as_view(), name="project-activity"),
     path("projects/<int:project_id>/webhooks/", views.WebhookListView.as_view(), name="webhook-list"),

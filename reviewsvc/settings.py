@@ -348,6 +348,8 @@ DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "reviewsvc <reviews@localho
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where people reach the service, for the links in mail (no trailing slash).
 REVIEWSVC_PUBLIC_URL = os.getenv("REVIEWSVC_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long an invitation link works (reviews/invitations.py); a resend starts the days again.
+REVIEWSVC_INVITATION_DAYS = envint("REVIEWSVC_INVITATION_DAYS", 7)
 
 # --- Webhooks ---------------------------------------------------------------
 # A webhook's URL must be https when the service itself is (production), and may not name a

@@ -22,6 +22,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The review pages and their session login (reviews/pages.py).
     path("", include("reviews.pages")),
+    # Invitation links and the account pages (reviews/invitation_pages.py, reviews/account_pages.py).
+    path("", include("reviews.invitation_pages")),
+    path("", include("reviews.account_pages")),
 ]
 
 handler400 = "reviews.errors.bad_request"

@@ -147,11 +147,13 @@ def test_the_schema_takes_the_429_and_413_from_the_views(client):
         }
 
     upload = ("post", "/api/v1/shots/{shot_id}/versions/")
-    # Throttled (token, upload), or locking out after too many wrong secrets (password, member add).
+    # Throttled (token, upload), or locking out after too many wrong secrets (password, member add,
+    # an email already taken).
     assert answering("429") == {
         ("post", "/api/v1/auth/token/"),
         upload,
         ("post", "/api/v1/me/password/"),
+        ("patch", "/api/v1/me/"),
         ("post", "/api/v1/projects/{project_id}/members/"),
     }
     # Django's own limits (a 2.5 MiB body, 1000 fields) are a 413 wherever there is a body or a query.

@@ -19,9 +19,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signing import dumps, loads
 
+from reviews.invitations import invitation_create
 from reviews.media import links
 from reviews.models import (
     Comment,
+    Invitation,
     Membership,
     ProcessingState,
     Project,
@@ -61,6 +63,7 @@ def night_swim(db):
         secret="whsec_oscar",
     )
     delivery = WebhookDelivery.objects.create(webhook=webhook, event_type="webhook.test", body="{}")
+    invitation = invitation_create(project=project, email="nina@example.com", role="viewer", by=oscar)
     return {
         "project": project,
         "shot": shot,
@@ -69,6 +72,7 @@ def night_swim(db):
         "member": mona,
         "webhook": webhook,
         "delivery": delivery,
+        "invitation": invitation,
     }
 
 
@@ -148,6 +152,14 @@ OPERATIONS = {
         "/api/v1/projects/{project}/webhooks/{webhook}/deliveries/{delivery}/redeliver/",
         None,
     ),
+    "list invitations": ("get", "/api/v1/projects/{project}/invitations/", None),
+    "invite": (
+        "post",
+        "/api/v1/projects/{project}/invitations/",
+        {"email": "eve@example.com", "role": "director"},
+    ),
+    "resend an invitation": ("post", "/api/v1/projects/{project}/invitations/{invitation}/resend/", None),
+    "revoke an invitation": ("delete", "/api/v1/projects/{project}/invitations/{invitation}/", None),
 }
 
 
@@ -172,6 +184,11 @@ def _snapshot(world: dict) -> tuple:
         sorted(Comment.objects.filter(version__shot__project=project).values_list("body", "resolved")),
         sorted(Webhook.objects.filter(project=project).values_list("url", "secret", "active")),
         WebhookDelivery.objects.filter(webhook__project=project).count(),
+        sorted(
+            Invitation.objects.filter(project=project).values_list(
+                "email", "role", "token_hash", "revoked_at"
+            )
+        ),
     )
 
 
@@ -179,7 +196,7 @@ def _snapshot(world: dict) -> tuple:
 @pytest.mark.parametrize("role", ROLES)
 def test_a_member_of_another_project_gets_what_a_missing_id_gets(hesitation, night_swim, role, operation):
     method, template, body = OPERATIONS[operation]
-    names = ("project", "shot", "version", "comment", "member", "webhook", "delivery")
+    names = ("project", "shot", "version", "comment", "member", "webhook", "delivery", "invitation")
     ids = {name: night_swim[name].pk for name in names}
     client = client_for(hesitation["users"][role])
     before = _snapshot(night_swim)

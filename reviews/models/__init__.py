@@ -3,6 +3,7 @@
 Everything is importable from ``reviews.models``; a new part adds its module here.
 """
 
+from reviews.models.invitations import Invitation, InvitationState
 from reviews.models.mail import OutgoingMail, OutgoingMailState
 from reviews.models.notes import CarriedThread
 from reviews.models.review import (
@@ -31,6 +32,8 @@ __all__ = [
     "DeliveryState",
     "Event",
     "EventKind",
+    "Invitation",
+    "InvitationState",
     "Membership",
     "NoteCategory",
     "OutgoingMail",
