@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reviews", "0009_webhooks"),
+        ("reviews", "0010_carried_threads"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
