@@ -114,7 +114,20 @@ def test_known_download_names_give_a_guess_marked_as_one(name, guess):
     assert provenance.guess_from_filename(name) == {"guessed_from": "filename", **guess}
 
 
-@pytest.mark.parametrize("name", ["clip.mp4", "Gen-4 Turbo.mp4", "kling_.mp4", "a, b, c.mp4", "x" * 300])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "clip.mp4",
+        "Gen-4 Turbo.mp4",
+        "kling_.mp4",
+        "a, b, c.mp4",
+        "x" * 300,
+        # Not a date; not a Runway model.
+        "kling_20261399_Text_to_Video_cat_0_1.mp4",
+        "kling_00000000_Text_to_Video_cat_0_1.mp4",
+        "Gentle 12345, cat.mov",
+    ],
+)
 def test_other_names_give_no_guess(name):
     assert provenance.guess_from_filename(name) is None
 
@@ -142,3 +155,19 @@ def test_the_reader_settings_turn_off_every_fetch():
     assert c2pa_credentials.OFFLINE_SETTINGS["verify"]["remote_manifest_fetch"] is False
     assert c2pa_credentials.OFFLINE_SETTINGS["verify"]["ocsp_fetch"] is False
     assert c2pa_credentials.OFFLINE_SETTINGS["core"]["allowed_network_hosts"] == []
+
+
+def test_a_browsers_copy_suffix_is_not_part_of_the_prompt():
+    guess = provenance.guess_from_filename("kling_20251112_Image_to_Video_slow_pan_2_1 (1).mp4")
+
+    assert guess["prompt_start"] == "slow pan"
+
+
+def test_text_postgresql_cannot_store_becomes_the_replacement_character():
+    hostile = {"a\x00": ["x\ud800y", {"k": "\udfff"}], "n": 3, "ok": "wide sky"}
+
+    assert provenance.storable(hostile) == {
+        "a\ufffd": ["x\ufffdy", {"k": "\ufffd"}],
+        "n": 3,
+        "ok": "wide sky",
+    }

@@ -132,7 +132,8 @@ def test_a_label_without_its_wrapper_and_saying_possibly_reads_too(tagged):
     found = read(clip)
 
     assert found["aigc"] == {"label": "2", "label_meaning": "possibly AI-generated"}
-    assert found["ai_generated"] is False
+    # "Possibly" is neither a yes nor a no.
+    assert found["ai_generated"] is None
 
 
 def test_a_20_mb_workflow_is_skipped_and_every_other_tag_still_reads(tagged):
@@ -228,3 +229,23 @@ def test_the_api_shows_the_provenance_read_before_the_transcode(celery_worker, s
     listed = client.get(f"/api/v1/shots/{shot.pk}/versions/").json()
     rows = listed["results"] if isinstance(listed, dict) else listed
     assert rows[0]["provenance"] == found
+
+
+@pytest.mark.pipeline
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("hostile", [r"\u0000", r"\ud800", r"\udfff\u0000\ud83d"])
+def test_a_nul_or_a_lone_surrogate_in_a_tag_still_gives_a_ready_version(
+    celery_worker, shot, director, tagged, hostile
+):
+    """JSON escapes in a tag decode to text PostgreSQL's JSON cannot hold: stored as U+FFFD instead."""
+    text = json.dumps(COMFY_PROMPT).replace("a lighthouse", f"a {hostile} lighthouse", 1)
+    clip = tagged("hostile.mp4", {"prompt": text})
+    client = client_for(director)
+
+    version, _ = upload_and_wait(client, shot.pk, clip)
+
+    assert version["processing"]["state"] == "ready"
+    prompt = version["provenance"]["comfyui"]["positive_prompt"]
+    assert prompt.startswith("a \ufffd")
+    assert prompt.endswith("lighthouse in a storm at dusk, waves crashing")
+    assert client.get(f"/api/v1/shots/{shot.pk}/versions/").status_code == 200

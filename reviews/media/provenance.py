@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,12 @@ _PLAIN_TAGS = ("comment", "encoder", "creation_time", "title", "artist", "descri
 
 # Runway: "Gen-4 Turbo 2283402836, a wide sky over the sea, ….mp4"
 _RUNWAY = re.compile(
-    r"(?P<model>(?:Gen|Act|Aleph)-?[\w.]*(?: (?:Alpha|Turbo|References|Aleph))*) (?P<number>\d{5,}), "
+    r"(?P<model>(?:(?:Gen|Act)-\d[\w.]*|Aleph)(?: (?:Alpha|Turbo|References|Aleph))*) (?P<number>\d{5,}), "
     r"(?P<prompt>.+?)\.(?:mp4|mov|webm)",
     re.IGNORECASE,
 )
+_COPY_SUFFIX = re.compile(r" \(\d{1,3}\)(\.\w+)$")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # Kling: "kling_20250301_Text_to_Video_A_cat_on_a_roof_1234_0.mp4"
 _KLING = re.compile(
     r"kling_(?P<date>\d{8})_(?P<mode>[A-Za-z]+_to_[A-Za-z]+|[A-Za-z]+)_(?P<prompt>.+?)_(?P<n>\d+)_(?P<i>\d+)"
@@ -115,7 +118,7 @@ def read(
         "skipped": skipped[:MAX_SKIPPED],
     }
     provenance["search_text"] = search_text(provenance)
-    return provenance
+    return storable(provenance)
 
 
 def unreadable(reason: str) -> dict[str, Any]:
@@ -198,6 +201,8 @@ def guess_from_filename(name: str) -> dict[str, Any] | None:
     "date", "mode", "prompt_start"}``; None for any other name.
     """
     base = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
+    # A browser's second download of a name: "….mp4" saved as "… (1).mp4".
+    base = _COPY_SUFFIX.sub(r"\1", base)
     if match := _RUNWAY.fullmatch(base):
         return {
             "guessed_from": "filename",
@@ -206,7 +211,7 @@ def guess_from_filename(name: str) -> dict[str, Any] | None:
             "number": match["number"],
             "prompt_start": match["prompt"].rstrip(" ,.…"),
         }
-    if match := _KLING.fullmatch(base):
+    if (match := _KLING.fullmatch(base)) and _is_date(match["date"]):
         date = match["date"]
         return {
             "guessed_from": "filename",
@@ -219,13 +224,16 @@ def guess_from_filename(name: str) -> dict[str, Any] | None:
 
 
 def _ai_generated(c2pa: dict[str, Any], aigc: dict[str, Any] | None) -> bool | None:
-    """True if signed credentials (even unverified) or a GB 45438 label say so; None if nothing says."""
+    """True if signed credentials (even unverified) or a GB 45438 label say so; None if nothing says,
+    or a label says only "possibly" or "suspected" (labels 2 and 3)."""
     if c2pa.get("state") in ("valid", "untrusted", "invalid") and (
         c2pa.get("ai_generated") or c2pa.get("composite_with_ai")
     ):
         return True
     if aigc is not None and aigc.get("label") == "1":
         return True
+    if aigc is not None and aigc.get("label") in ("2", "3"):
+        return None
     if c2pa.get("state") in ("valid", "untrusted") or aigc is not None:
         return False
     return None
@@ -254,6 +262,29 @@ def search_text(provenance: dict[str, Any]) -> str:
         if text and text not in lines:
             lines.append(text)
     return "\n".join(lines)[:MAX_SEARCH_TEXT]
+
+
+def storable(value: Any) -> Any:
+    """A copy of JSON-shaped data whose every text (keys included) PostgreSQL can store.
+
+    A tag or manifest may hold a NUL or a lone UTF-16 surrogate: PostgreSQL's JSON refuses
+    the first, and no encoder can write the second. Each becomes U+FFFD, the replacement character.
+    """
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(item) for item in value]
+    return value
+
+
+def _is_date(digits: str) -> bool:
+    try:
+        datetime.strptime(digits, "%Y%m%d")
+    except ValueError:
+        return False
+    return digits >= "2020"
 
 
 def _json_object(text: str) -> Any:
