@@ -1,21 +1,31 @@
 """Requests the service makes to addresses its users chose (webhooks), safe from server-side request forgery.
 
 No Django here: callers pass the rules. A URL is refused unless every address its
-host resolves to is public (not loopback, private, link-local, shared, reserved or
-multicast) — unless ``allow_private`` — and the connection then goes to the address
-that was checked, so a name that resolves differently a moment later (DNS rebinding)
-cannot redirect it. Redirects are never followed.
+host resolves to is public: not loopback, private, link-local (the cloud metadata
+address), shared, unspecified, reserved or multicast, nor an IPv6 address that carries
+an IPv4 one (mapped, compatible, NAT64, 6to4, Teredo), judged by what it carries.
+``allow_private`` lets loopback and private addresses through, never the others. The
+connection then goes to the address that was checked, so a name that resolves
+differently a moment later (DNS rebinding) cannot redirect it; redirects are never
+followed, and the whole exchange has one deadline, so a receiver that trickles its
+answer a byte at a time cannot hold the caller.
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import ipaddress
 import socket
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import urllib3
+import urllib3.connection
 
+# What a request raises when no well-formed answer came: refused, cut off, timed out, bad TLS, garbage.
+NO_ANSWER = (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
 # What a receiver may answer with that we keep: enough to show in a delivery log.
 RESPONSE_EXCERPT_BYTES = 1024
 
@@ -42,12 +52,44 @@ class Answer:
     excerpt: bytes
 
 
-def is_public(address: str) -> bool:
-    """Whether an IP address is reachable on the public internet (IPv4-mapped IPv6 judged as IPv4)."""
+# IPv6 ranges that carry an IPv4 address: NAT64 (RFC 6052, RFC 8215) and IPv4-compatible (deprecated).
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# Cloud metadata services on addresses that are otherwise merely private.
+_METADATA = {ipaddress.ip_address("fd00:ec2::254")}
+
+
+def _carried(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for, if it is one of the forms that carry one."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if any(ip in network for network in _NAT64) or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def is_allowed(address: str, *, allow_private: bool = False) -> bool:
+    """Whether requests may go to an IP address: a public one, or with ``allow_private`` a
+    loopback or private one too. Link-local, unspecified, multicast and reserved never."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    if isinstance(ip, ipaddress.IPv6Address) and (carried := _carried(ip)) is not None:
+        ip = carried
+    if ip in _METADATA or ip.is_link_local or ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:
+        return False
+    if ip.is_global:
+        return True
+    return allow_private and (ip.is_private or ip.is_loopback)
+
+
+def is_public(address: str) -> bool:
+    """Whether an IP address is reachable on the public internet (see ``is_allowed``)."""
+    return is_allowed(address)
 
 
 def check_url(url: str, *, require_https: bool) -> tuple[str, str, int, str, str]:
@@ -62,6 +104,10 @@ def check_url(url: str, *, require_https: bool) -> tuple[str, str, int, str, str
         raise TargetRefused(f"The URL must start with {' or '.join(s + '://' for s in allowed)}.")
     if not parts.hostname:
         raise TargetRefused("The URL names no host.")
+    if parts.username is not None or parts.password is not None:
+        raise TargetRefused("The URL may not hold a user name or password; check the signature instead.")
+    if port == 0:
+        raise TargetRefused("The URL's port must be from 1 to 65535.")
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -77,41 +123,51 @@ def resolve(url: str, *, require_https: bool, allow_private: bool) -> Target:
     except (socket.gaierror, UnicodeError):
         raise TargetRefused(f"The host {host} could not be found.") from None
     addresses = tuple(dict.fromkeys(info[4][0] for info in found))
-    if not allow_private:
-        for address in addresses:
-            if not is_public(address):
-                raise TargetRefused(
-                    f"The host {host} is a private, loopback or link-local address ({address}); "
-                    "webhooks may only call public addresses."
-                )
+    for address in addresses:
+        if not is_allowed(address, allow_private=allow_private):
+            raise TargetRefused(
+                f"The host {host} is a private, loopback or link-local address ({address}); "
+                "webhooks may only call public addresses."
+            )
     return Target(scheme=scheme, host=host, port=port, path=path, netloc=netloc, addresses=addresses)
 
 
 def post(target: Target, body: bytes, headers: dict[str, str], *, timeout: float) -> Answer:
     """POST ``body`` to the first checked address of ``target``; never follows a redirect.
 
-    Raises ``urllib3.exceptions.HTTPError`` (refused, timed out, bad TLS) when no answer came.
-    ``timeout`` is in seconds, for connecting and again for each read.
+    ``timeout`` (seconds) bounds the whole exchange, from connecting to the last byte of the
+    answer's excerpt: past it the socket is shut, whatever the receiver is still sending.
+    Raises one of ``NO_ANSWER`` when no answer came in time (``TimeoutError`` past the deadline).
     """
     address = target.addresses[0]
-    options = {"timeout": urllib3.Timeout(connect=timeout, read=timeout), "retries": False, "maxsize": 1}
     if target.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            address, target.port, server_hostname=target.host, assert_hostname=target.host, **options
+        connection = urllib3.connection.HTTPSConnection(
+            address, target.port, timeout=timeout, server_hostname=target.host, assert_hostname=target.host
         )
     else:
-        pool = urllib3.HTTPConnectionPool(address, target.port, **options)
-    with pool:
-        response = pool.urlopen(
-            "POST",
-            target.path,
-            body=body,
-            headers={**headers, "Host": target.netloc},
-            redirect=False,
-            preload_content=False,
-        )
-        try:
-            excerpt = response.read(RESPONSE_EXCERPT_BYTES)
-        finally:
-            response.release_conn()
+        connection = urllib3.connection.HTTPConnection(address, target.port, timeout=timeout)
+    expired = threading.Event()
+
+    def cut_off() -> None:
+        expired.set()
+        sock = connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(timeout, cut_off)
+    timer.start()
+    try:
+        connection.request("POST", target.path, body=body, headers={**headers, "Host": target.netloc})
+        response = connection.getresponse()
+        excerpt = response.read(RESPONSE_EXCERPT_BYTES)
+    except NO_ANSWER as error:
+        if expired.is_set():
+            raise TimeoutError(f"no complete answer within {timeout:g} s") from error
+        raise
+    finally:
+        timer.cancel()
+        connection.close()
+    if expired.is_set():
+        raise TimeoutError(f"no complete answer within {timeout:g} s")
     return Answer(status=response.status, excerpt=excerpt)

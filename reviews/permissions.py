@@ -204,4 +204,6 @@ def require_patch_version_fields(principal: Principal, fields: Iterable[str]) ->
 
 def require_manage_webhooks(principal: Principal) -> None:
     """Webhooks send the project's events outside it and hold a signing secret: a director's call."""
-    require(principal, Action.MANAGE_MEMBERS)
+    if not can(principal, Action.MANAGE_MEMBERS):
+        yours = f"you are a {principal.role}" if principal.role else "you are not a member"
+        raise PermissionDenied(f"Only a director can manage this project's webhooks; {yours}.")

@@ -26,15 +26,14 @@ import json
 import logging
 import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import urllib3
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F
 from django.utils import timezone
 
 from reviews import outbound
@@ -225,19 +224,21 @@ def queue_deliveries(event: Event) -> None:
 
 
 def _claim(delivery_id: int, number: int) -> bool:
-    """Take try ``number`` of a pending delivery; False when another run already has it.
+    """Take try ``number`` of a pending delivery; False when another run has it or had it.
 
     A run that died after claiming but before logging its try leaves it claimed with no
-    log: the task delivered again then takes it (the receiver may see it twice).
+    log: once the claim is older than a try can last (the send's deadline and a minute),
+    the task delivered again takes it over (the receiver may then see it twice).
     """
-    took = WebhookDelivery.objects.filter(
-        pk=delivery_id, state=DeliveryState.PENDING, attempts=number - 1
-    ).update(attempts=F("attempts") + 1)
-    if took:
+    now = timezone.now()
+    pending = WebhookDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING)
+    if pending.filter(attempts=number - 1).update(attempts=F("attempts") + 1, claimed_at=now):
         return True
-    return (
-        WebhookDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING, attempts=number).exists()
-        and not WebhookAttempt.objects.filter(delivery_id=delivery_id, number=number).exists()
+    abandoned = now - timedelta(seconds=settings.WEBHOOK_TIMEOUT + 60)
+    return bool(
+        pending.filter(attempts=number, claimed_at__lt=abandoned)
+        .exclude(Exists(WebhookAttempt.objects.filter(delivery_id=delivery_id, number=number)))
+        .update(claimed_at=now)
     )
 
 
@@ -260,7 +261,7 @@ def _send(delivery: WebhookDelivery) -> tuple[int | None, str]:
     }
     try:
         answer = outbound.post(target, body, headers, timeout=settings.WEBHOOK_TIMEOUT)
-    except urllib3.exceptions.HTTPError as error:
+    except outbound.NO_ANSWER as error:
         return None, f"No answer: {type(error).__name__}: {error}"
     if 200 <= answer.status < 300:
         return answer.status, ""
@@ -289,6 +290,30 @@ def delivery_attempt(delivery_id: int, number: int) -> float | None:
     window_ends = delivery.created_at + timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
     delay = retry_delay(number)
     again = not succeeded and delivery.webhook.active and started + timedelta(seconds=delay) < window_ends
+    try:
+        _log_attempt(
+            delivery, number, started, clock, code, error, succeeded=succeeded, again=again, delay=delay
+        )
+    except IntegrityError:
+        # The webhook was deleted while its try was on the wire: nothing is left to log it on.
+        logger.info("webhook delivery %s was deleted during try %s", delivery.pk, number)
+        return None
+    logger.info("webhook delivery %s try %s: %s", delivery.pk, number, code or error)
+    return delay if again else None
+
+
+def _log_attempt(
+    delivery: WebhookDelivery,
+    number: int,
+    started: datetime,
+    clock: float,
+    code: int | None,
+    error: str,
+    *,
+    succeeded: bool,
+    again: bool,
+    delay: float,
+) -> None:
     with transaction.atomic():
         WebhookAttempt.objects.create(
             delivery=delivery,
@@ -306,5 +331,3 @@ def delivery_attempt(delivery_id: int, number: int) -> float | None:
             delivered_at=started if succeeded else None,
             next_attempt_at=started + timedelta(seconds=delay) if again else None,
         )
-    logger.info("webhook delivery %s try %s: %s", delivery.pk, number, code or error)
-    return delay if again else None

@@ -262,6 +262,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "token": os.getenv("REVIEWSVC_TOKEN_THROTTLE", "20/min"),
         "upload": os.getenv("REVIEWSVC_UPLOAD_THROTTLE", "120/hour"),
+        # Test events and redeliveries a director asks for: each is a request to an outside server.
+        "webhook-send": os.getenv("REVIEWSVC_WEBHOOK_SEND_THROTTLE", "60/hour"),
     },
 }
 

@@ -155,6 +155,8 @@ def test_the_schema_takes_the_429_and_413_from_the_views(client):
         ("post", "/api/v1/me/password/"),
         ("patch", "/api/v1/me/"),
         ("post", "/api/v1/projects/{project_id}/members/"),
+        ("post", "/api/v1/projects/{project_id}/webhooks/{id}/test/"),
+        ("post", "/api/v1/projects/{project_id}/webhooks/{id}/deliveries/{delivery_id}/redeliver/"),
     }
     # Django's own limits (a 2.5 MiB body, 1000 fields) are a 413 wherever there is a body or a query.
     assert {upload, ("post", "/api/v1/projects/"), ("get", "/api/v1/projects/")} <= answering("413")

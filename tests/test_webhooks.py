@@ -6,7 +6,14 @@ Deliveries go to a real HTTP server on loopback (harness/webhook_receiver.py), a
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from reviews import events, webhooks
 from reviews.models import DeliveryState, Event, Webhook, WebhookAttempt, WebhookDelivery
@@ -165,6 +172,14 @@ def test_it_refuses_unknown_event_types(director, project, settings):
         "http://[::ffff:127.0.0.1]/hook",
         "http://2130706433/hook",
         "http://0.0.0.0/hook",
+        # IPv6 forms that carry a private IPv4 address: compatible, NAT64, 6to4; and old site-local.
+        "http://[::7f00:1]:9101/",
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
+        "http://[64:ff9b:1::a00:1]/",
+        "http://[2002:a9fe:a9fe::]/",
+        "http://[fec0::1]/",
+        "http://ann:secret@93.184.215.14/hook",
+        "http://93.184.215.14:0/hook",
         "ftp://93.184.215.14/hook",
         "not a url",
         "http:///nohost",
@@ -180,6 +195,34 @@ def test_it_refuses_urls_that_point_inward_or_are_not_http(director, project, se
     assert response.status_code == 400, response.content
     assert "url" in response.json()
     assert not Webhook.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("http://127.0.0.1:9000/hook", 201),
+        ("http://10.1.2.3/hook", 201),
+        ("http://[fd00::5]/hook", 201),
+        ("http://169.254.169.254/latest/meta-data/", 400),
+        ("http://[fd00:ec2::254]/latest/meta-data/", 400),
+        ("http://[fe80::1]/hook", 400),
+        ("http://0.0.0.0:9000/hook", 400),
+        ("http://[::]:9000/hook", 400),
+        ("http://224.0.0.1/hook", 400),
+        ("http://240.0.0.1/hook", 400),
+    ],
+)
+def test_allowing_private_targets_still_refuses_metadata_unspecified_and_multicast(
+    director, project, settings, url, status
+):
+    settings.WEBHOOK_REQUIRE_HTTPS = False
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+
+    response = client_for(director).post(
+        hooks_url(project), {"url": url, "event_types": ["comment.created"]}, format="json"
+    )
+
+    assert response.status_code == status, response.content
 
 
 def test_it_requires_https_in_production(director, project, settings):
@@ -321,6 +364,102 @@ def test_a_receiver_that_does_not_answer_in_time_is_a_failed_try(hook, receiver,
     [attempt] = WebhookAttempt.objects.all()
     assert attempt.response_code is None
     assert "No answer" in attempt.error
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_deadline(
+    director, project, version, mentor, loopback_allowed, settings
+):
+    """A byte every 0.3 s never trips a per-read timeout; the try still ends at the deadline."""
+    settings.WEBHOOK_TIMEOUT = 1
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"." * 40:
+            if stop.is_set():
+                break
+            with contextlib.suppress(OSError):
+                connection.sendall(bytes([byte]))
+            time.sleep(0.3)
+        connection.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    subscribe(director, project, f"http://127.0.0.1:{port}/slow")
+    post_note(mentor, version)
+    fan_out_latest()
+    [delivery] = WebhookDelivery.objects.all()
+
+    started = time.monotonic()
+    webhooks.delivery_attempt(delivery.pk, 1)
+    took = time.monotonic() - started
+    stop.set()
+    listener.close()
+
+    assert took < 3
+    [attempt] = WebhookAttempt.objects.all()
+    assert attempt.response_code is None
+    assert "within 1 s" in attempt.error
+
+
+def test_a_try_in_flight_is_not_made_again_by_a_second_run(hook, receiver, version, mentor):
+    receiver.delay = 1.5
+    post_note(mentor, version)
+    fan_out_latest()
+    [delivery] = WebhookDelivery.objects.all()
+    first = threading.Thread(target=webhooks.delivery_attempt, args=(delivery.pk, 1))
+    first.start()
+    receiver.wait_for(1)
+
+    assert webhooks.delivery_attempt(delivery.pk, 1) is None
+
+    first.join()
+    assert len(receiver.received) == 1
+    assert WebhookAttempt.objects.count() == 1
+
+
+def test_a_try_whose_run_died_is_taken_over_once_its_claim_is_old(hook, receiver, version, mentor):
+    post_note(mentor, version)
+    fan_out_latest()
+    [delivery] = WebhookDelivery.objects.all()
+    # What a worker killed mid-send leaves: the try claimed an hour ago, nothing logged.
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        attempts=1, claimed_at=timezone.now() - timedelta(hours=1)
+    )
+
+    assert webhooks.delivery_attempt(delivery.pk, 1) is None
+
+    assert len(receiver.received) == 1
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.SUCCEEDED
+
+
+def test_a_webhook_deleted_while_its_try_is_on_the_wire_ends_quietly(hook, receiver, version, mentor):
+    receiver.delay = 1
+    post_note(mentor, version)
+    fan_out_latest()
+    [delivery] = WebhookDelivery.objects.all()
+    results = []
+    first = threading.Thread(target=lambda: results.append(webhooks.delivery_attempt(delivery.pk, 1)))
+    first.start()
+    receiver.wait_for(1)
+
+    Webhook.objects.all().delete()
+    first.join()
+
+    assert results == [None]
+    assert not WebhookAttempt.objects.exists()
+
+
+def test_test_events_and_redeliveries_are_throttled(hook, director, project):
+    client = client_for(director)
+
+    answers = [client.post(hooks_url(project, hook["id"], "test")).status_code for _ in range(61)]
+
+    assert answers[:60] == [202] * 60
+    assert answers[60] == 429
 
 
 def test_an_address_that_became_private_is_refused_when_sending(hook, receiver, version, mentor, settings):

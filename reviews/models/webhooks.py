@@ -59,6 +59,8 @@ class WebhookDelivery(models.Model):
     body = models.TextField()
     state = models.CharField(max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When the latest try was taken by a task: a claim far older than a try can last was abandoned.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from reviews import permissions, selectors, webhooks
@@ -82,6 +83,9 @@ class WebhookRotateSecretView(APIView):
 
 
 class WebhookTestView(APIView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "webhook-send"
+
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
     def post(self, request: Request, project_id: int, pk: int) -> Response:
         delivery = webhooks.webhook_send_test(webhook=_webhook(request, project_id, pk), by=request.user)
@@ -99,6 +103,9 @@ class WebhookDeliveryListView(generics.ListAPIView):
 
 
 class WebhookRedeliverView(APIView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "webhook-send"
+
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
     def post(self, request: Request, project_id: int, pk: int, delivery_id: int, **kwargs: Any) -> Response:
         webhook = _webhook(request, project_id, pk)
