@@ -14,7 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 
@@ -75,4 +75,6 @@ urlpatterns = [
     path("review/projects/<int:project_id>/", project_page, name="review-project"),
     path("review/versions/<int:version_id>/", version_page, name="review-version"),
     path("review/compare/", compare_page, name="review-compare"),
+    # The inbox and the unsubscribe page of notification mail.
+    path("", include("reviews.notifications.pages")),
 ]

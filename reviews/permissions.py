@@ -205,3 +205,16 @@ def require_patch_version_fields(principal: Principal, fields: Iterable[str]) ->
 def require_manage_webhooks(principal: Principal) -> None:
     """Webhooks send the project's events outside it and hold a signing secret: a director's call."""
     require(principal, Action.MANAGE_MEMBERS)
+
+
+# --- notifications ----------------------------------------------------------
+
+
+def can_be_notified(principal: Principal) -> bool:
+    """Notifications, their settings and watches are a member's: staff who are not on the project get none."""
+    return principal.user is not None and principal.role is not None
+
+
+def require_be_notified(principal: Principal) -> None:
+    if not can_be_notified(principal):
+        raise PermissionDenied("Only members of the project get notifications; you are not a member.")
