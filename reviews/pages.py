@@ -20,6 +20,7 @@ from django.views.generic import RedirectView
 
 from reviews import selectors, services
 from reviews.compare import compare_page
+from reviews.notifications import selectors as inbox
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
@@ -48,12 +49,19 @@ def version_page(request: HttpRequest, version_id: int) -> HttpResponse:
     version = selectors.versions_for(request.user).filter(pk=version_id).first()
     if version is None:
         return _not_found(request)
+    # Notes after the previous visit are marked new on the page (reviews/js/conversation.js).
+    seen_before = inbox.last_seen(version=version, user=request.user)
     # Opening the page is reading what was said there: the project page stops calling it unread.
     services.version_seen(version=version, user=request.user)
     return render(
         request,
         "reviews/version.html",
-        {"version_id": version.pk, "shot_id": version.shot_id, "project_id": version.shot.project_id},
+        {
+            "version_id": version.pk,
+            "shot_id": version.shot_id,
+            "project_id": version.shot.project_id,
+            "seen_before": seen_before.isoformat() if seen_before else "",
+        },
     )
 
 

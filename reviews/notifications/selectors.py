@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from reviews.models import Membership, Notification
+from reviews.models import Membership, Notification, Version, VersionView
 
 # How many notifications each group of ``?group=version`` shows; the rest are counted.
 GROUP_PREVIEW = 5
@@ -70,4 +72,11 @@ def group_previews(
         .annotate(rank=Window(RowNumber(), partition_by="version_id", order_by="-id"))
         .filter(rank__lte=GROUP_PREVIEW)
         .order_by("-id")
+    )
+
+
+def last_seen(*, version: Version, user: AbstractBaseUser) -> datetime | None:
+    """When the person last opened the version (None: never), for "new since your last visit"."""
+    return (
+        VersionView.objects.filter(version=version, user_id=user.pk).values_list("seen_at", flat=True).first()
     )
