@@ -284,6 +284,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ActionEnum": "reviews.serializers.actions.ACTION_CHOICES",
         "CommentActionEnum": "reviews.serializers.actions.COMMENT_ACTION_CHOICES",
+        # level and email_level of notification settings share one set of levels.
+        "NotificationLevelEnum": "reviews.models.NotificationLevel",
     },
     # Every operation also documents the JSON errors it can answer with.
     "POSTPROCESSING_HOOKS": [
