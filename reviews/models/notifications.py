@@ -147,7 +147,7 @@ class ShotWatch(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     shot = models.ForeignKey("reviews.Shot", on_delete=models.CASCADE, related_name="watches")
     watching = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now=True)
+    changed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "shot"], name="shot_watch_unique")]

@@ -10,7 +10,7 @@ from celery import shared_task
 
 from reviews.events import consumer
 from reviews.models import Event
-from reviews.notifications import email, services
+from reviews.notifications import email, rules, services
 
 # Mentions and replies are mailed this long after the first of a batch, so a burst of notes is one mail.
 SOON_SECONDS = 60
@@ -18,7 +18,9 @@ SOON_SECONDS = 60
 
 @consumer
 def notify_on_event(event: Event) -> None:
-    create_notifications.delay(event.pk)
+    # Most events of a busy project (edits, members) concern nobody: no task for those.
+    if event.kind in rules.RULES:
+        create_notifications.delay(event.pk)
 
 
 @shared_task
