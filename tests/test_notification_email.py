@@ -230,3 +230,26 @@ def test_the_beat_schedule_runs_the_digest_task():
     entry = settings.CELERY_BEAT_SCHEDULE["notification-digests"]
     assert entry["task"] in app.tasks
     assert entry["schedule"] <= 15 * 60
+
+
+@pytest.mark.slow
+def test_a_mention_through_the_api_reaches_the_mailbox_through_the_real_worker(
+    smtp, people, version, celery_worker, monkeypatch
+):
+    from reviews.notifications import tasks
+    from tests.conftest import client_for
+
+    # Seconds instead of the minute: long enough for the worker to notify of all three notes first.
+    monkeypatch.setattr(tasks, "SOON_SECONDS", 5)
+    for n in range(3):
+        response = client_for(people["bob"]).post(
+            f"/api/v1/versions/{version.pk}/comments/",
+            {"body": f"@carol frame {n}", "frame": n},
+            format="json",
+        )
+        assert response.status_code == 201
+
+    (message,) = smtp.wait_for(1, timeout=30)
+    assert message["To"] == "carol@example.com"
+    assert message["Subject"] == "3 new notes for you on SH010 v2"
+    assert Notification.objects.filter(recipient=people["carol"], emailed_at__isnull=False).count() == 3
