@@ -144,6 +144,17 @@ def test_resolving_a_note_tells_its_author(people, version):
     assert told(deliver_last_event()) == {"carol": ["your_note_resolved"]}
 
 
+def test_an_edit_that_mentions_someone_new_tells_only_them(people, version):
+    note = services.comment_create(version=version, author=people["bob"], body="@carol the hand", frame=3)
+    deliver_last_event()
+    services.comment_update(comment=note, by=people["bob"], body="@carol @alice the hand")
+    first_edit = deliver_last_event()
+    services.comment_update(comment=note, by=people["bob"], body="@carol @alice the hand, again")
+
+    assert told(first_edit) == {"alice": ["mentioned"]}
+    assert told(deliver_last_event()) == {}
+
+
 @pytest.mark.parametrize("kind", ["comment.updated", "comment.reopened", "comment.deleted", "member.added"])
 def test_other_events_tell_nobody(people, version, kind):
     note = services.comment_create(version=version, author=people["carol"], body="@bob hand", frame=3)

@@ -5,6 +5,7 @@
 | comment.created               | members mentioned in it                          | mentioned              |
 | comment.created (a reply)     | authors of the thread's other notes              | reply                  |
 | comment.created               | whoever uploaded the version                     | note_on_your_version   |
+| comment.updated (its text)    | members it now mentions who were not told yet    | mentioned              |
 | comment.resolved              | the note's author                                | your_note_resolved     |
 | version.created               | the shot's watchers                              | new_version            |
 | version.ready / version.failed| whoever uploaded it                              | your_version_ready/failed |
@@ -28,6 +29,7 @@ from reviews.models import (
     Event,
     EventKind,
     Membership,
+    Notification,
     NotificationReason,
     ShotWatch,
     Version,
@@ -81,6 +83,21 @@ def _comment_created(event: Event, found: Recipients) -> None:
         found[comment.version.uploaded_by_id].add(Reason.NOTE_ON_YOUR_VERSION)
 
 
+def _comment_updated(event: Event, found: Recipients) -> None:
+    """An edit that mentions someone new tells them; those already told of this note are not told again."""
+    if "body" not in (event.payload.get("changed") or ()):
+        return
+    comment_id = _payload_id(event, "comment")
+    comment = Comment.objects.filter(pk=comment_id).first()
+    if comment is None:
+        return
+    already = Notification.objects.filter(
+        event__subject_type="comment", event__subject_id=comment_id, reasons__contains=[Reason.MENTIONED]
+    ).values_list("recipient_id", flat=True)
+    for user_id in comment.mentions.exclude(pk__in=already).values_list("pk", flat=True):
+        found[user_id].add(Reason.MENTIONED)
+
+
 def _comment_resolved(event: Event, found: Recipients) -> None:
     author_id = (
         Comment.objects.filter(pk=_payload_id(event, "comment")).values_list("author_id", flat=True).first()
@@ -112,6 +129,7 @@ def _to_uploader(reason: Reason) -> Any:
 
 RULES = {
     EventKind.COMMENT_CREATED: _comment_created,
+    EventKind.COMMENT_UPDATED: _comment_updated,
     EventKind.COMMENT_RESOLVED: _comment_resolved,
     EventKind.VERSION_CREATED: _to_watchers(Reason.NEW_VERSION),
     EventKind.VERSION_READY: _to_uploader(Reason.YOUR_VERSION_READY),
