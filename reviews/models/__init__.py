@@ -37,8 +37,8 @@ from reviews.models.review import (
 from reviews.models.webhooks import DeliveryState, Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
-    "CarriedThread",
     "DIRECT_REASONS",
+    "CarriedThread",
     "Comment",
     "Decision",
     "DeliveryState",
