@@ -3,8 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from reviews import views
-from reviews.views import invitations, me
-from reviews.views import notifications
+from reviews.views import invitations, me, notifications
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
