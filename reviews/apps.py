@@ -17,6 +17,9 @@ class ReviewsConfig(AppConfig):
             checks,  # noqa: F401  (registers the deploy checks)
             webhooks,  # noqa: F401  (registers its event consumer)
         )
+        from reviews.notifications import (
+            tasks,  # noqa: F401  (registers the notifications consumer and its tasks)
+        )
 
         # Uploads stream into this folder; on a fresh volume it does not exist yet.
         Path(settings.FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)

@@ -14,12 +14,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 
 from reviews import selectors, services
 from reviews.compare import compare_page
+from reviews.notifications import selectors as inbox
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
@@ -48,12 +49,19 @@ def version_page(request: HttpRequest, version_id: int) -> HttpResponse:
     version = selectors.versions_for(request.user).filter(pk=version_id).first()
     if version is None:
         return _not_found(request)
+    # Notes after the previous visit are marked new on the page (reviews/js/conversation.js).
+    seen_before = inbox.last_seen(version=version, user=request.user)
     # Opening the page is reading what was said there: the project page stops calling it unread.
     services.version_seen(version=version, user=request.user)
     return render(
         request,
         "reviews/version.html",
-        {"version_id": version.pk, "shot_id": version.shot_id, "project_id": version.shot.project_id},
+        {
+            "version_id": version.pk,
+            "shot_id": version.shot_id,
+            "project_id": version.shot.project_id,
+            "seen_before": seen_before.isoformat() if seen_before else "",
+        },
     )
 
 
@@ -75,4 +83,6 @@ urlpatterns = [
     path("review/projects/<int:project_id>/", project_page, name="review-project"),
     path("review/versions/<int:version_id>/", version_page, name="review-version"),
     path("review/compare/", compare_page, name="review-compare"),
+    # The inbox and the unsubscribe page of notification mail.
+    path("", include("reviews.notifications.pages")),
 ]

@@ -207,3 +207,16 @@ def require_manage_webhooks(principal: Principal) -> None:
     if not can(principal, Action.MANAGE_MEMBERS):
         yours = f"you are a {principal.role}" if principal.role else "you are not a member"
         raise PermissionDenied(f"Only a director can manage this project's webhooks; {yours}.")
+
+
+# --- notifications ----------------------------------------------------------
+
+
+def can_be_notified(principal: Principal) -> bool:
+    """Notifications, their settings and watches are a member's: staff who are not on the project get none."""
+    return principal.user is not None and principal.role is not None
+
+
+def require_be_notified(principal: Principal) -> None:
+    if not can_be_notified(principal):
+        raise PermissionDenied("Only members of the project get notifications; you are not a member.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from reviews import views
-from reviews.views import invitations, me
+from reviews.views import invitations, me, notifications
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
@@ -72,5 +72,28 @@ urlpatterns = [
     path("comments/<int:pk>/", views.CommentDetailView.as_view(), name="comment-detail"),
     path("note-categories/", views.NoteTypesView.as_view(), name="note-categories"),
     path("versions/<int:pk>/next-prompt/", views.NextPromptView.as_view(), name="version-next-prompt"),
+    path("notifications/", notifications.NotificationListView.as_view(), name="notification-list"),
+    path(
+        "notifications/unread-count/",
+        notifications.UnreadCountView.as_view(),
+        name="notification-unread-count",
+    ),
+    path(
+        "notifications/read-all/",
+        notifications.NotificationReadAllView.as_view(),
+        name="notification-read-all",
+    ),
+    path(
+        "notifications/<int:pk>/read/", notifications.NotificationReadView.as_view(), name="notification-read"
+    ),
+    path(
+        "projects/<int:project_id>/notification-settings/",
+        notifications.NotificationSettingsView.as_view(),
+        name="notification-settings",
+    ),
+    path(
+        "me/notification-settings/", notifications.DigestPreferencesView.as_view(), name="digest-preferences"
+    ),
+    path("shots/<int:shot_id>/watch/", notifications.ShotWatchView.as_view(), name="shot-watch"),
     path("media/<str:token>/<str:filename>", views.MediaFileView.as_view(), name="media-file"),
 ]

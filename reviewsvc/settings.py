@@ -286,6 +286,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ActionEnum": "reviews.serializers.actions.ACTION_CHOICES",
         "CommentActionEnum": "reviews.serializers.actions.COMMENT_ACTION_CHOICES",
+        # level and email_level of notification settings share one set of levels.
+        "NotificationLevelEnum": "reviews.models.NotificationLevel",
     },
     # Every operation also documents the JSON errors it can answer with.
     "POSTPROCESSING_HOOKS": [
@@ -414,6 +416,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_SEND_TASK_EVENTS = False
+# Periodic work, run by Celery beat: `make run`'s worker embeds it (-B), docker-compose runs a
+# `beat` service. Exactly one beat may run; the tasks are safe to run twice anyway.
+CELERY_BEAT_SCHEDULE = {
+    # Each person's notification digest is mailed at the hour they chose (reviews/notifications/email.py).
+    "notification-digests": {
+        "task": "reviews.notifications.tasks.send_digests",
+        "schedule": envint("REVIEWSVC_DIGEST_CHECK_SECONDS", 15 * 60),
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,4 @@
-"""The service's data, one module per part: the review domain, and the outbox of mail.
+"""The service's data, one module per part: the review domain, the outbox of mail, notifications.
 
 Everything is importable from ``reviews.models``; a new part adds its module here.
 """
@@ -6,6 +6,17 @@ Everything is importable from ``reviews.models``; a new part adds its module her
 from reviews.models.invitations import Invitation, InvitationState
 from reviews.models.mail import OutgoingMail, OutgoingMailState
 from reviews.models.notes import CarriedThread
+from reviews.models.notifications import (
+    DIRECT_REASONS,
+    DigestFrequency,
+    DigestPreferences,
+    EmailRoute,
+    Notification,
+    NotificationLevel,
+    NotificationReason,
+    NotificationSettings,
+    ShotWatch,
+)
 from reviews.models.review import (
     Comment,
     Decision,
@@ -26,16 +37,24 @@ from reviews.models.review import (
 from reviews.models.webhooks import DeliveryState, Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
+    "DIRECT_REASONS",
     "CarriedThread",
     "Comment",
     "Decision",
     "DeliveryState",
+    "DigestFrequency",
+    "DigestPreferences",
+    "EmailRoute",
     "Event",
     "EventKind",
     "Invitation",
     "InvitationState",
     "Membership",
     "NoteCategory",
+    "Notification",
+    "NotificationLevel",
+    "NotificationReason",
+    "NotificationSettings",
     "OutgoingMail",
     "OutgoingMailState",
     "ProcessingState",
@@ -44,6 +63,7 @@ __all__ = [
     "Role",
     "Severity",
     "Shot",
+    "ShotWatch",
     "Version",
     "VersionView",
     "Webhook",

@@ -29,11 +29,13 @@ function othersReplied(comment, authorId = comment.author?.id) {
 }
 
 export class Conversation extends EventTarget {
-  constructor(list, { versionId, members }) {
+  constructor(list, { versionId, members, seenBefore = null, userId = null }) {
     super();
     this.list = list;
     this.versionId = versionId;
     this.members = members;
+    this.seenBefore = seenBefore ? new Date(seenBefore) : null;
+    this.userId = userId;
     this.comments = [];
     this.selectedId = null;
     this.showResolved = true;
@@ -73,6 +75,11 @@ export class Conversation extends EventTarget {
     }
   }
 
+  // Written by someone else after the person's previous visit to this version.
+  isNew(comment) {
+    return Boolean(this.seenBefore) && comment.author?.id !== this.userId && new Date(comment.created_at) > this.seenBefore;
+  }
+
   commentNode(comment, top) {
     const ranged = comment.frame_end !== null && comment.frame_end !== comment.frame;
     const anchor = top
@@ -93,6 +100,7 @@ export class Conversation extends EventTarget {
         comment.author?.role ? h("span", { class: "role-badge small" }, comment.author.role) : null,
         h("time", { class: "muted small", datetime: comment.created_at, title: new Date(comment.created_at).toLocaleString() }, timeAgo(comment.created_at)),
         comment.edited_at ? h("span", { class: "edited muted small", title: new Date(comment.edited_at).toLocaleString() }, "· edited") : null,
+        this.isNew(comment) ? h("span", { class: "unread-label new-since", title: "New since your last visit" }, "New") : null,
       ),
       top
         ? h(
@@ -112,7 +120,7 @@ export class Conversation extends EventTarget {
     );
     const node = h(
       "li",
-      { class: `comment${top ? " top" : " reply"}${comment.deleted ? " deleted" : ""}${comment.resolved && top ? " resolved" : ""}${comment.id === this.selectedId ? " selected" : ""}`, dataset: { commentId: comment.id } },
+      { class: `comment${top ? " top" : " reply"}${this.isNew(comment) ? " new" : ""}${comment.deleted ? " deleted" : ""}${comment.resolved && top ? " resolved" : ""}${comment.id === this.selectedId ? " selected" : ""}`, dataset: { commentId: comment.id } },
       card,
     );
     if (top) {

@@ -329,7 +329,9 @@ async function main() {
   renderStatusControl(version, onStatus);
   renderVersionInfo(version, parseRate(version.media?.fps_rational ?? project.fps_rational));
 
-  state.conversation = new Conversation($("#thread"), { versionId, members });
+  // Notes by others since the previous visit are marked new (empty on a first visit: nothing is).
+  const since = { seenBefore: root.dataset.seenBefore || null, userId: Number(root.dataset.userId) };
+  state.conversation = new Conversation($("#thread"), { versionId, members, ...since });
   state.conversation.addEventListener("select", (event) => selectComment(event.detail.id));
   state.conversation.addEventListener("changed", () => loadComments().catch(reportError));
   state.conversation.addEventListener("link", (event) =>

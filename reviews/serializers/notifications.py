@@ -1,0 +1,170 @@
+"""Shapes of notifications, their groups, settings and watches."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from reviews.models import (
+    DigestFrequency,
+    DigestPreferences,
+    EventKind,
+    Notification,
+    NotificationLevel,
+    NotificationReason,
+    NotificationSettings,
+)
+from reviews.serializers.fields import WholeNumberField
+from reviews.serializers.users import UserSerializer
+
+
+def _quoted(notification: Notification, key: str) -> dict[str, Any]:
+    payload = notification.event.payload
+    value = payload.get(key) if isinstance(payload, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(source="event.kind", choices=EventKind.choices)
+    reasons = serializers.ListField(
+        child=serializers.ChoiceField(choices=NotificationReason.choices),
+        help_text="Every reason the event concerns you, most direct first.",
+    )
+    unread = serializers.SerializerMethodField()
+    actor = UserSerializer(source="event.actor", allow_null=True, help_text="Null for the media pipeline.")
+    project = serializers.SerializerMethodField()
+    version = serializers.SerializerMethodField()
+    comment = serializers.SerializerMethodField()
+    link = serializers.SerializerMethodField(help_text="The review page at the exact frame and thread.")
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "kind",
+            "reasons",
+            "created_at",
+            "read_at",
+            "unread",
+            "actor",
+            "project",
+            "version",
+            "comment",
+            "link",
+        ]
+        read_only_fields = fields
+
+    def get_unread(self, notification: Notification) -> bool:
+        return notification.read_at is None
+
+    @extend_schema_field(
+        {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
+    )
+    def get_project(self, notification: Notification) -> dict[str, Any]:
+        return {"id": notification.project_id, "name": notification.project.name}
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "id": {"type": "integer"},
+                "number": {"type": "integer"},
+                "shot": {"type": "object"},
+            },
+        }
+    )
+    def get_version(self, notification: Notification) -> dict[str, Any] | None:
+        version = _quoted(notification, "version")
+        if not version:
+            return None
+        shot = _quoted(notification, "shot")
+        return {
+            "id": notification.version_id,
+            "number": version.get("number"),
+            "shot": {"id": shot.get("id"), "code": shot.get("code")},
+        }
+
+    @extend_schema_field({"type": "object", "nullable": True})
+    def get_comment(self, notification: Notification) -> dict[str, Any] | None:
+        comment = _quoted(notification, "comment")
+        if not comment:
+            return None
+        return {key: comment.get(key) for key in ("id", "thread", "frame", "frame_end", "excerpt")}
+
+    def get_link(self, notification: Notification) -> str:
+        from reviews.notifications.email import frame_link
+
+        return frame_link(notification, absolute=False)
+
+
+class InboxQuerySerializer(serializers.Serializer):
+    unread = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="Only unread (true) or read (false)."
+    )
+    project = WholeNumberField(min_value=1, max_value=2**63 - 1, required=False)
+    version = WholeNumberField(min_value=1, max_value=2**63 - 1, required=False)
+    group = serializers.ChoiceField(
+        choices=["version"],
+        required=False,
+        help_text="`version`: one entry per version, newest activity first.",
+    )
+
+
+class ReadAllSerializer(serializers.Serializer):
+    project = WholeNumberField(min_value=1, max_value=2**63 - 1, required=False)
+    version = WholeNumberField(min_value=1, max_value=2**63 - 1, required=False)
+
+
+class NotificationSettingsSerializer(serializers.ModelSerializer):
+    level = serializers.ChoiceField(
+        choices=NotificationLevel.choices,
+        required=False,
+        help_text="In the inbox: `all`, `mentions` (mentions and replies only) or `none`.",
+    )
+    email_level = serializers.ChoiceField(
+        choices=NotificationLevel.choices, required=False, help_text="By email, the same levels."
+    )
+
+    class Meta:
+        model = NotificationSettings
+        fields = ["project", "level", "email_level"]
+        read_only_fields = ["project"]
+
+
+class DigestPreferencesSerializer(serializers.ModelSerializer):
+    frequency = serializers.ChoiceField(choices=DigestFrequency.choices, required=False)
+    hour = serializers.IntegerField(
+        min_value=0,
+        max_value=23,
+        required=False,
+        help_text="Hour of the day a daily digest is sent, in time_zone.",
+    )
+    time_zone = serializers.CharField(
+        max_length=64, required=False, help_text="An IANA name, e.g. Europe/Paris."
+    )
+
+    class Meta:
+        model = DigestPreferences
+        fields = ["frequency", "hour", "time_zone", "last_sent_at"]
+        read_only_fields = ["last_sent_at"]
+
+    def validate_time_zone(self, value: str) -> str:
+        if value not in zoneinfo.available_timezones():
+            raise serializers.ValidationError(
+                f"{value!r} is not a time zone; use an IANA name such as Europe/Paris."
+            )
+        return value
+
+
+class WatchSerializer(serializers.Serializer):
+    shot = serializers.IntegerField()
+    watching = serializers.BooleanField(
+        help_text="Whether you hear of this shot's new versions and status changes."
+    )
+    explicit = serializers.BooleanField(
+        help_text="false: watching because you commented or uploaded there (or not watching by default)."
+    )
