@@ -23,6 +23,7 @@ from reviews.models.review import (
     VersionView,
     original_upload_to,
 )
+from reviews.models.review_links import ReviewLink, ReviewLinkGuest
 from reviews.models.webhooks import DeliveryState, Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "OutgoingMailState",
     "ProcessingState",
     "Project",
+    "ReviewLink",
+    "ReviewLinkGuest",
     "ReviewStatus",
     "Role",
     "Severity",
