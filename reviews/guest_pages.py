@@ -10,6 +10,9 @@ the gate does not log, and no error page repeats it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -27,6 +30,20 @@ def _gone(request: HttpRequest, status: int) -> HttpResponse:
     return render(request, "reviews/guest_gone.html", {"missing": status == 404}, status=status)
 
 
+def _unlogged(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Keep the token out of the logs: Django logs every 4xx answer with its path
+    ("Not Found: /r/<token>") unless the response says it has been logged already."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
+
+    return wrapper
+
+
+@_unlogged
 @never_cache
 @csrf_protect
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -84,7 +84,12 @@ def links_of(project: Project) -> QuerySet[ReviewLink]:
 
 def opens_of(link: ReviewLink) -> QuerySet[ReviewLinkGuest]:
     """Who opened the link and when, newest first, with how many notes each wrote."""
-    return ReviewLinkGuest.objects.filter(link=link).annotate(comment_count=Count("comments"))
+    # Explicitly ordered: a grouped query does not use the model's default ordering.
+    return (
+        ReviewLinkGuest.objects.filter(link=link)
+        .annotate(comment_count=Count("comments"))
+        .order_by("-created_at", "-id")
+    )
 
 
 def guest_versions(link: ReviewLink) -> QuerySet[Version]:
