@@ -10,15 +10,10 @@ guest at a time; opening another link replaces it.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework import exceptions
-from rest_framework.request import Request
 
-from reviews.authentication import SessionAuthentication
 from reviews.models import ReviewLinkGuest
 
 SESSION_KEY = "reviewsvc_guest"
@@ -50,21 +45,3 @@ def touch(guest: ReviewLinkGuest) -> None:
     if guest.last_seen_at is None or now - guest.last_seen_at > _SEEN_EVERY:
         ReviewLinkGuest.objects.filter(pk=guest.pk).update(last_seen_at=now)
         guest.last_seen_at = now
-
-
-class GuestSessionAuthentication(SessionAuthentication):
-    """The guest of the session as ``request.auth`` (``request.user`` stays anonymous), with the
-    same CSRF check as a member's session; 403 once the link is revoked or expired."""
-
-    def authenticate(self, request: Request) -> tuple[Any, ReviewLinkGuest] | None:
-        guest = guest_of(request._request)
-        if guest is None:
-            return None
-        if not guest.link.is_live():
-            raise exceptions.PermissionDenied(REVOKED)
-        self.enforce_csrf(request)
-        touch(guest)
-        return AnonymousUser(), guest
-
-    def authenticate_header(self, request: Request) -> None:
-        return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet, Value
 from django.db.models.fields import CharField
 from django.shortcuts import get_object_or_404
@@ -23,13 +24,32 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reviews import permissions, review_links, selectors, services
+from reviews.authentication import SessionAuthentication
 from reviews.filters import CommentFilter
-from reviews.guest_session import NO_GUEST, GuestSessionAuthentication
+from reviews.guest_session import NO_GUEST, REVOKED, guest_of, touch
 from reviews.models import Comment, ReviewLinkGuest, Version
 from reviews.permissions import Action, Principal
 from reviews.serializers import CommentCreateSerializer, CommentSerializer, CommentUpdateSerializer
 from reviews.serializers.versions import VersionSerializer
 from reviews.views.validation import validated
+
+
+class GuestSessionAuthentication(SessionAuthentication):
+    """The guest of the session as ``request.auth`` (``request.user`` stays anonymous), with the
+    same CSRF check as a member's session; 403 once the link is revoked or expired."""
+
+    def authenticate(self, request: Request) -> tuple[Any, ReviewLinkGuest] | None:
+        guest = guest_of(request._request)
+        if guest is None:
+            return None
+        if not guest.link.is_live():
+            raise exceptions.PermissionDenied(REVOKED)
+        self.enforce_csrf(request)
+        touch(guest)
+        return AnonymousUser(), guest
+
+    def authenticate_header(self, request: Request) -> None:
+        return None
 
 
 class _HoldsGuest(BasePermission):
