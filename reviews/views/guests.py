@@ -95,7 +95,6 @@ class GuestVersionSerializer(VersionSerializer):
         data = super().to_representation(version)
         # How a take was generated is the studio's craft, not the client's business.
         data["generation"] = {}
-        data["uploaded_by"] = None
         return data
 
 
