@@ -473,3 +473,35 @@ def test_the_token_is_never_logged(takes, project, director, caplog):
     client_for(director).delete(f"/api/v1/projects/{project.pk}/review-links/{link['id']}/")
     Client().get(f"/r/{link['token']}")
     assert link["token"] not in caplog.text
+
+
+def test_a_guests_lists_cost_the_same_queries_for_few_or_many_notes_and_versions(
+    takes, project, director, mentor, shot, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    link = create_link(director, project, versions=[takes[0].pk, takes[1].pk])
+    browser, _ = join(link["token"])
+    url = f"/api/v1/guest/versions/{takes[0].pk}/comments/"
+
+    def cost(path: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert browser.get(path).status_code == 200
+        return len(queries)
+
+    def add_notes(count: int) -> None:
+        for number in range(count):
+            note = CommentFactory(version=takes[0], author=mentor, body=f"note {number}", frame=number)
+            browser.post(url, {"body": "reply", "parent": note.pk}, "application/json")
+
+    add_notes(1)
+    few_notes, few_versions = cost(url), cost("/api/v1/guest/")
+    add_notes(10)
+    for number in range(3, 8):
+        ready_version(shot, number, settings.MEDIA_ROOT)
+    # The shot's latest take joins the playlist: three versions now.
+    ReviewLink.objects.get(pk=link["id"]).shots.add(shot)
+
+    assert cost(url) == few_notes
+    assert cost("/api/v1/guest/") == few_versions
