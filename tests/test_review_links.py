@@ -505,3 +505,20 @@ def test_a_guests_lists_cost_the_same_queries_for_few_or_many_notes_and_versions
 
     assert cost(url) == few_notes
     assert cost("/api/v1/guest/") == few_versions
+
+
+def test_threads_carried_from_a_take_the_link_does_not_show_stay_hidden(takes, project, director, mentor):
+    from reviews.models.notes import CarriedThread
+
+    browser = guest_of_link(director, project, [takes[1]])
+    earlier = CommentFactory(version=takes[0], author=mentor, body="On the first take only", frame=3)
+    CarriedThread.objects.create(
+        thread=earlier, version=takes[1], from_version=takes[0], from_number=1, frame=3
+    )
+
+    members = client_for(director).get(f"/api/v1/versions/{takes[1].pk}/comments/").json()["results"]
+    guests = browser.get(f"/api/v1/guest/versions/{takes[1].pk}/comments/").json()["results"]
+
+    assert [c["body"] for c in members] == ["On the first take only"]
+    assert guests == []
+    assert browser.get(f"/api/v1/guest/comments/{earlier.pk}/").status_code == 404

@@ -203,7 +203,11 @@ class GuestCommentListView(GuestMixin, generics.ListCreateAPIView):
     def get(self, request: Request, pk: int) -> Response:
         """The version's notes a guest may read (never internal ones), each with its reply tree."""
         version = self.version(pk)
-        threads = self.filter_queryset(selectors.comment_threads(version=version).filter(internal=False))
+        # The version's own notes only: threads carried over from another take (reviews.carry_over)
+        # belong to a version the link may not show.
+        threads = self.filter_queryset(
+            selectors.comment_threads(version=version).filter(version=version, internal=False)
+        )
         page = self.paginate_queryset(threads)
         selectors.attach_replies(page, internal=False)
         return self.get_paginated_response(
