@@ -92,6 +92,7 @@ urlpatterns = [
     path("guest/", guests.GuestLinkView.as_view(), name="guest-link"),
     path("guest/projects/<int:pk>/", guests.GuestProjectView.as_view(), name="guest-project"),
     path("guest/projects/<int:pk>/members/", guests.GuestMemberListView.as_view(), name="guest-members"),
+    path("guest/note-categories/", guests.GuestNoteTypesView.as_view(), name="guest-note-categories"),
     path("guest/shots/<int:pk>/", guests.GuestShotView.as_view(), name="guest-shot"),
     path(
         "guest/shots/<int:pk>/versions/", guests.GuestShotVersionsView.as_view(), name="guest-shot-versions"

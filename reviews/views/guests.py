@@ -31,6 +31,7 @@ from reviews.models import Comment, ReviewLinkGuest, Version
 from reviews.permissions import Action, Principal
 from reviews.serializers import CommentCreateSerializer, CommentSerializer, CommentUpdateSerializer
 from reviews.serializers.versions import VersionSerializer
+from reviews.views.notes import NoteTypesView
 from reviews.views.validation import validated
 
 
@@ -157,6 +158,10 @@ class GuestMemberListView(GuestMixin, APIView):
         return Response({"count": 0, "next": None, "previous": None, "results": []})
 
 
+class GuestNoteTypesView(GuestMixin, NoteTypesView):
+    """The note categories and severities, for the guest's composer."""
+
+
 class GuestShotView(GuestMixin, APIView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request, pk: int) -> Response:
@@ -251,11 +256,13 @@ class GuestCommentDetailView(GuestMixin, APIView):
 
     @extend_schema(request=CommentUpdateSerializer, responses=CommentSerializer)
     def patch(self, request: Request, pk: int) -> Response:
-        """A guest may change the words and drawing of their own notes, nothing else."""
+        """A guest may change the words, drawing, category and severity of their own notes, nothing else."""
         comment = self._comment(pk)
         data = validated(CommentUpdateSerializer, request.data)
-        if data.keys() - {"body", "annotation"}:
-            raise exceptions.PermissionDenied("Guests may only edit the text and drawing of their own notes.")
+        if data.keys() - {"body", "annotation", "category", "severity"}:
+            raise exceptions.PermissionDenied(
+                "Guests may only edit the text, drawing and type of their own notes."
+            )
         permissions.require(self.principal, Action.COMMENT)
         permissions.require_edit_comment(self.principal, comment)
         comment = services.comment_update(comment=comment, by=None, **data)
@@ -271,6 +278,7 @@ __all__ = [
     "GuestCommentListView",
     "GuestLinkView",
     "GuestMemberListView",
+    "GuestNoteTypesView",
     "GuestProjectView",
     "GuestShotVersionsView",
     "GuestShotView",
