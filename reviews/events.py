@@ -96,6 +96,11 @@ def comment_payload(comment: Comment) -> dict[str, Any]:
             "frame": comment.frame,
             "frame_end": comment.frame_end,
             "excerpt": excerpt,
+            # Consumers that reach guests (live pages) must skip internal notes.
+            "internal": comment.internal,
+            "guest": None
+            if comment.guest_id is None
+            else {"id": comment.guest_id, "name": comment.guest.name},
         },
         **version_payload(comment.version),
     }

@@ -16,12 +16,16 @@ from reviews.models import Comment, NoteCategory, Severity
 class _TrueOrFalseField(forms.Field):
     """``true`` or ``false`` and nothing else: a typo must not silently drop the filter."""
 
+    def __init__(self, *args: Any, name: str = "resolved", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.name = name
+
     def to_python(self, value: Any) -> bool | None:
         if value is None:
             return None
         if value in ("true", "false"):
             return value == "true"
-        raise ValidationError("Use resolved=true or resolved=false.", code="invalid")
+        raise ValidationError(f"Use {self.name}=true or {self.name}=false.", code="invalid")
 
 
 class _TrueOrFalseFilter(django_filters.BooleanFilter):
@@ -42,10 +46,23 @@ class CommentFilter(django_filters.FilterSet):
     severity = django_filters.ChoiceFilter(
         choices=Severity.choices, help_text="Only threads of this severity."
     )
+    guest = _TrueOrFalseFilter(
+        method="filter_guest",
+        name="guest",
+        help_text="Only threads started by a review link's guest (or only by members).",
+    )
+    internal = _TrueOrFalseFilter(
+        name="internal", help_text="Only threads hidden from guests (or only those guests see)."
+    )
 
     class Meta:
         model = Comment
-        fields = ["resolved", "author", "category", "severity"]
+        fields = ["resolved", "author", "category", "severity", "guest", "internal"]
+
+    def filter_guest(self, comments: QuerySet[Comment], name: str, value: bool | None) -> QuerySet[Comment]:
+        if value is None:
+            return comments
+        return comments.filter(guest__isnull=not value)
 
     def filter_author(self, comments: QuerySet[Comment], name: str, username: str) -> QuerySet[Comment]:
         # The name as sign-in reads it (reviews.accounts): ALICE and a full-width alice are alice.

@@ -73,8 +73,10 @@ class Principal:
     """
 
     user: AbstractBaseUser | None
-    role: Role | None
+    role: Role | str | None
     is_staff: bool = False
+    # The ReviewLinkGuest acting, for a guest holding a review link (role GUEST).
+    guest: Any = None
 
     @classmethod
     def of(cls, user: AbstractBaseUser | AnonymousUser, role: str | None) -> Principal:
@@ -90,11 +92,33 @@ class Principal:
         return None if self.user is None else self.user.pk
 
     def is_author_of(self, comment: Comment) -> bool:
+        if self.guest is not None:
+            return comment.guest_id == self.guest.pk
         return self.user_id is not None and comment.author_id == self.user_id
+
+    @classmethod
+    def for_guest(cls, guest: Any) -> Principal:
+        """The principal of a guest holding a review link (a ReviewLinkGuest)."""
+        return cls(user=None, role=GUEST, guest=guest)
+
+
+# The role of someone holding a review link: they read what the link shows and, if it allows,
+# comment and reply there; nothing else (reviews/review_links.py scopes what they see).
+GUEST = "guest"
+
+
+def guest_actions(link: Any) -> frozenset[Action]:
+    """What a guest of ``link`` (a ReviewLink) may do: read, and comment if the link allows it,
+    while it is neither revoked nor expired."""
+    if not link.is_live():
+        return frozenset()
+    return frozenset({Action.READ, Action.COMMENT} if link.can_comment else {Action.READ})
 
 
 def can(principal: Principal, action: Action) -> bool:
     """Whether the principal's role allows ``action``. Staff may do everything, so an admin can step in."""
+    if principal.guest is not None:
+        return action in guest_actions(principal.guest.link)
     if principal.is_staff:
         return True
     if principal.role is None:
@@ -112,6 +136,8 @@ def roles_that_can(action: Action) -> list[str]:
 
 
 def require(principal: Principal, action: Action) -> None:
+    if principal.guest is not None and not can(principal, action):
+        raise PermissionDenied(f"This review link does not let guests {_WHAT[action]}.")
     if not can(principal, action):
         allowed = " or ".join(roles_that_can(action))
         yours = f"you are a {principal.role}" if principal.role else "you are not a member"
@@ -139,11 +165,43 @@ def require_edit_comment(principal: Principal, comment: Comment) -> None:
         raise PermissionDenied("Only its author can edit a comment's text or drawing.")
 
 
+def can_mark_internal(principal: Principal, comment: Comment) -> bool:
+    """Whether a note may be made internal (hidden from guests) or public again: its member author,
+    or whoever may resolve it; never a guest, and never a guest's own note."""
+    if principal.guest is not None or comment.guest_id is not None:
+        return False
+    return principal.is_author_of(comment) or can(principal, Action.RESOLVE)
+
+
+def require_mark_internal(principal: Principal, comment: Comment) -> None:
+    if not can_mark_internal(principal, comment):
+        raise PermissionDenied(
+            "Only a member who wrote the note, or one who may resolve it, can make it internal;"
+            " a guest's note stays visible to the guests of its link."
+        )
+
+
+def can_share(principal: Principal) -> bool:
+    """Creating, changing and revoking review links is the director's, like the project's members."""
+    return principal.guest is None and can(principal, Action.MANAGE_MEMBERS)
+
+
+def require_share(principal: Principal) -> None:
+    if not can_share(principal):
+        yours = f"you are a {principal.role}" if principal.role else "you are not a member"
+        raise PermissionDenied(f"Only a director can share review links of this project; {yours}.")
+
+
 def can_delete_comment(principal: Principal, comment: Comment) -> bool:
+    # A guest may correct their note but not take it back: the director decides what goes.
+    if principal.guest is not None:
+        return False
     return principal.is_author_of(comment) or can(principal, Action.MODERATE)
 
 
 def require_delete_comment(principal: Principal, comment: Comment) -> None:
+    if principal.guest is not None:
+        raise PermissionDenied("Guests cannot delete notes; ask the director who shared the link.")
     if not principal.is_author_of(comment):
         require(principal, Action.MODERATE)
 

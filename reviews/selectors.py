@@ -254,7 +254,7 @@ def versions_for(viewer: Viewer) -> QuerySet[Version]:
 
 def comments_for(viewer: Viewer) -> QuerySet[Comment]:
     return _visible(
-        Comment.objects.select_related("version__shot__project", "author", "resolved_by"),
+        Comment.objects.select_related("version__shot__project", "author", "resolved_by", "guest"),
         viewer,
         "version__shot__project",
     ).prefetch_related("mentions")
@@ -294,7 +294,7 @@ def comment_threads(*, version: Version) -> QuerySet[Comment]:
             carried_from_number=F("carry__from_number"),
             review_frame=Case(When(carry__isnull=False, then=F("carry__frame")), default=F("frame")),
         )
-        .select_related("author", "resolved_by")
+        .select_related("author", "resolved_by", "guest")
         .prefetch_related(_mentioned_users())
         .order_by("beyond_end", F("review_frame").asc(nulls_first=True), "created_at", "id")
     )
@@ -307,7 +307,7 @@ def _show_at_carried_anchor(comment: Comment, frame: int | None, frame_end: int 
         _show_at_carried_anchor(reply, frame, frame_end)
 
 
-def attach_replies(threads: Iterable[Comment]) -> list[Comment]:
+def attach_replies(threads: Iterable[Comment], *, internal: bool = True) -> list[Comment]:
     """Give each top-level comment its whole reply tree as ``.replies``, in one query.
 
     Replies of every depth carry ``thread_id`` of their top-level comment, so
@@ -318,9 +318,12 @@ def attach_replies(threads: Iterable[Comment]) -> list[Comment]:
     by_id = {comment.pk: comment for comment in threads}
     for comment in threads:
         comment.replies = []
+    replies = Comment.objects.filter(thread__in=list(by_id))
+    if not internal:
+        # For a guest (reviews/review_links.py): internal replies stay with the members.
+        replies = replies.filter(internal=False)
     replies = (
-        Comment.objects.filter(thread__in=list(by_id))
-        .select_related("author", "resolved_by")
+        replies.select_related("author", "resolved_by", "guest")
         .prefetch_related(_mentioned_users())
         .order_by("created_at", "id")
     )

@@ -327,7 +327,7 @@ def _usernames(users: list[AbstractBaseUser]) -> list[str]:
 def comment_create(
     *,
     version: Version,
-    author: AbstractBaseUser,
+    author: AbstractBaseUser | None,
     body: str,
     frame: int | None = None,
     frame_end: int | None = None,
@@ -335,7 +335,12 @@ def comment_create(
     annotation: Any = None,
     category: str = "",
     severity: str = "",
+    internal: bool = False,
+    guest: Any = None,
 ) -> Comment:
+    """A note or reply by a member (``author``) or by a guest of a review link (``guest``, a
+    ReviewLinkGuest; author None). An internal note is hidden from guests; a reply is internal
+    when its thread is."""
     thread = None
     if parent is not None:
         if parent.version_id != version.pk:
@@ -345,6 +350,7 @@ def comment_create(
         # A reply belongs to its thread's moment in the clip.
         thread = parent.thread or parent
         frame, frame_end = thread.frame, thread.frame_end
+        internal = internal or thread.internal
     with transaction.atomic():
         if thread is not None:
             _lock_thread(thread.pk)
@@ -361,8 +367,11 @@ def comment_create(
             annotation=annotation,
             category=category,
             severity=severity,
+            internal=internal,
+            guest=guest,
         )
-        mentioned = _mentioned_members(version.shot.project_id, body)
+        # Guests see no member list, so they mention no one.
+        mentioned = [] if guest is not None else _mentioned_members(version.shot.project_id, body)
         comment.mentions.set(mentioned)
         event_record(
             kind=EventKind.COMMENT_CREATED,
@@ -384,6 +393,7 @@ def comment_update(
     resolved: bool | None = None,
     category: str | None = None,
     severity: str | None = None,
+    internal: bool | None = None,
 ) -> Comment:
     """Edit a comment; None (or UNCHANGED for the annotation) leaves a field as it is.
 
@@ -417,7 +427,12 @@ def comment_update(
                 )
             setattr(comment, name, value)
             fields.append(name)
-    edited = sorted({"body", "annotation", "category", "severity"} & set(fields))
+    if internal is not None and internal != comment.internal:
+        # A thread is internal as a whole: its replies follow the note they answer.
+        comment.internal = internal
+        Comment.objects.filter(thread=comment).update(internal=internal)
+        fields += ["internal"]
+    edited = sorted({"body", "annotation", "category", "severity", "internal"} & set(fields))
     if resolved is not None and resolved != comment.resolved:
         comment.resolved = resolved
         comment.resolved_by = by if resolved else None

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from reviews import views
-from reviews.views import invitations, me, notifications
+from reviews.views import guests, invitations, me, notifications, review_links
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
@@ -96,4 +96,33 @@ urlpatterns = [
     ),
     path("shots/<int:shot_id>/watch/", notifications.ShotWatchView.as_view(), name="shot-watch"),
     path("media/<str:token>/<str:filename>", views.MediaFileView.as_view(), name="media-file"),
+    # Review links (docs/review-links.md): the director's side, then the guest's.
+    path(
+        "projects/<int:project_id>/review-links/",
+        review_links.ReviewLinkListView.as_view(),
+        name="review-link-list",
+    ),
+    path(
+        "projects/<int:project_id>/review-links/<int:pk>/",
+        review_links.ReviewLinkDetailView.as_view(),
+        name="review-link-detail",
+    ),
+    path(
+        "projects/<int:project_id>/review-links/<int:link_id>/opens/",
+        review_links.ReviewLinkOpensView.as_view(),
+        name="review-link-opens",
+    ),
+    path("guest/", guests.GuestLinkView.as_view(), name="guest-link"),
+    path("guest/projects/<int:pk>/", guests.GuestProjectView.as_view(), name="guest-project"),
+    path("guest/projects/<int:pk>/members/", guests.GuestMemberListView.as_view(), name="guest-members"),
+    path("guest/note-categories/", guests.GuestNoteTypesView.as_view(), name="guest-note-categories"),
+    path("guest/shots/<int:pk>/", guests.GuestShotView.as_view(), name="guest-shot"),
+    path(
+        "guest/shots/<int:pk>/versions/", guests.GuestShotVersionsView.as_view(), name="guest-shot-versions"
+    ),
+    path("guest/versions/<int:pk>/", guests.GuestVersionView.as_view(), name="guest-version-detail"),
+    path(
+        "guest/versions/<int:pk>/comments/", guests.GuestCommentListView.as_view(), name="guest-comment-list"
+    ),
+    path("guest/comments/<int:pk>/", guests.GuestCommentDetailView.as_view(), name="guest-comment-detail"),
 ]

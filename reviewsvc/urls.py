@@ -20,6 +20,8 @@ urlpatterns = [
         name="docs",
     ),
     path("admin/", admin.site.urls),
+    # Review links: the guest's gate, playlist and player (reviews/guest_pages.py).
+    path("", include("reviews.guest_pages")),
     # The review pages and their session login (reviews/pages.py).
     path("", include("reviews.pages")),
     # Invitation links and the account pages (reviews/invitation_pages.py, reviews/account_pages.py).

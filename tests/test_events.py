@@ -56,6 +56,8 @@ def test_it_records_a_new_comment_with_what_a_reader_needs(version, director, me
             "frame": 48,
             "frame_end": 60,
             "excerpt": "@alice her hand should hesitate here",
+            "internal": False,
+            "guest": None,
         },
         "version": {"id": version.pk, "number": 3},
         "shot": {"id": version.shot_id, "code": "SH010"},

@@ -31,7 +31,7 @@ from django.urls import reverse
 from reviews.bounded import RangeNotSatisfiable, read_byte_range
 from reviews.media import storage
 from reviews.media.webvtt import Filmstrip, thumbnails_vtt
-from reviews.models import Membership, ProcessingState, Version
+from reviews.models import Membership, ProcessingState, ReviewLinkGuest, Version
 
 _SALT = "reviewsvc.media"
 # Links minted within one window carry the same timestamp, so a page that refreshes its
@@ -48,18 +48,24 @@ class _WindowedSigner(signing.TimestampSigner):
         return signing.b62_encode(int(time.time()) // window * window)
 
 
-def signed_url(version: Version, kind: str, *, user_id: int) -> str:
+def signed_url(
+    version: Version, kind: str, *, user_id: int | None = None, guest_id: int | None = None
+) -> str:
     """The path of a signed link to the version's file of `kind` (a key of storage.FILE_NAMES),
-    for the user ``user_id``: it stops working when they leave the project."""
+    for the user ``user_id``: it stops working when they leave the project; or for the guest
+    ``guest_id`` of a review link: it stops working when the link is revoked or expires, or no
+    longer shows the version."""
+    holder = {"g": guest_id} if guest_id is not None else {"u": user_id}
     token = _WindowedSigner(salt=_SALT).sign_object(
-        {"v": version.pk, "k": kind, "d": version.outputs_dir, "u": user_id}, compress=True
+        {"v": version.pk, "k": kind, "d": version.outputs_dir, **holder}, compress=True
     )
     return reverse("media-file", kwargs={"token": token, "filename": storage.FILE_NAMES[kind]})
 
 
-def resolve(token: str, filename: str) -> tuple[Version, str, int]:
-    """The version, kind and user a link stands for, or Http404 for a bad, stale or expired
-    link, or one whose user may no longer see the version."""
+def resolve(token: str, filename: str) -> tuple[Version, str, dict[str, int]]:
+    """The version, kind and holder (``{"u": user id}`` or ``{"g": guest id}``) a link stands
+    for, or Http404 for a bad, stale or expired link, or one whose holder may no longer see the
+    version."""
     try:
         claim = signing.loads(token, salt=_SALT, max_age=settings.MEDIA_URL_MAX_AGE)
     except signing.BadSignature:
@@ -69,6 +75,9 @@ def resolve(token: str, filename: str) -> tuple[Version, str, int]:
     kind = claim.get("k")
     if storage.FILE_NAMES.get(kind) != filename:
         raise Http404("This media link is invalid.")
+    guest_id = claim.get("g")
+    if isinstance(guest_id, int):
+        return _resolve_for_guest(claim, kind, guest_id)
     user_id = claim.get("u")
     if not isinstance(user_id, int):
         raise Http404("This media link is invalid.")
@@ -92,7 +101,28 @@ def resolve(token: str, filename: str) -> tuple[Version, str, int]:
             "This media is no longer available to you; the version was reprocessed or deleted, "
             "or you are no longer a member of its project."
         )
-    return version, kind, user_id
+    return version, kind, {"u": user_id}
+
+
+def _resolve_for_guest(claim: dict, kind: str, guest_id: int) -> tuple[Version, str, dict[str, int]]:
+    """A guest's link is checked against its review link's state now, on every request: revoked,
+    expired, or no longer showing the version, and it is a 404."""
+    from reviews.review_links import guest_versions
+
+    guest = ReviewLinkGuest.objects.select_related("link").filter(pk=guest_id).first()
+    version = None
+    if guest is not None:
+        version = (
+            guest_versions(guest.link)
+            .filter(pk=claim.get("v"), processing_state=ProcessingState.READY, outputs_dir=claim.get("d"))
+            .first()
+        )
+    if version is None:
+        raise Http404(
+            "This media is no longer available: the review link was revoked or has expired, "
+            "or no longer shows this version."
+        )
+    return version, kind, {"g": guest_id}
 
 
 def file_response(request: HttpRequest, version: Version, kind: str) -> HttpResponse:
@@ -161,13 +191,13 @@ def _download_name(version: Version, kind: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", stem) + os.path.splitext(storage.FILE_NAMES[kind])[1]
 
 
-def thumbnails_response(version: Version, *, user_id: int) -> HttpResponse:
+def thumbnails_response(version: Version, *, holder: dict[str, int]) -> HttpResponse:
     """The WebVTT thumbnails track, made per request so its sprite link is freshly signed."""
     geometry = Filmstrip(**{field: version.filmstrip[field] for field in Filmstrip.__dataclass_fields__})
     track = thumbnails_vtt(
         geometry,
         duration=version.duration or 0,
-        sprite_url=signed_url(version, "filmstrip", user_id=user_id),
+        sprite_url=signed_url(version, "filmstrip", user_id=holder.get("u"), guest_id=holder.get("g")),
     )
     response = HttpResponse(track, content_type="text/vtt; charset=utf-8")
     response["Cache-Control"] = "private, max-age=600"

@@ -34,6 +34,7 @@ from reviews.models.review import (
     VersionView,
     original_upload_to,
 )
+from reviews.models.review_links import ReviewLink, ReviewLinkGuest
 from reviews.models.webhooks import DeliveryState, Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
@@ -59,6 +60,8 @@ __all__ = [
     "OutgoingMailState",
     "ProcessingState",
     "Project",
+    "ReviewLink",
+    "ReviewLinkGuest",
     "ReviewStatus",
     "Role",
     "Severity",

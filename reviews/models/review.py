@@ -276,10 +276,19 @@ class Comment(models.Model):
     # Set when the author deleted a note that others had replied to: the body,
     # drawing and mentions are gone, the row stays so the replies keep their thread.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # A note written through a review link (author is then null): its guest's name is shown.
+    guest = models.ForeignKey(
+        "reviews.ReviewLinkGuest", null=True, blank=True, on_delete=models.SET_NULL, related_name="comments"
+    )
+    # Members only: never shown to guests (a reply takes its thread's).
+    internal = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(author__isnull=True) | Q(guest__isnull=True), name="comment_author_or_guest"
+            ),
             models.CheckConstraint(
                 condition=Q(frame_end__isnull=True) | Q(frame__isnull=False, frame_end__gte=F("frame")),
                 name="comment_range_ordered",
@@ -324,6 +333,10 @@ class EventKind(models.TextChoices):
     MEMBER_ADDED = "member.added"
     MEMBER_REMOVED = "member.removed"
     MEMBER_ROLE_CHANGED = "member.role_changed"
+    REVIEW_LINK_CREATED = "review_link.created"
+    REVIEW_LINK_UPDATED = "review_link.updated"
+    REVIEW_LINK_REVOKED = "review_link.revoked"
+    REVIEW_LINK_OPENED = "review_link.opened"
 
 
 class Event(models.Model):

@@ -58,6 +58,7 @@ class CommentSerializer(serializers.ModelSerializer):
     deleted = serializers.SerializerMethodField()
     carried_from = serializers.SerializerMethodField()
     beyond_end = serializers.SerializerMethodField()
+    guest = serializers.SerializerMethodField()
 
     class Meta:
         model = Comment
@@ -88,6 +89,8 @@ class CommentSerializer(serializers.ModelSerializer):
             "deleted_at",
             "replies",
             "my_actions",
+            "internal",
+            "guest",
         ]
 
     def get_deleted(self, comment: Comment) -> bool:
@@ -117,8 +120,25 @@ class CommentSerializer(serializers.ModelSerializer):
         users = getattr(comment, "mentioned_users", None)
         return [user.username for user in (comment.mentions.all() if users is None else users)]
 
+    @extend_schema_field(
+        serializers.DictField(allow_null=True, help_text="A review link's guest who wrote it: id, name.")
+    )
+    def get_guest(self, comment: Comment) -> dict[str, Any] | None:
+        if comment.guest_id is None:
+            return None
+        # Their name only: a guest's email is for the director (review link opens).
+        return {"id": comment.guest_id, "name": comment.guest.name}
+
     @extend_schema_field(CommentAuthorSerializer(allow_null=True))
     def get_author(self, comment: Comment) -> dict[str, Any] | None:
+        if comment.guest_id is not None:
+            # Shown like a member so every page reads it: "guest: Ann", role guest.
+            return {
+                "id": None,
+                "username": None,
+                "display_name": f"guest: {comment.guest.name}",
+                "role": "guest",
+            }
         if comment.author is None:
             return None
         return self._author_serializer.to_representation(comment.author)
@@ -246,6 +266,9 @@ class CommentCreateSerializer(serializers.Serializer):
         choices=NoteCategory.choices, required=False, allow_blank=True, help_text=_TYPE_HELP
     )
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
+    internal = serializers.BooleanField(
+        required=False, default=False, help_text="Members only: hide this note from review-link guests."
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -325,6 +348,7 @@ class CommentCreateSerializer(serializers.Serializer):
             "frame": frame,
             "frame_end": frame_end,
             "annotation": attrs.get("annotation"),
+            "internal": attrs.get("internal", False),
         }
 
 
@@ -336,6 +360,7 @@ class CommentUpdateSerializer(serializers.Serializer):
         choices=NoteCategory.choices, required=False, allow_blank=True, help_text=_TYPE_HELP
     )
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
+    internal = serializers.BooleanField(required=False, help_text="Hide the thread from review-link guests.")
 
     def validate_annotation(self, value: Any) -> Any:
         return _validate_annotation(value)

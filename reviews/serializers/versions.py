@@ -63,8 +63,11 @@ class VersionSummarySerializer(serializers.ModelSerializer):
 def _media_url(context: dict[str, Any], version: Version, kind: str) -> str | None:
     if version.processing_state != ProcessingState.READY or not version.outputs_dir:
         return None
-    # A link belongs to the member who asked for it (reviews/media/links.py).
+    # A link belongs to the member who asked for it (reviews/media/links.py), or to the guest.
+    guest = context.get("guest")
     request = context.get("request")
+    if guest is not None and request is not None:
+        return request.build_absolute_uri(links.signed_url(version, kind, guest_id=guest.pk))
     if request is None or not request.user.is_authenticated:
         return None
     return request.build_absolute_uri(links.signed_url(version, kind, user_id=request.user.pk))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -91,6 +92,12 @@ class CommentDetailView(generics.RetrieveUpdateDestroyAPIView):
             permissions.require_resolve(principal, comment)
         if data.keys() & {"body", "annotation", "category", "severity"}:
             permissions.require_edit_comment(principal, comment)
+        if "internal" in data:
+            permissions.require_mark_internal(principal, comment)
+            if comment.parent_id is not None:
+                raise ValidationError(
+                    {"internal": ["A reply is internal when its thread is; change the note."]}
+                )
         comment = services.comment_update(comment=comment, by=request.user, **data)
         return Response(CommentSerializer(comment, context=_comment_context(comment.version, principal)).data)
 

@@ -127,7 +127,7 @@ class MediaFileView(APIView):
         tags=["media"],
     )
     def get(self, request: Request, token: str, filename: str) -> HttpResponse:
-        version, kind, user_id = links.resolve(token, filename)
+        version, kind, holder = links.resolve(token, filename)
         if kind == "thumbnails":
-            return links.thumbnails_response(version, user_id=user_id)
+            return links.thumbnails_response(version, holder=holder)
         return links.file_response(request, version, kind)

@@ -1,7 +1,7 @@
 // What surrounds the player: breadcrumbs, the version switcher, the review status
 // control and the facts about this version (who made it, how, and its media).
 
-import { patch } from "./api.js";
+import { PAGES, patch } from "./api.js";
 import { $, h, present, reportError, STATE_LABELS, STATUS_LABELS, timeAgo } from "./dom.js";
 import { rateLabel } from "./timecode.js";
 
@@ -45,7 +45,7 @@ export function renderNewerVersion(versions, current, onOpen) {
     h(
       "a",
       {
-        href: `/review/versions/${newest.id}/`,
+        href: `${PAGES}/versions/${newest.id}/`,
         class: "newer-version-link",
         onclick: (event) => {
           event.preventDefault();

@@ -1,6 +1,7 @@
 // Links into a version: ?frame=84, ?t=3.5 (seconds), ?tc=00:00:03:12 or ?comment=17 open the
 // page there; the page hands out links of the first and last kind.
 
+import { PAGES } from "./api.js";
 import { secondsToFrame, timecodeToFrame } from "./timecode.js";
 
 // Where the address asks the player to start: {frame} or {comment}, or null for the first frame.
@@ -16,7 +17,7 @@ export function requestedStart(rate, search = window.location.search) {
 }
 
 export function versionUrl(versionId, params = {}) {
-  const url = new URL(`/review/versions/${versionId}/`, window.location.origin);
+  const url = new URL(`${PAGES}/versions/${versionId}/`, window.location.origin);
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, String(value));
   return url.toString();
 }

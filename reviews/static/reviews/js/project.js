@@ -4,6 +4,7 @@
 import { del, get, getAll } from "./api.js";
 import { acceptDrops, membersPanel, moveShot, newShotForm, reorderButtons, uploadTools } from "./director.js";
 import { $, h, reportError, toast } from "./dom.js";
+import { reviewLinksPanel } from "./reviewlinks.js";
 import { shotStatus, shotSummary } from "./shotcard.js";
 
 const page = $("#project-page");
@@ -128,6 +129,7 @@ async function main() {
     $("#shots-empty").textContent = "No shots yet. Add the first one above, then drop its clips on it.";
   }
   tools.push(await membersPanel(project));
+  if (project.my_actions.includes("manage_members")) tools.push(await reviewLinksPanel(project));
   $("#project-tools").replaceChildren(...tools);
   await refresh();
   schedule();

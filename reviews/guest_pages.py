@@ -1,0 +1,128 @@
+"""The pages of a review link: the gate at ``/r/<token>``, the playlist and the player for guests.
+
+The gate asks for a name (an email if they like) and the passphrase if the link
+has one, checked through ``guard_secret`` (429 after too many wrong tries, per
+link and per address). Then the browser holds a guest session and is sent to
+``/guest/``: a fixed address, so nothing in the request can choose where it goes,
+and the token is not repeated in any further URL. The token is never logged:
+the gate does not log, and no error page repeats it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_http_methods, require_safe
+
+from reviews import review_links
+from reviews.guest_session import guest_login, guest_of
+from reviews.serializers.review_links import GuestJoinSerializer
+from reviews.throttling import TooManyTries, guard_secret
+
+
+def _gone(request: HttpRequest, status: int) -> HttpResponse:
+    return render(request, "reviews/guest_gone.html", {"missing": status == 404}, status=status)
+
+
+def _unlogged(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Keep the token out of the logs: Django logs every 4xx answer with its path
+    ("Not Found: /r/<token>") unless the response says it has been logged already."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
+
+    return wrapper
+
+
+@_unlogged
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "HEAD", "POST"])
+def gate(request: HttpRequest, token: str) -> HttpResponse:
+    link = review_links.link_for_token(token)
+    if link is None:
+        return _gone(request, 404)
+    if not link.is_live():
+        return _gone(request, 410)
+    context = {"link": link, "errors": {}, "values": {}}
+    if request.method != "POST":
+        return render(request, "reviews/guest_gate.html", context)
+    form = GuestJoinSerializer(data=request.POST)
+    if not form.is_valid():
+        context.update(errors=form.errors, values=request.POST)
+        return render(request, "reviews/guest_gate.html", context, status=400)
+    data = form.validated_data
+    try:
+        matched = guard_secret(
+            request,
+            scope="review-link",
+            key=str(link.pk),
+            check=lambda: review_links.passphrase_matches(link, data["passphrase"]),
+        )
+    except TooManyTries as error:
+        context.update(errors={"passphrase": [str(error)]}, values=request.POST)
+        response = render(request, "reviews/guest_gate.html", context, status=429)
+        response["Retry-After"] = str(error.wait)
+        return response
+    if not matched:
+        context.update(errors={"passphrase": ["That passphrase is not right."]}, values=request.POST)
+        return render(request, "reviews/guest_gate.html", context, status=403)
+    guest = review_links.guest_join(link=link, name=data["name"].strip(), email=data["email"])
+    guest_login(request, guest)
+    return HttpResponseRedirect(reverse("guest-playlist"))
+
+
+def _live_guest(request: HttpRequest) -> HttpResponse | None:
+    guest = guest_of(request)
+    if guest is None:
+        return render(request, "reviews/guest_gone.html", {"no_session": True}, status=403)
+    if not guest.link.is_live():
+        return _gone(request, 410)
+    request.guest = guest
+    return None
+
+
+@never_cache
+@require_safe
+def playlist(request: HttpRequest) -> HttpResponse:
+    refused = _live_guest(request)
+    if refused is not None:
+        return refused
+    return render(request, "reviews/guest_playlist.html", {"guest": request.guest})
+
+
+@never_cache
+@require_safe
+def guest_version(request: HttpRequest, version_id: int) -> HttpResponse:
+    refused = _live_guest(request)
+    if refused is not None:
+        return refused
+    version = review_links.guest_versions(request.guest.link).filter(pk=version_id).first()
+    if version is None:
+        return render(request, "reviews/guest_gone.html", {"missing": True}, status=404)
+    return render(
+        request,
+        "reviews/guest_version.html",
+        {
+            "version_id": version.pk,
+            "shot_id": version.shot_id,
+            "project_id": version.shot.project_id,
+            "guest": request.guest,
+        },
+    )
+
+
+urlpatterns = [
+    path("r/<str:token>", gate, name="review-link-gate"),
+    path("guest/", playlist, name="guest-playlist"),
+    path("guest/versions/<int:version_id>/", guest_version, name="guest-version"),
+]

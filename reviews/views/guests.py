@@ -1,0 +1,286 @@
+"""The API as a guest holding a review link sees it, under ``/api/v1/guest/``.
+
+The paths mirror the members' (``versions/{id}/``, ``versions/{id}/comments/``,
+``comments/{id}/``, ``shots/{id}/versions/``, ``projects/{id}/``), so the review
+page works unchanged for guests with another API base. Every object comes from
+``reviews.review_links`` scoped to the session's link, so anything else is a 404;
+the principal is ``Principal.for_guest`` and ``permissions`` decides the rest.
+Members' tokens and sessions are not read here: these views know only guests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet, Value
+from django.db.models.fields import CharField
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from reviews import permissions, review_links, selectors, services
+from reviews.authentication import SessionAuthentication
+from reviews.filters import CommentFilter
+from reviews.guest_session import NO_GUEST, REVOKED, guest_of, touch
+from reviews.models import Comment, ReviewLinkGuest, Version
+from reviews.permissions import Action, Principal
+from reviews.serializers import CommentCreateSerializer, CommentSerializer, CommentUpdateSerializer
+from reviews.serializers.versions import VersionSerializer
+from reviews.views.notes import NoteTypesView
+from reviews.views.validation import validated
+
+
+class GuestSessionAuthentication(SessionAuthentication):
+    """The guest of the session as ``request.auth`` (``request.user`` stays anonymous), with the
+    same CSRF check as a member's session; 403 once the link is revoked or expired."""
+
+    def authenticate(self, request: Request) -> tuple[Any, ReviewLinkGuest] | None:
+        guest = guest_of(request._request)
+        if guest is None:
+            return None
+        if not guest.link.is_live():
+            raise exceptions.PermissionDenied(REVOKED)
+        self.enforce_csrf(request)
+        touch(guest)
+        return AnonymousUser(), guest
+
+    def authenticate_header(self, request: Request) -> None:
+        return None
+
+
+class _HoldsGuest(BasePermission):
+    message = NO_GUEST
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.auth, ReviewLinkGuest)
+
+
+class GuestMixin:
+    authentication_classes = [GuestSessionAuthentication]
+    permission_classes = [_HoldsGuest]
+    request: Request
+
+    def permission_denied(
+        self, request: Request, message: str | None = None, code: str | None = None
+    ) -> None:
+        # Not DRF's "credentials were not provided", which sends a page to the members' sign-in.
+        raise exceptions.PermissionDenied(message or NO_GUEST)
+
+    @property
+    def guest(self) -> ReviewLinkGuest:
+        return self.request.auth
+
+    @property
+    def principal(self) -> Principal:
+        return Principal.for_guest(self.guest)
+
+    def versions(self) -> QuerySet[Version]:
+        return selectors.with_queue_position(review_links.guest_versions(self.guest.link)).annotate(
+            my_role=Value(permissions.GUEST, output_field=CharField())
+        )
+
+    def version(self, pk: int) -> Version:
+        return get_object_or_404(self.versions(), pk=pk)
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        return {"request": self.request, "guest": self.guest, "principal": self.principal, **extra}
+
+
+class GuestVersionSerializer(VersionSerializer):
+    def to_representation(self, version: Version) -> dict[str, Any]:
+        data = super().to_representation(version)
+        # How a take was generated is the studio's craft, not the client's business.
+        data["generation"] = {}
+        return data
+
+
+def _link_data(view: GuestMixin) -> dict[str, Any]:
+    link = view.guest.link
+    versions = view.versions()
+    return {
+        "label": link.label,
+        "project": {"id": link.project_id, "name": link.project.name},
+        "guest": {"id": view.guest.pk, "name": view.guest.name},
+        "can_comment": link.can_comment,
+        "can_download_original": link.can_download_original,
+        "expires_at": link.expires_at,
+        "my_actions": permissions.my_actions(view.principal),
+        "versions": [
+            {
+                "id": version.id,
+                "number": version.number,
+                "shot": {"id": version.shot_id, "code": version.shot.code, "title": version.shot.title},
+                "review_status": version.review_status,
+                "processing_state": version.processing_state,
+                "poster_url": GuestVersionSerializer(version, context=view.context()).data["poster_url"],
+            }
+            for version in versions
+        ],
+    }
+
+
+class GuestLinkView(GuestMixin, APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        """The link this browser holds: its label, what it allows, and its versions (the playlist)."""
+        return Response(_link_data(self))
+
+
+class GuestProjectView(GuestMixin, APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, pk: int) -> Response:
+        project = self.guest.link.project
+        if pk != project.pk:
+            raise exceptions.NotFound()
+        return Response(
+            {
+                "id": project.pk,
+                "name": project.name,
+                "fps": float(project.fps),
+                "fps_rational": f"{project.fps_numerator}/{project.fps_denominator}",
+                "my_role": permissions.GUEST,
+                "my_actions": permissions.my_actions(self.principal),
+            }
+        )
+
+
+class GuestMemberListView(GuestMixin, APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, pk: int) -> Response:
+        """Guests see no members (no names to mention, no emails): always an empty page."""
+        if pk != self.guest.link.project_id:
+            raise exceptions.NotFound()
+        return Response({"count": 0, "next": None, "previous": None, "results": []})
+
+
+class GuestNoteTypesView(GuestMixin, NoteTypesView):
+    """The note categories and severities, for the guest's composer."""
+
+
+class GuestShotView(GuestMixin, APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, pk: int) -> Response:
+        shot = get_object_or_404(review_links.guest_shots(self.guest.link), pk=pk)
+        return Response(
+            {
+                "id": shot.pk,
+                "project": shot.project_id,
+                "code": shot.code,
+                "title": shot.title,
+                "order": shot.order,
+            }
+        )
+
+
+class GuestShotVersionsView(GuestMixin, generics.ListAPIView):
+    """The versions of a shot the link shows (not the shot's others)."""
+
+    serializer_class = GuestVersionSerializer
+    queryset = Version.objects.none()  # for the schema
+
+    def get_queryset(self) -> QuerySet[Version]:
+        get_object_or_404(review_links.guest_shots(self.guest.link), pk=self.kwargs["pk"])
+        return self.versions().filter(shot_id=self.kwargs["pk"]).order_by("number")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return self.context()
+
+
+class GuestVersionView(GuestMixin, APIView):
+    @extend_schema(responses=GuestVersionSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(GuestVersionSerializer(self.version(pk), context=self.context()).data)
+
+
+class GuestCommentListView(GuestMixin, generics.ListCreateAPIView):
+    serializer_class = CommentSerializer
+    queryset = Comment.objects.none()  # for the schema
+    filterset_class = CommentFilter
+
+    def _context(self, version: Version) -> dict[str, Any]:
+        return self.context(rate=version.timecode_rate, roles=selectors.author_roles(version.shot.project_id))
+
+    def get(self, request: Request, pk: int) -> Response:
+        """The version's notes a guest may read (never internal ones), each with its reply tree."""
+        version = self.version(pk)
+        # The version's own notes only: threads carried over from another take (reviews.carry_over)
+        # belong to a version the link may not show.
+        threads = self.filter_queryset(
+            selectors.comment_threads(version=version).filter(version=version, internal=False)
+        )
+        page = self.paginate_queryset(threads)
+        selectors.attach_replies(page, internal=False)
+        return self.get_paginated_response(
+            CommentSerializer(page, many=True, context=self._context(version)).data
+        )
+
+    @extend_schema(request=CommentCreateSerializer, responses={201: CommentSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        version = self.version(pk)
+        permissions.require(self.principal, Action.COMMENT)
+        serializer = CommentCreateSerializer(
+            data=request.data, context={"rate": version.timecode_rate, "frame_count": version.frame_count}
+        )
+        # Only notes this guest can see may be answered; anything else is as missing.
+        serializer.fields["parent"].queryset = review_links.guest_comments(self.guest.link)
+        serializer.is_valid(raise_exception=True)
+        data = {**serializer.validated_data, "internal": False}
+        comment = services.comment_create(version=version, author=None, guest=self.guest, **data)
+        return Response(
+            CommentSerializer(comment, context=self._context(version)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class GuestCommentDetailView(GuestMixin, APIView):
+    def _comment(self, pk: int) -> Comment:
+        return get_object_or_404(review_links.guest_comments(self.guest.link), pk=pk)
+
+    def _data(self, comment: Comment) -> dict[str, Any]:
+        version = comment.version
+        context = self.context(
+            rate=version.timecode_rate, roles=selectors.author_roles(version.shot.project_id)
+        )
+        return CommentSerializer(comment, context=context).data
+
+    @extend_schema(responses=CommentSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        comment = self._comment(pk)
+        if comment.parent_id is None:
+            selectors.attach_replies([comment], internal=False)
+        return Response(self._data(comment))
+
+    @extend_schema(request=CommentUpdateSerializer, responses=CommentSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        """A guest may change the words, drawing, category and severity of their own notes, nothing else."""
+        comment = self._comment(pk)
+        data = validated(CommentUpdateSerializer, request.data)
+        if data.keys() - {"body", "annotation", "category", "severity"}:
+            raise exceptions.PermissionDenied(
+                "Guests may only edit the text, drawing and type of their own notes."
+            )
+        permissions.require(self.principal, Action.COMMENT)
+        permissions.require_edit_comment(self.principal, comment)
+        comment = services.comment_update(comment=comment, by=None, **data)
+        return Response(self._data(comment))
+
+    def delete(self, request: Request, pk: int) -> Response:
+        permissions.require_delete_comment(self.principal, self._comment(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+__all__ = [
+    "GuestCommentDetailView",
+    "GuestCommentListView",
+    "GuestLinkView",
+    "GuestMemberListView",
+    "GuestNoteTypesView",
+    "GuestProjectView",
+    "GuestShotVersionsView",
+    "GuestShotView",
+    "GuestVersionView",
+]

@@ -1,0 +1,290 @@
+"""Review links, the director's side and the gate: Alice shares versions of "The Hesitation".
+
+Alice (director) creates a link; Bob (mentor), Carol (reviewer) and Dave (viewer)
+may not, and Eve (outsider) does not even see the project's links. Gina, a client
+with no account, passes the gate with her name and the passphrase; wrong guesses
+are throttled; the token is shown once, stored hashed and never logged. What Gina
+may do once inside: tests/test_guest_api.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.hashers import check_password, identify_hasher
+from django.test import Client
+
+from reviews.models import Decision, ProcessingState, ReviewLink, ReviewLinkGuest
+from tests.conftest import client_for
+from tests.factories import CommentFactory, VersionFactory
+
+PROXY = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8
+
+
+def ready_version(shot, number: int, media_root, **fields):
+    version = VersionFactory(
+        shot=shot,
+        number=number,
+        processing_state=ProcessingState.READY,
+        duration=2.0,
+        frame_count=48,
+        fps_numerator=24,
+        fps_denominator=1,
+        filmstrip={"tile_width": 160, "tile_height": 90, "columns": 4, "rows": 1, "interval": 0.5},
+        **fields,
+    )
+    version.outputs_dir = f"versions/{version.pk}/run1"
+    version.save(update_fields=["outputs_dir"])
+    outputs = Path(media_root) / version.outputs_dir
+    outputs.mkdir(parents=True)
+    (outputs / "proxy.mp4").write_bytes(PROXY)
+    (outputs / "poster.jpg").write_bytes(b"\xff\xd8\xff poster")
+    (outputs / "filmstrip.jpg").write_bytes(b"\xff\xd8\xff strip")
+    return version
+
+
+@pytest.fixture
+def takes(shot, settings, director, mentor, reviewer, viewer, outsider):
+    for person in (director, mentor, reviewer, viewer, outsider):
+        person.email = f"{person.username}@studio.example"
+        person.save(update_fields=["email"])
+    return [ready_version(shot, number, settings.MEDIA_ROOT) for number in (1, 2)]
+
+
+def create_link(director, project, **body):
+    response = client_for(director).post(f"/api/v1/projects/{project.pk}/review-links/", body, format="json")
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def join(token: str, name: str = "Gina", **fields) -> tuple[Client, object]:
+    """A clean browser that opens the link and gives a name; the page it lands on."""
+    browser = Client()
+    response = browser.post(f"/r/{token}", {"name": name, **fields})
+    return browser, response
+
+
+def guest_of_link(director, project, versions, **body) -> Client:
+    link = create_link(director, project, versions=[v.pk for v in versions], **body)
+    browser, response = join(link["token"])
+    assert response.status_code == 302
+    assert response["Location"] == "/guest/"
+    return browser
+
+
+# --- the director's side -------------------------------------------------------
+
+
+def test_it_shows_the_token_and_url_once_and_stores_only_its_hash(takes, project, director, settings):
+    link = create_link(director, project, versions=[takes[0].pk], label="For the client")
+
+    assert len(link["token"]) >= 43  # 32 bytes of secrets, base64: 256 bits
+    assert link["url"] == f"{settings.REVIEWSVC_PUBLIC_URL}/r/{link['token']}"
+    stored = ReviewLink.objects.get(pk=link["id"])
+    assert stored.token_hash == hashlib.sha256(link["token"].encode()).hexdigest()
+    assert link["token"] not in str(ReviewLink.objects.filter(pk=link["id"]).values().get())
+    listed = client_for(director).get(f"/api/v1/projects/{project.pk}/review-links/").json()["results"]
+    detail = client_for(director).get(f"/api/v1/projects/{project.pk}/review-links/{link['id']}/").json()
+    assert listed[0]["token"] is None
+    assert listed[0]["url"] is None
+    assert detail["token"] is None
+    assert detail["versions"] == [takes[0].pk]
+    assert detail["state"] == "active"
+    assert detail["has_passphrase"] is False
+
+
+def test_it_stores_the_passphrase_hashed(takes, project, director, settings):
+    link = create_link(director, project, versions=[takes[0].pk], passphrase="velvet-owl")
+    stored = ReviewLink.objects.get(pk=link["id"])
+    assert "velvet-owl" not in stored.passphrase_hash
+    # Django's configured password hasher (the tests use a fast one).
+    assert identify_hasher(stored.passphrase_hash).algorithm in {
+        h.split(".")[-1].removesuffix("PasswordHasher").lower() for h in settings.PASSWORD_HASHERS
+    }
+    assert check_password("velvet-owl", stored.passphrase_hash)
+    assert link["has_passphrase"] is True
+
+
+@pytest.mark.parametrize("who", ["mentor", "reviewer", "viewer"])
+def test_it_refuses_links_to_members_who_do_not_direct(takes, project, who, request):
+    person = request.getfixturevalue(who)
+    client = client_for(person)
+    response = client.post(
+        f"/api/v1/projects/{project.pk}/review-links/", {"versions": [takes[0].pk]}, format="json"
+    )
+    assert response.status_code == 403
+    assert "director" in response.json()["detail"]
+    assert client.get(f"/api/v1/projects/{project.pk}/review-links/").status_code == 403
+    assert not ReviewLink.objects.exists()
+
+
+def test_an_outsider_gets_404_for_a_projects_links(takes, project, outsider, director):
+    link = create_link(director, project, versions=[takes[0].pk])
+    client = client_for(outsider)
+    assert client.get(f"/api/v1/projects/{project.pk}/review-links/").status_code == 404
+    assert client.get(f"/api/v1/projects/{project.pk}/review-links/{link['id']}/").status_code == 404
+    assert client.delete(f"/api/v1/projects/{project.pk}/review-links/{link['id']}/").status_code == 404
+    assert ReviewLink.objects.get().revoked_at is None
+
+
+def test_it_refuses_versions_of_another_project_and_an_empty_link(takes, project, director, outsider):
+    from tests.factories import ProjectFactory, ShotFactory
+
+    other = VersionFactory(
+        shot=ShotFactory(project=ProjectFactory(name="Night Swim"), code="NS010"), number=1
+    )
+    url = f"/api/v1/projects/{project.pk}/review-links/"
+    foreign = client_for(director).post(url, {"versions": [other.pk]}, format="json")
+    empty = client_for(director).post(url, {"label": "nothing"}, format="json")
+    past = client_for(director).post(
+        url, {"versions": [takes[0].pk], "expires_at": "2000-01-01T00:00:00Z"}, format="json"
+    )
+
+    assert foreign.status_code == 400
+    assert "versions" in foreign.json()
+    assert empty.status_code == 400
+    assert "versions" in empty.json()
+    assert past.status_code == 400
+    assert "expires_at" in past.json()
+    assert not ReviewLink.objects.exists()
+
+
+def test_a_shot_link_shows_the_chosen_take_or_else_the_latest(takes, project, director, shot):
+    link = create_link(director, project, shots=[shot.pk])
+    browser, _ = join(link["token"])
+
+    shown = [v["id"] for v in browser.get("/api/v1/guest/").json()["versions"]]
+    assert shown == [takes[1].pk]
+
+    takes[0].decision = Decision.SELECTED
+    takes[0].save(update_fields=["decision"])
+    shown = [v["id"] for v in browser.get("/api/v1/guest/").json()["versions"]]
+    assert shown == [takes[0].pk]
+    assert browser.get(f"/api/v1/guest/versions/{takes[1].pk}/").status_code == 404
+
+
+def test_the_director_sees_each_open_and_the_guests_notes(takes, project, director):
+    link = create_link(director, project, versions=[takes[0].pk])
+    gina, _ = join(link["token"], "Gina", email="gina@client.example")
+    join(link["token"], "Hal")
+    gina.post(
+        f"/api/v1/guest/versions/{takes[0].pk}/comments/", {"body": "Warmer", "frame": 4}, "application/json"
+    )
+    CommentFactory(version=takes[0], author=director, body="Noted")
+
+    opens = client_for(director).get(f"/api/v1/projects/{project.pk}/review-links/{link['id']}/opens/").json()
+    notes = client_for(director).get(f"/api/v1/versions/{takes[0].pk}/comments/?guest=true").json()
+    members = client_for(director).get(f"/api/v1/versions/{takes[0].pk}/comments/?guest=false").json()
+    detail = client_for(director).get(f"/api/v1/projects/{project.pk}/review-links/{link['id']}/").json()
+
+    assert [(o["name"], o["email"], o["comment_count"]) for o in opens["results"]] == [
+        ("Hal", "", 0),
+        ("Gina", "gina@client.example", 1),
+    ]
+    assert all(o["opened_at"] for o in opens["results"])
+    assert [n["body"] for n in notes["results"]] == ["Warmer"]
+    assert [n["body"] for n in members["results"]] == ["Noted"]
+    assert detail["open_count"] == 2
+    assert detail["guest_comment_count"] == 1
+    assert notes["results"][0]["author"] == {
+        "id": None,
+        "username": None,
+        "display_name": "guest: Gina",
+        "role": "guest",
+    }
+
+
+def test_the_link_list_costs_the_same_queries_for_one_link_or_many(
+    takes, project, director, django_assert_max_num_queries
+):
+    for number in range(5):
+        create_link(director, project, versions=[takes[0].pk], label=f"cut {number}")
+    client = client_for(director)
+    with django_assert_max_num_queries(8):
+        response = client.get(f"/api/v1/projects/{project.pk}/review-links/")
+    assert response.json()["count"] == 5
+
+
+# --- the gate -------------------------------------------------------------------
+
+
+def test_the_gate_wants_a_name_and_the_passphrase(takes, project, director):
+    link = create_link(director, project, versions=[takes[0].pk], passphrase="velvet-owl")
+    page = Client().get(f"/r/{link['token']}")
+    nameless = join(link["token"], "", passphrase="velvet-owl")[1]
+    wrong = join(link["token"], "Gina", passphrase="velvet-cat")[1]
+    browser, right = join(link["token"], "Gina", passphrase="velvet-owl")
+
+    assert page.status_code == 200
+    assert b'name="passphrase"' in page.content
+    assert b"csrfmiddlewaretoken" in page.content
+    assert nameless.status_code == 400
+    assert wrong.status_code == 403
+    assert b"not right" in wrong.content
+    assert right.status_code == 302
+    assert right["Location"] == "/guest/"
+    assert list(ReviewLinkGuest.objects.values_list("name", flat=True)) == ["Gina"]
+    assert browser.get("/guest/").status_code == 200
+
+
+def test_the_gate_throttles_wrong_passphrases_even_the_right_one_after(takes, project, director, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    link = create_link(director, project, versions=[takes[0].pk], passphrase="velvet-owl")
+    answers = [join(link["token"], "Gina", passphrase=f"guess-{n}")[1].status_code for n in range(4)]
+    right = join(link["token"], "Gina", passphrase="velvet-owl")[1]
+
+    assert answers == [403, 403, 403, 429]
+    assert right.status_code == 429
+    assert int(right["Retry-After"]) > 0
+    assert not ReviewLinkGuest.objects.exists()
+
+
+def test_the_gate_checks_csrf(takes, project, director):
+    link = create_link(director, project, versions=[takes[0].pk])
+    browser = Client(enforce_csrf_checks=True)
+    refused = browser.post(f"/r/{link['token']}", {"name": "Gina"})
+    assert refused.status_code == 403
+    assert not ReviewLinkGuest.objects.exists()
+
+
+def test_the_guest_api_checks_csrf_on_writes(takes, project, director):
+    link = create_link(director, project, versions=[takes[0].pk])
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(f"/r/{link['token']}")
+    token = page.context["csrf_token"]
+    joined = browser.post(f"/r/{link['token']}", {"name": "Gina", "csrfmiddlewaretoken": token})
+    assert joined.status_code == 302
+    url = f"/api/v1/guest/versions/{takes[0].pk}/comments/"
+    without = browser.post(url, {"body": "hi"}, "application/json")
+    csrf = browser.cookies["csrftoken"].value
+    with_token = browser.post(url, {"body": "hi"}, "application/json", HTTP_X_CSRFTOKEN=csrf)
+    assert without.status_code == 403
+    assert with_token.status_code == 201
+
+
+def test_an_unknown_token_is_a_plain_404_and_never_redirects_elsewhere(takes, project, director):
+    assert Client().get("/r/not-a-token").status_code == 404
+    link = create_link(director, project, versions=[takes[0].pk])
+    response = Client().post(
+        f"/r/{link['token']}?next=https://evil.example/", {"name": "Gina", "next": "//evil.example"}
+    )
+    assert response["Location"] == "/guest/"
+
+
+def test_a_browser_without_a_guest_session_is_refused_without_a_sign_in_redirect(takes):
+    response = Client().get(f"/api/v1/guest/versions/{takes[0].pk}/")
+    assert response.status_code == 403
+    assert "Open your review link again" in response.json()["detail"]
+    assert Client().get("/guest/").status_code == 403
+
+
+def test_the_token_is_never_logged(takes, project, director, caplog):
+    caplog.set_level("DEBUG")
+    link = create_link(director, project, versions=[takes[0].pk])
+    browser, _ = join(link["token"])
+    browser.get("/api/v1/guest/")
+    client_for(director).delete(f"/api/v1/projects/{project.pk}/review-links/{link['id']}/")
+    Client().get(f"/r/{link['token']}")
+    assert link["token"] not in caplog.text
