@@ -46,6 +46,7 @@ def event_record(
     payload: dict[str, Any],
 ) -> Event:
     """Write an event in the caller's transaction, and fan it out once that commits."""
+    from reviews.live import wake_after_commit
     from reviews.tasks import fan_out_event
 
     if not transaction.get_connection().in_atomic_block:
@@ -59,6 +60,8 @@ def event_record(
         subject_id=subject.pk,
         payload=payload,
     )
+    # Live pages first: a stream's wake-up must not wait behind the fan-out queue (docs/live.md).
+    wake_after_commit(event.project_id, event.pk)
     transaction.on_commit(lambda: fan_out_event.delay(event.pk))
     return event
 

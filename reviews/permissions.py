@@ -205,3 +205,17 @@ def require_patch_version_fields(principal: Principal, fields: Iterable[str]) ->
 def require_manage_webhooks(principal: Principal) -> None:
     """Webhooks send the project's events outside it and hold a signing secret: a director's call."""
     require(principal, Action.MANAGE_MEMBERS)
+
+
+# --- live streams -------------------------------------------------------------
+
+
+def can_receive_event(principal: Principal, *, version_id: int | None) -> bool:
+    """Whether an open event stream may carry one event to the principal, asked per event and again
+    while the stream is open (reviews/live_feed.py).
+
+    ``version_id`` is the version the event is about, None for a project-wide one (members).
+    Members receive everything in their project; a guest principal holding a review link is
+    to be narrowed here to the versions of its link.
+    """
+    return can(principal, Action.READ)

@@ -18,6 +18,7 @@ from typing import Any
 from gunicorn import util
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.gthread import ThreadWorker
+from uvicorn_worker import UvicornWorker
 
 
 def json_error(status: int, reason: str, detail: str) -> bytes:
@@ -102,3 +103,23 @@ class JSONErrorWorker(ThreadWorker):
             util.write_nonblock(client, json_error(int(status), reason, detail))
         except OSError:
             self.log.debug("Failed to send error message.")
+
+
+# The most a request line and its headers may take before the ASGI server refuses the request
+# (a 400 of its own, in plain text; docs/live.md).
+MAX_REQUEST_HEAD_BYTES = 16 * 1024
+
+
+class ASGIWorker(UvicornWorker):
+    """The worker every server runs (reviewsvc/gunicorn_conf.py): uvicorn under gunicorn, serving reviewsvc.asgi.
+
+    h11 rather than httptools: it bounds the request head (``MAX_REQUEST_HEAD_BYTES``) and
+    needs no compiled parser; Django, not parsing, is where a request's time goes.
+    """
+
+    CONFIG_KWARGS = {
+        "loop": "asyncio",
+        "http": "h11",
+        "lifespan": "on",
+        "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES,
+    }
