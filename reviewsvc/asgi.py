@@ -34,7 +34,7 @@ from a2wsgi import WSGIMiddleware  # noqa: E402 (after Django is set up)
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-from reviewsvc.server_errors import CHUNKED_DETAIL  # noqa: E402
+from reviewsvc.server_errors import CHUNKED_DETAIL, MAX_REQUEST_HEAD_BYTES  # noqa: E402
 
 django_wsgi = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS)
 
@@ -58,20 +58,42 @@ async def json_response(send: Any, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def bounded_receive(receive: Any, idle_timeout: float) -> Any:
-    """``receive`` whose read of the body fails like a socket would: TimeoutError after
-    ``idle_timeout`` seconds without data, OSError once the client has gone."""
+class BodyProgress:
+    """The request body as the WSGI half reads it.
 
-    async def bounded() -> dict[str, Any]:
+    ``receive`` fails like a socket would: TimeoutError after ``idle_timeout`` seconds without
+    data, OSError once the client has gone (Django answers 408 or 400, and drops a partial
+    upload). ``wrap_send`` closes the connection after an answer given before the body was
+    read (a refusal): the unread rest is never read as a next request, nor waited for.
+    """
+
+    def __init__(self, receive: Any, idle_timeout: float) -> None:
+        self._receive = receive
+        self.idle_timeout = idle_timeout
+        self.complete = False
+
+    async def receive(self) -> dict[str, Any]:
         try:
-            message = await asyncio.wait_for(receive(), idle_timeout) if idle_timeout else await receive()
+            if self.idle_timeout:
+                message = await asyncio.wait_for(self._receive(), self.idle_timeout)
+            else:
+                message = await self._receive()
         except TimeoutError:
-            raise TimeoutError(f"the client sent nothing for {idle_timeout} s") from None
+            raise TimeoutError(f"the client sent nothing for {self.idle_timeout} s") from None
         if message["type"] == "http.disconnect":
             raise OSError("the client closed the connection before the end of its body")
+        if not message.get("more_body", False):
+            self.complete = True
         return message
 
-    return bounded
+    def wrap_send(self, send: Any) -> Any:
+        async def wrapped(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and not self.complete:
+                headers = [(n, v) for n, v in message.get("headers", []) if n.lower() != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        return wrapped
 
 
 async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -86,6 +108,17 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         # No websockets here: the live pages use server-sent events.
         return
+    head = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+    head += sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+    if head > MAX_REQUEST_HEAD_BYTES:
+        # h11 bounds only a head that arrives in pieces; one that came whole is measured here.
+        await json_response(
+            send,
+            431,
+            f"The request line and headers are longer than {MAX_REQUEST_HEAD_BYTES} bytes;"
+            " shorten the address, or send the data as a JSON body.",
+        )
+        return
     if STREAM_PATH.match(scope["path"]):
         await django_asgi(scope, receive, send)
         return
@@ -94,4 +127,5 @@ async def application(scope: dict[str, Any], receive: Any, send: Any) -> None:
         # request would act on nothing. Refuse it before the application runs.
         await json_response(send, 411, CHUNKED_DETAIL)
         return
-    await django_wsgi(scope, bounded_receive(receive, settings.REQUEST_BODY_IDLE_TIMEOUT), send)
+    body = BodyProgress(receive, settings.REQUEST_BODY_IDLE_TIMEOUT)
+    await django_wsgi(scope, body.receive, body.wrap_send(send))
