@@ -442,3 +442,10 @@ def test_an_event_publishes_its_wake_up_only_after_commit(project, version, ment
     assert json.loads(message["data"]) == {"type": "event", "id": event_id}
     pubsub.close()
     client.close()
+
+
+def test_a_wsgi_server_answers_503_instead_of_buffering_an_endless_stream(client, project, director):
+    client.force_login(director)
+    response = client.get(f"/api/v1/projects/{project.pk}/events/")
+    assert response.status_code == 503
+    assert "ASGI" in response.json()["detail"]

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import APIException
@@ -28,6 +29,20 @@ MAX_EVENT_ID = 2**63 - 1
 # How long a browser waits before reconnecting after the stream drops, in milliseconds.
 RETRY_MS = 2000
 NOT_FOUND = "Not found."
+UNDER_WSGI = (
+    "Live event streams need the ASGI server (gunicorn with reviewsvc.asgi, as make run starts it);"
+    " this server is WSGI, so pages fall back to polling."
+)
+
+
+def _refusal(request: HttpRequest) -> JsonResponse | None:
+    """Why this request cannot become a stream, or None."""
+    if request.method != "GET":
+        return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
+    if not isinstance(request, ASGIRequest):
+        # A WSGI server would try to buffer an endless stream, holding a thread for ever.
+        return JsonResponse({"detail": UNDER_WSGI}, status=503)
+    return None
 
 
 def _user(request: HttpRequest) -> Any:
@@ -151,8 +166,8 @@ async def _respond(
 
 async def project_events(request: HttpRequest, project_id: int) -> HttpResponse:
     """GET /api/v1/projects/{id}/events/: every event of the project, and processing progress, as they happen."""
-    if request.method != "GET":
-        return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
+    if (refusal := _refusal(request)) is not None:
+        return refusal
     async with _joining() as feed:
         opened = await feed.db(lambda: _open(request, project_id=project_id))
         return await _respond(request, feed, opened, wants=lambda event: True, version_id=None)
@@ -160,8 +175,8 @@ async def project_events(request: HttpRequest, project_id: int) -> HttpResponse:
 
 async def version_events(request: HttpRequest, version_id: int) -> HttpResponse:
     """GET /api/v1/versions/{id}/events/: events about one version (and newer versions of its shot)."""
-    if request.method != "GET":
-        return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
+    if (refusal := _refusal(request)) is not None:
+        return refusal
     async with _joining() as feed:
         opened = await feed.db(lambda: _open(request, version_id=version_id))
         if isinstance(opened, HttpResponse):
