@@ -50,6 +50,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
     parser.add_argument("--upload-gib", type=float, default=2.0, help="upload size (default 2)")
     parser.add_argument("--upload-repeats", type=int, default=5, help="uploads (default 5)")
+    parser.add_argument(
+        "--web-server",
+        choices=("asgi", "wsgi"),
+        default="asgi",
+        help="asgi (uvicorn workers, as served) or wsgi (the former gthread workers) to compare",
+    )
     parser.add_argument("--live-streams", type=int, default=200, help="open event streams (default 200)")
     parser.add_argument("--live-rate", type=float, default=20, help="notes posted a second (default 20)")
     parser.add_argument("--live-seconds", type=float, default=20, help="posting time per phase (default 20)")
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             durations = tuple(int(value) for value in args.clips.split(","))
             results["pipeline"] = pipeline.run(worker, durations=durations, repeats=args.repeats, log=log)
         if "api" in parts or "upload" in parts or "live" in parts:
-            web = stack.start_web()
+            web = stack.start_web(args.web_server)
             port = web.process.port
         if "api" in parts:
             from bench import api

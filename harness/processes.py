@@ -153,13 +153,14 @@ class Gunicorn(Process):
         extra: tuple[str, ...] = (),
         media_root: Path | None = None,
         ready_headers: dict[str, str] | None = None,
+        app: str = "reviewsvc.asgi",
         **overrides: str,
     ) -> None:
         self.port = free_port()
         self.ready_headers = ready_headers or {}
         command = [
             str(BIN / "gunicorn"),
-            "reviewsvc.asgi",
+            app,
             *("--bind", f"127.0.0.1:{self.port}"),
             # The repository's configuration (worker class, limits), as production runs it.
             *("--config", "python:reviewsvc.gunicorn_conf"),

@@ -3,7 +3,7 @@
 Two kinds of message travel on one Redis pub/sub channel per project (docs/live.md):
 
 - ``{"type": "event", "id": <event id>}``, published once the event's transaction has
-  committed (``event_record`` asks for it with ``transaction.on_commit``), by whichever
+  committed (``event_record``'s ``transaction.on_commit`` callback), by whichever
   process committed it: a web process or the Celery worker. It only *wakes* the streams; they
   read the event itself from the record, which stays the one source of truth.
 - ``{"type": "progress", "version": <id>, "state": "processing", "percent": <0..100>}``,
@@ -25,7 +25,6 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +71,9 @@ def live_publish(project_id: int, message: dict[str, Any]) -> None:
         logger.warning("live message for project %s not published: %s", project_id, error)
 
 
-def wake_after_commit(project_id: int, event_id: int) -> None:
-    """Wake the project's streams once the current transaction commits (called by ``event_record``)."""
-    transaction.on_commit(lambda: live_publish(project_id, {"type": "event", "id": event_id}))
+def wake(project_id: int, event_id: int) -> None:
+    """Wake the project's streams; ``event_record`` calls it once the event's transaction committed."""
+    live_publish(project_id, {"type": "event", "id": event_id})
 
 
 def progress_publish(

@@ -31,9 +31,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Max
-from rest_framework.renderers import JSONRenderer
 
 from reviews import live, permissions
 from reviews.models import Event, EventKind, ProcessingState, Version
@@ -69,17 +69,17 @@ class Closed:
     detail: str
 
 
-def event_data(event: Event) -> dict[str, Any]:
-    """An event as the activity feed shows it (id, kind, created_at, actor, subject, payload)."""
-    from reviews.serializers import EventSerializer
-
-    return EventSerializer(event).data
+# An event as the activity feed shows it (id, kind, created_at, actor, subject, payload). The
+# web layer, which owns the serializers, sets it (reviews/views/live.py): the feed shape stays one.
+def event_data(event: Event) -> Any:
+    return {"id": event.pk, "kind": event.kind}
 
 
 def sse_frame(*, data: Any, kind: str, event_id: int | None = None) -> bytes:
     """One server-sent event; without ``event_id`` it does not move the client's Last-Event-ID."""
     head = f"id: {event_id}\n" if event_id is not None else ""
-    return f"{head}event: {kind}\ndata: ".encode() + JSONRenderer().render(data) + b"\n\n"
+    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+    return f"{head}event: {kind}\ndata: {body}\n\n".encode()
 
 
 def live_event(event: Event) -> LiveEvent:

@@ -19,11 +19,15 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
-from reviews import selectors
+from reviews import live_feed, selectors
 from reviews.authentication import SessionAuthentication
 from reviews.live_feed import Closed, Hub, Listener, LiveEvent, hub, live_event, sse_frame
 from reviews.models import Event, EventKind, Version
 from reviews.permissions import Principal, can_receive_event
+from reviews.serializers import EventSerializer
+
+# Streams send each event exactly as the activity feed shows it.
+live_feed.event_data = lambda event: EventSerializer(event).data
 
 MAX_EVENT_ID = 2**63 - 1
 # How long a browser waits before reconnecting after the stream drops, in milliseconds.
