@@ -33,7 +33,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Max, Min
 
 from reviews import live, permissions
 from reviews.models import Event, EventKind, ProcessingState, Version
@@ -231,7 +231,20 @@ class Hub:
 
     async def recheck(self) -> None:
         streams = [listener for group in self.listeners.values() for listener in group]
-        verdicts = await self.db(lambda: [listener.reauthorise() for listener in streams])
+
+        def reread() -> list[Principal | None]:
+            # One query per person and project, however many tabs they have open.
+            seen: dict[tuple[Any, int], Principal | None] = {}
+            verdicts = []
+            for listener in streams:
+                user_id = listener.principal.user_id
+                key = (user_id if user_id is not None else id(listener), listener.project_id)
+                if key not in seen:
+                    seen[key] = listener.reauthorise()
+                verdicts.append(seen[key])
+            return verdicts
+
+        verdicts = await self.db(reread)
         for listener, principal in zip(streams, verdicts, strict=True):
             if principal is None:
                 listener.offer(Closed("You can no longer see this project."))
@@ -352,13 +365,37 @@ def _close_connection() -> None:
 
 def _settled_start() -> int:
     """Where a new hub starts: the newest event older than the gap window, so that anything
-    younger (perhaps with a gap still filling) is read through ``settle``."""
+    younger (perhaps with a gap still filling) is read through ``settle``. With none that old,
+    just before the oldest there is; with none at all, the last id the table's sequence gave
+    out. Ids below those may belong to deleted events, which must not be waited for as gaps."""
     from datetime import timedelta
 
     from django.utils import timezone
 
     horizon = timezone.now() - timedelta(milliseconds=settings.LIVE_GAP_MS)
-    return Event.objects.filter(created_at__lt=horizon).aggregate(newest=Max("id"))["newest"] or 0
+    newest_old = Event.objects.filter(created_at__lt=horizon).aggregate(newest=Max("id"))["newest"]
+    if newest_old is not None:
+        return newest_old
+    oldest = Event.objects.aggregate(oldest=Min("id"))["oldest"]
+    return _last_id_given_out() if oldest is None else oldest - 1
+
+
+def _last_id_given_out() -> int:
+    table = Event._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            (sequence,) = cursor.fetchone()
+            if sequence is None:
+                return 0
+            # The name comes from PostgreSQL itself, schema-qualified and quoted as needed.
+            cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {sequence}")
+            return int(cursor.fetchone()[0])
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            row = cursor.fetchone()
+            return int(row[0]) if row else 0
+    return 0
 
 
 def _events_after(settled: int, limit: int) -> list[Event]:

@@ -449,3 +449,21 @@ def test_a_wsgi_server_answers_503_instead_of_buffering_an_endless_stream(client
     response = client.get(f"/api/v1/projects/{project.pk}/events/")
     assert response.status_code == 503
     assert "ASGI" in response.json()["detail"]
+
+
+def test_a_stream_opened_on_an_empty_record_does_not_wait_for_the_ids_of_deleted_events(
+    project, version, director, mentor
+):
+    # Ids 1..n were used and their events are gone (a deleted project's, say): no gap to wait for.
+    for body in ("One", "Two", "Three"):
+        services.comment_create(version=version, author=mentor, body=body)
+    Event.objects.all().delete()
+
+    async def main():
+        stream = Stream(await (await signed_in(director)).get(f"/api/v1/projects/{project.pk}/events/"))
+        await on_hub_thread(lambda: services.comment_create(version=version, author=mentor, body="Now"))
+        event = await stream.next(timeout=1)  # within the 1.5 s a real gap would be waited for
+        assert event["data"]["payload"]["comment"]["excerpt"] == "Now"
+        await stream.close()
+
+    run(main)
