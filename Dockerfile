@@ -25,4 +25,4 @@ RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinpu
 
 USER reviewsvc
 EXPOSE 8000
-CMD ["gunicorn", "reviewsvc.wsgi", "--config", "python:reviewsvc.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "2"]
+CMD ["gunicorn", "reviewsvc.asgi", "--config", "python:reviewsvc.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "2"]

@@ -64,4 +64,27 @@ def markdown(results: dict, command: str) -> str:
             f" | {up['web_peak_rss_growth_mib']:.1f} MiB |",
             "",
         ]
+    if "live" in results:
+        live = results["live"]
+        lines += [
+            f"{live['rate']:g} notes/s posted for {live['seconds']:g} s; delivery = POST start → event read"
+            " by a stream.",
+            "",
+            "| phase | streams | notes (errors) | POST p50 / p99 | delivered / expected | delivery p50 / p99"
+            " | web RSS idle / mean / peak |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name in ("baseline", "live"):
+            row = live[name]
+            delivery = (
+                f"{row['delivery_p50_ms']} / {row['delivery_p99_ms']} ms"
+                if row["delivery_p50_ms"] is not None
+                else "none"
+            )
+            lines.append(
+                f"| {name} | {row['streams']} | {row['notes']} ({row['post_errors']})"
+                f" | {row['post_p50_ms']} / {row['post_p99_ms']} ms | {row['delivered']} / {row['expected_deliveries']}"
+                f" | {delivery} | {row['web_rss_idle_mib']} / {row['web_rss_mean_mib']} / {row['web_rss_peak_mib']} MiB |"
+            )
+        lines.append("")
     return "\n".join(lines)

@@ -20,7 +20,7 @@ import time
 
 from bench import report, stack
 
-PARTS = ("pipeline", "api", "upload")
+PARTS = ("pipeline", "api", "upload", "live")
 
 
 def log(message: str) -> None:
@@ -50,6 +50,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=4, help="wrk connections (default 4)")
     parser.add_argument("--upload-gib", type=float, default=2.0, help="upload size (default 2)")
     parser.add_argument("--upload-repeats", type=int, default=5, help="uploads (default 5)")
+    parser.add_argument(
+        "--web-server",
+        choices=("asgi", "wsgi"),
+        default="asgi",
+        help="asgi (uvicorn workers, as served) or wsgi (the former gthread workers) to compare",
+    )
+    parser.add_argument("--live-streams", type=int, default=200, help="open event streams (default 200)")
+    parser.add_argument("--live-rate", type=float, default=20, help="notes posted a second (default 20)")
+    parser.add_argument("--live-seconds", type=float, default=20, help="posting time per phase (default 20)")
     return parser.parse_args(argv)
 
 
@@ -76,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             log("\n== Media pipeline: upload committed → ready, against one ffmpeg command")
             durations = tuple(int(value) for value in args.clips.split(","))
             results["pipeline"] = pipeline.run(worker, durations=durations, repeats=args.repeats, log=log)
-        if "api" in parts or "upload" in parts:
-            web = stack.start_web()
+        if "api" in parts or "upload" in parts or "live" in parts:
+            web = stack.start_web(args.web_server)
             port = web.process.port
         if "api" in parts:
             from bench import api
@@ -92,6 +101,20 @@ def main(argv: list[str] | None = None) -> int:
             log("\n== Upload: a streamed body through gunicorn, against writing the same bytes")
             results["upload"] = upload.run(
                 web, port=port, size=int(args.upload_gib * 1024**3), repeats=args.upload_repeats, log=log
+            )
+        if "live" in parts:
+            from bench import live
+
+            log(
+                f"\n== Live pages: {args.live_streams} event streams on one version, {args.live_rate:g} notes/s"
+            )
+            results["live"] = live.run(
+                web,
+                port=port,
+                streams=args.live_streams,
+                rate=args.live_rate,
+                seconds=args.live_seconds,
+                log=log,
             )
     finally:
         for service in (web, worker):

@@ -163,8 +163,20 @@ def start_worker() -> Service:
     return Service.start(CeleryWorker(LOGS, name=f"bench-{secrets.token_hex(4)}", env=dict(os.environ)))
 
 
-def start_web() -> Service:
-    """gunicorn as docker-compose.yml runs it in production: 2 workers of 4 threads."""
+def start_web(server: str = "asgi") -> Service:
+    """gunicorn as docker-compose.yml runs it in production: 2 uvicorn worker processes with 4 API
+    threads each; `server="wsgi"` runs the former gthread workers (4 threads) to compare against."""
+    if server == "wsgi":
+        extra = ("--worker-class", "reviewsvc.server_errors.JSONErrorWorker", "--threads", "4")
+        return Service.start(
+            Gunicorn(
+                LOGS,
+                env=dict(os.environ),
+                workers=2,
+                app="reviewsvc.wsgi",
+                extra=(*extra, "--timeout", "120"),
+            )
+        )
     return Service.start(
         Gunicorn(LOGS, env=dict(os.environ), workers=2, threads=4, extra=("--timeout", "120"))
     )

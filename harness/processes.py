@@ -153,21 +153,24 @@ class Gunicorn(Process):
         extra: tuple[str, ...] = (),
         media_root: Path | None = None,
         ready_headers: dict[str, str] | None = None,
+        app: str = "reviewsvc.asgi",
         **overrides: str,
     ) -> None:
         self.port = free_port()
         self.ready_headers = ready_headers or {}
         command = [
             str(BIN / "gunicorn"),
-            "reviewsvc.wsgi",
+            app,
             *("--bind", f"127.0.0.1:{self.port}"),
             # The repository's configuration (worker class, limits), as production runs it.
             *("--config", "python:reviewsvc.gunicorn_conf"),
-            *("--workers", str(workers), "--threads", str(threads)),
+            *("--workers", str(workers)),
             *("--timeout", "60", "--graceful-timeout", "5"),
             *extra,
         ]
         env = env if env is not None else service_env(media_root, **overrides)
+        # The API's threads per process under the ASGI server (reviewsvc/asgi.py).
+        env = {"REVIEWSVC_WEB_THREADS": str(threads), **env}
         super().__init__("gunicorn", command, env=env, log_dir=log_dir)
 
     @property

@@ -46,6 +46,7 @@ def event_record(
     payload: dict[str, Any],
 ) -> Event:
     """Write an event in the caller's transaction, and fan it out once that commits."""
+    from reviews.live import wake
     from reviews.tasks import fan_out_event
 
     if not transaction.get_connection().in_atomic_block:
@@ -59,7 +60,14 @@ def event_record(
         subject_id=subject.pk,
         payload=payload,
     )
-    transaction.on_commit(lambda: fan_out_event.delay(event.pk))
+
+    def committed() -> None:
+        # Live pages first, from this process: a stream's wake-up must not wait behind the
+        # fan-out queue (docs/live.md). It never raises.
+        wake(event.project_id, event.pk)
+        fan_out_event.delay(event.pk)
+
+    transaction.on_commit(committed)
     return event
 
 

@@ -278,3 +278,19 @@ def can_be_notified(principal: Principal) -> bool:
 def require_be_notified(principal: Principal) -> None:
     if not can_be_notified(principal):
         raise PermissionDenied("Only members of the project get notifications; you are not a member.")
+
+
+# --- live streams -------------------------------------------------------------
+
+
+def can_receive_event(principal: Principal, *, version_id: int | None) -> bool:
+    """Whether an open event stream may carry one event to the principal, asked per event and again
+    while the stream is open (reviews/live_feed.py).
+
+    ``version_id`` is the version the event is about, None for a project-wide one (members).
+    Members receive everything in their project. Guests holding a review link have no event
+    stream (their page polls the guest API, which is scoped to the link), so they receive nothing.
+    """
+    if principal.guest is not None:
+        return False
+    return can(principal, Action.READ)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from reviews import views
-from reviews.views import guests, invitations, me, notifications, review_links
+from reviews.views import guests, invitations, live, me, notifications, review_links
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
@@ -62,6 +62,9 @@ urlpatterns = [
         views.WebhookRedeliverView.as_view(),
         name="webhook-redeliver",
     ),
+    # Server-sent events for live pages (docs/live.md); served by the ASGI event loop.
+    path("projects/<int:project_id>/events/", live.project_events, name="project-events"),
+    path("versions/<int:version_id>/events/", live.version_events, name="version-events"),
     path("projects/<int:project_id>/shots/", views.ShotListView.as_view(), name="shot-list"),
     path("shots/<int:pk>/", views.ShotDetailView.as_view(), name="shot-detail"),
     path("shots/<int:shot_id>/versions/", views.VersionListView.as_view(), name="version-list"),

@@ -18,6 +18,9 @@ from typing import Any
 from gunicorn import util
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.gthread import ThreadWorker
+from h11 import RemoteProtocolError
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn_worker import UvicornWorker
 
 
 def json_error(status: int, reason: str, detail: str) -> bytes:
@@ -102,3 +105,68 @@ class JSONErrorWorker(ThreadWorker):
             util.write_nonblock(client, json_error(int(status), reason, detail))
         except OSError:
             self.log.debug("Failed to send error message.")
+
+
+# The most a request line and its headers may take before the ASGI server refuses the request
+# (a 400 of its own, in plain text; docs/live.md).
+MAX_REQUEST_HEAD_BYTES = 16 * 1024
+
+
+class JSONErrorH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, answering the requests it cannot parse as JSON, as the API does.
+
+    uvicorn answers every malformed request (a bad or duplicated Content-Length, a request
+    head past ``MAX_REQUEST_HEAD_BYTES``) with a plain-text 400; this keeps h11's status (431
+    for a head too large) and says what to fix.
+    """
+
+    def handle_events(self) -> None:
+        # Remember why h11 refused the request, for send_400_response (uvicorn drops the error).
+        next_event = self.conn.next_event
+
+        def recording() -> Any:
+            try:
+                return next_event()
+            except RemoteProtocolError as error:
+                self._refusal = error
+                raise
+
+        self.conn.next_event = recording
+        try:
+            super().handle_events()
+        finally:
+            del self.conn.next_event
+
+    def send_400_response(self, msg: str) -> None:
+        error = getattr(self, "_refusal", None)
+        status = getattr(error, "error_status_hint", 400) or 400
+        if status == 431:
+            reason = "Request Header Fields Too Large"
+            detail = (
+                f"The request line and headers are longer than {MAX_REQUEST_HEAD_BYTES} bytes;"
+                " shorten the address, or send the data as a JSON body."
+            )
+        else:
+            reason = "Bad Request"
+            words = str(error or msg)[:200]
+            detail = (
+                f"The request could not be read ({words}). Check the request line and headers:"
+                " Content-Length must appear at most once, as a whole number of bytes."
+            )
+        self.transport.write(json_error(status, reason, detail))
+        self.transport.close()
+
+
+class ASGIWorker(UvicornWorker):
+    """The worker every server runs (reviewsvc/gunicorn_conf.py): uvicorn under gunicorn, serving reviewsvc.asgi.
+
+    h11 rather than httptools: it bounds the request head (``MAX_REQUEST_HEAD_BYTES``) and
+    needs no compiled parser; Django, not parsing, is where a request's time goes.
+    """
+
+    CONFIG_KWARGS = {
+        "loop": "asyncio",
+        "http": "reviewsvc.server_errors:JSONErrorH11Protocol",
+        "lifespan": "on",
+        "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES,
+    }

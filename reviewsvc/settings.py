@@ -120,6 +120,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "reviewsvc.urls"
 WSGI_APPLICATION = "reviewsvc.wsgi.application"
+ASGI_APPLICATION = "reviewsvc.asgi.application"
 
 TEMPLATES = [
     {
@@ -426,6 +427,31 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Live pages: server-sent events (docs/live.md) ------------------------------
+# Wake-ups and processing progress travel over Redis pub/sub; with no Redis (make run's
+# default) each web process polls the event record instead.
+LIVE_REDIS_URL = (
+    os.getenv("REVIEWSVC_LIVE_REDIS_URL")
+    or os.getenv("REDIS_URL")
+    or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")
+)
+# Pub/sub channels are shared by every database of a Redis server: name them after the queue,
+# which each test run (and each deployment sharing a Redis) names apart.
+LIVE_CHANNEL_PREFIX = os.getenv("REVIEWSVC_LIVE_CHANNEL_PREFIX", CELERY_TASK_DEFAULT_QUEUE)
+# How often a web process reads the record without a wake-up (the only way, without Redis).
+LIVE_POLL_MS = envint("REVIEWSVC_LIVE_POLL_MS", 1000)
+# An event id missing below newer committed ones is a transaction still committing (or one
+# rolled back): newer events wait behind it this long before the stream moves past it.
+LIVE_GAP_MS = envint("REVIEWSVC_LIVE_GAP_MS", 3000)
+# A comment line this often keeps proxies from closing an idle stream.
+LIVE_HEARTBEAT_SECONDS = envint("REVIEWSVC_LIVE_HEARTBEAT_SECONDS", 15)
+# How often an open stream checks its reader may still see the project.
+LIVE_RECHECK_SECONDS = envint("REVIEWSVC_LIVE_RECHECK_SECONDS", 3)
+# Least time between two progress messages of one version from the worker.
+LIVE_PROGRESS_MS = envint("REVIEWSVC_LIVE_PROGRESS_MS", 500)
+# Threads per web process for the (synchronous) API and pages under ASGI (reviewsvc/asgi.py).
+WEB_THREADS = envint("REVIEWSVC_WEB_THREADS", 4)
 
 LOGGING = {
     "version": 1,

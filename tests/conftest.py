@@ -64,6 +64,10 @@ def _private_queue(request):
     from reviewsvc.celery import app
 
     app.conf.task_default_queue = TEST_QUEUE
+    # Live pages' pub/sub channels are named after the queue (reviews/live.py), apart from other runs.
+    from django.conf import settings
+
+    settings.LIVE_CHANNEL_PREFIX = TEST_QUEUE
 
 
 @pytest.fixture

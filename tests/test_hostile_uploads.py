@@ -360,17 +360,13 @@ def test_a_content_length_larger_than_the_body_stores_only_what_was_sent(gunicor
         status, answer = _read_response(conn)
 
     label = "Content-Length larger than the body" + ("" if whole else ", form cut off")
-    outcome = "the whole form arrived: stored as sent" if status == 201 else answer[:160].decode()
+    outcome = "connection closed, nothing stored" if not status else answer[:160].decode()
     record("hostile", input=label, answer=f"{status}: {outcome}", http=status)
-    if whole:
-        # Every byte of the form arrived; what was promised beyond it is not made up.
-        assert status == 201, answer
-        (version,) = Version.objects.all()
-        assert (gunicorn.media / version.file.name).read_bytes() == content
-        (gunicorn.media / version.file.name).unlink()
-    else:
-        assert status == 400, answer
-        assert not Version.objects.exists()
+    # The ASGI server (uvicorn) takes the client's half-close as leaving: the body never reaches
+    # its promised length, so the upload is dropped unanswered, whole form or not (under
+    # gunicorn's threads the whole form was stored; docs/live.md). Either way nothing is made up.
+    assert status in (0, 400), answer
+    assert not Version.objects.exists()
     wait_for(lambda: media_files(gunicorn.media) == [], timeout=10, what="no file left behind")
     assert requests.get(f"{gunicorn.url}/api/v1/", timeout=10).status_code == 200
 

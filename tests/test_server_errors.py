@@ -1,6 +1,6 @@
-"""Issue 11 against a real gunicorn run with the repository's reviewsvc/gunicorn_conf.py, byte for byte.
+"""Issue 11 against a real gunicorn (uvicorn workers, reviewsvc.asgi) run with the repository's reviewsvc/gunicorn_conf.py, byte for byte.
 
-What gunicorn refuses before Django sees the request answers JSON with the
+What the server refuses before Django sees the request answers JSON with the
 contract's shape, and a file sent where none is taken is refused before the
 server reads it: the answer comes while most of the body is still unsent.
 """
@@ -79,12 +79,14 @@ def test_a_bad_content_length_is_a_json_400(server, what, content_length):
     assert "Content-Length" in json.loads(body)["detail"]
 
 
-def test_a_request_line_past_the_limit_is_a_json_414(server):
-    answer = exchange(server, b"GET /api/v1/?q=" + b"a" * 9 * 1024 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+def test_a_request_head_past_the_limit_is_a_json_431(server):
+    # Under gunicorn's threads this was a 414 past 8190 bytes of request line; the ASGI worker
+    # bounds the whole head (line and headers) at 16 KiB, and h11 names that 431 (docs/live.md).
+    answer = exchange(server, b"GET /api/v1/?q=" + b"a" * 17 * 1024 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     status, headers, body = parse(answer)
-    assert status == 414
+    assert status == 431
     assert headers["content-type"] == "application/json"
-    assert "8190 bytes" in json.loads(body)["detail"]
+    assert "16384 bytes" in json.loads(body)["detail"]
 
 
 def test_a_request_line_of_six_kib_is_served(server):
@@ -155,7 +157,8 @@ def test_a_chunked_body_is_refused_before_the_request_acts(server, director, sho
     )
     status, headers, detail = parse(answer)
     record("hostile HTTP", what="a chunked request body", answer=f"{status}: {detail.decode()[:80]}")
-    assert status == 411
+    # A malformed chunk is refused by the HTTP parser itself (400) before the app's 411 goes out.
+    assert status == (411 if body.startswith(b"12") else 400)
     assert headers["content-type"] == "application/json"
     assert "Content-Length" in json.loads(detail)["detail"]
     # One answer only, and the request did nothing.

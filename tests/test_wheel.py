@@ -78,7 +78,7 @@ def test_the_installed_wheel_serves_a_page_its_static_files_and_the_schema(wheel
         "installed",
         [
             str(venv / "bin" / "gunicorn"),
-            "reviewsvc.wsgi",
+            "reviewsvc.asgi",
             "--config",
             "python:reviewsvc.gunicorn_conf",
             "--bind",

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from reviews.carry_over import carry_open_threads
 from reviews.events import event_record, version_payload
+from reviews.live import progress_publish
 from reviews.media import ffmpeg, ffprobe, provenance, storage
 from reviews.models import EventKind, ProcessingState, Version
 
@@ -142,6 +143,15 @@ def probe(version_id: int, run: str) -> ffprobe.Probe | None:
         provenance=found,
         processing_progress=_PROBED_PERCENT,
     )
+    project_id = Version.objects.filter(pk=version_id).values_list("shot__project_id", flat=True).first()
+    if project_id is not None:
+        progress_publish(
+            project_id=project_id,
+            version_id=version_id,
+            state=ProcessingState.PROCESSING,
+            percent=_PROBED_PERCENT,
+            force=True,
+        )
     return facts
 
 
@@ -197,6 +207,7 @@ def start_render(version_id: int, run: str) -> bool:
 
 def _progress_writer(version_id: int, run: str) -> Callable[[float], None]:
     last = {"percent": _PROBED_PERCENT}
+    project_id = Version.objects.filter(pk=version_id).values_list("shot__project_id", flat=True).first()
 
     def write(fraction: float) -> None:
         # ffmpeg reports about once a second; only whole-percent changes reach the database.
@@ -204,6 +215,14 @@ def _progress_writer(version_id: int, run: str) -> Callable[[float], None]:
         if percent > last["percent"]:
             last["percent"] = percent
             Version.objects.filter(pk=version_id, processing_run=run).update(processing_progress=percent)
+            if project_id is not None:
+                # Live pages see it move without an Event row per percent (reviews/live.py).
+                progress_publish(
+                    project_id=project_id,
+                    version_id=version_id,
+                    state=ProcessingState.PROCESSING,
+                    percent=percent,
+                )
 
     return write
 

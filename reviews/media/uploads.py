@@ -29,7 +29,8 @@ class BodyIdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: Any) -> Any:
-        sock = request.environ.get("gunicorn.socket")
+        # Under the ASGI server (reviewsvc/asgi.py) the body is read there, with its own idle limit.
+        sock = getattr(request, "environ", {}).get("gunicorn.socket")
         if sock is not None and settings.REQUEST_BODY_IDLE_TIMEOUT:
             # gunicorn makes the socket blocking again (no timeout) before its next request.
             sock.settimeout(settings.REQUEST_BODY_IDLE_TIMEOUT)

@@ -1,18 +1,22 @@
 // /review/projects/{id}/: the shots in order, each with the conversation of all its versions,
-// kept live by polling while the tab is visible; a director creates, orders and uploads here.
+// kept live by server-sent events (polling only while the stream is down); a director creates,
+// orders and uploads here.
 
 import { del, get, getAll } from "./api.js";
 import { acceptDrops, membersPanel, moveShot, newShotForm, reorderButtons, uploadTools } from "./director.js";
 import { $, h, reportError, toast } from "./dom.js";
 import { reviewLinksPanel } from "./reviewlinks.js";
+import { coalesce, LiveStream } from "./live.js";
 import { shotStatus, shotSummary } from "./shotcard.js";
 
 const page = $("#project-page");
 const projectId = page.dataset.projectId;
 // Often enough to see a render move and a new version arrive, rarely enough to cost nothing.
 const POLL_MS = 4000;
+// While the live stream is up it announces every change the page shows; this only checks.
+const LIVE_POLL_MS = 60000;
 
-const state = { project: null, shots: [], cards: new Map(), timer: null };
+const state = { project: null, shots: [], cards: new Map(), timer: null, live: null };
 
 const canManage = () => state.project.my_actions.includes("manage_shots");
 
@@ -105,7 +109,7 @@ function schedule() {
       reportError(error);
     }
     schedule();
-  }, POLL_MS);
+  }, state.live?.connected ? LIVE_POLL_MS : POLL_MS);
 }
 
 document.addEventListener("visibilitychange", () => {
@@ -133,6 +137,34 @@ async function main() {
   $("#project-tools").replaceChildren(...tools);
   await refresh();
   schedule();
+  startLive();
+}
+
+// New versions, their processing and their review: one refresh of the shots per burst.
+const LIVE_KINDS = [
+  "version.created",
+  "version.ready",
+  "version.failed",
+  "version.progress",
+  "version.review_status_changed",
+  "version.decision_changed",
+  "comment.created",
+  "comment.resolved",
+  "comment.reopened",
+  "comment.deleted",
+];
+
+function startLive() {
+  const live = new LiveStream(`projects/${projectId}/events/`);
+  const update = coalesce(() => {
+    if (!document.hidden) refresh().catch(reportError);
+  }, 300);
+  for (const kind of LIVE_KINDS) live.on(kind, update);
+  live.addEventListener("connection", schedule);
+  live.addEventListener("ended", (event) =>
+    toast(event.detail.detail || "Live updates stopped; reload the page.", { error: true }),
+  );
+  state.live = live.start();
 }
 
 main().catch(reportError);

@@ -25,12 +25,17 @@ export class ShotVersions {
     renderNewerVersion(this.versions, current, this.open);
   }
 
-  watch() {
+  async refresh() {
+    this.versions = await getAll(`shots/${this.shotId}/versions/`);
+    this.show(this.versions.find((version) => version.id === this.current.id) ?? this.current);
+  }
+
+  // Polls for newer versions; skipped while isLive() (the live stream announces them).
+  watch(isLive = () => false) {
     setInterval(async () => {
-      if (document.hidden) return;
+      if (document.hidden || isLive()) return;
       try {
-        this.versions = await getAll(`shots/${this.shotId}/versions/`);
-        this.show(this.versions.find((version) => version.id === this.current.id) ?? this.current);
+        await this.refresh();
       } catch (error) {
         console.warn("Could not look for newer versions", error);
       }

@@ -8,6 +8,7 @@ import { Conversation } from "./conversation.js";
 import { renderCrumbs, renderProcessing, renderStatusControl, renderVersionInfo } from "./details.js";
 import { $, h, reportError, toast } from "./dom.js";
 import { copyText, frameMiddleSeconds, requestedStart, versionUrl } from "./links.js";
+import { coalesce, LiveStream } from "./live.js";
 import { loadNoteTypes, setUpNoteTools } from "./notes.js";
 import { FramePlayer, SPEEDS } from "./player.js";
 import { bindShortcuts } from "./shortcuts.js";
@@ -21,6 +22,8 @@ const versionId = Number(root.dataset.versionId);
 const shotId = Number(root.dataset.shotId);
 const projectId = Number(root.dataset.projectId);
 const POLL_MS = 1000;
+// While the live stream is up it announces progress and the proxy; polling is the fallback.
+const LIVE_POLL_MS = 10000;
 
 const state = {
   rate: null,
@@ -34,6 +37,8 @@ const state = {
   selected: null, // the selected top-level comment
   zoom: new ZoomPan($("#viewport"), $("#picture")),
   versions: null, // the shot's versions: the menu and the newer-version banner
+  live: null, // the server-sent event stream (live.js)
+  wakeProxyWait: null, // ends waitForProxy's pause early when the stream says something changed
 };
 
 // --- the conversation -------------------------------------------------------
@@ -263,8 +268,44 @@ async function waitForProxy(version) {
   root.dataset.state = version.processing.state;
   if (version.processing.state === "ready") return version;
   if (version.processing.state === "failed") return null;
-  await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  await new Promise((resolve) => {
+    state.wakeProxyWait = resolve;
+    setTimeout(resolve, state.live?.connected ? LIVE_POLL_MS : POLL_MS);
+  });
+  state.wakeProxyWait = null;
   return waitForProxy(await get(`versions/${versionId}/`));
+}
+
+// --- live updates (docs/live.md) ------------------------------------------------
+
+const COMMENT_KINDS = ["comment.created", "comment.updated", "comment.resolved", "comment.reopened", "comment.deleted"];
+
+function startLive(onStatus) {
+  const live = new LiveStream(`versions/${versionId}/events/`);
+  // Others' notes, replies, edits, resolutions: one reload of the conversation per burst.
+  const reloadComments = coalesce(() => loadComments().catch(reportError));
+  for (const kind of COMMENT_KINDS) live.on(kind, reloadComments);
+  const reloadVersion = coalesce(async () => {
+    try {
+      const updated = await get(`versions/${versionId}/`);
+      renderStatusControl(updated, onStatus);
+      state.versions.show(updated);
+    } catch (error) {
+      reportError(error);
+    }
+  });
+  live.on("version.review_status_changed", reloadVersion);
+  live.on("version.decision_changed", reloadVersion);
+  live.on("version.created", () => state.versions.refresh().catch(reportError));
+  live.on("version.progress", (data) => {
+    if (state.player || data.version.id !== versionId) return;
+    renderProcessing({ processing: { state: data.state, progress: data.percent } });
+  });
+  for (const kind of ["version.ready", "version.failed"]) live.on(kind, () => state.wakeProxyWait?.());
+  live.addEventListener("ended", (event) =>
+    toast(event.detail.detail || "Live updates stopped; reload the page.", { error: true }),
+  );
+  state.live = live.start();
 }
 
 // --- the page -----------------------------------------------------------------
@@ -311,7 +352,7 @@ async function main() {
   ]);
   renderCrumbs(project, shot, version);
   state.versions = new ShotVersions({ shotId, versions, current: version, moment });
-  state.versions.watch();
+  state.versions.watch(() => state.live?.connected);
   renderCompareWith($("#compare-select"), versions, version, () => state.player?.frame ?? 0);
   state.zoom.addEventListener("zoom", (event) => {
     const { scale } = event.detail;
@@ -370,6 +411,7 @@ async function main() {
   bindKeys();
   setUpNoteTools({ versionId, onFilter: () => state.conversation.render() });
   await loadNoteTypes();
+  startLive(onStatus);
   await loadComments();
   state.composer?.refresh();
 

@@ -1,0 +1,181 @@
+"""Live pages in Chromium against the real ASGI server, and progress from a real worker (docs/live.md).
+
+The pages are served by gunicorn with the repository's uvicorn worker (harness Gunicorn):
+the event streams need the ASGI server, which pytest-django's live server is not.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from harness import clips
+from harness.processes import Gunicorn
+from reviews.models import Membership, ProcessingState, Version
+from tests.browser import chromium, new_page, sign_in, thread_of
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOT_DIR = os.getenv("REVIEWSVC_SCREENSHOT_DIR")
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def server(tmp_path, settings):
+    # The same secret key: the sessions made here (open_as) must be this server's too.
+    gunicorn = Gunicorn(
+        tmp_path, workers=1, threads=4, media_root=settings.MEDIA_ROOT, DJANGO_SECRET_KEY=settings.SECRET_KEY
+    ).start()
+    yield gunicorn
+    gunicorn.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+def token_for(user) -> dict[str, str]:
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=user)
+    return {"Authorization": f"Token {token.key}"}
+
+
+def screenshot(page, name: str) -> None:
+    if SCREENSHOT_DIR:
+        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name))
+
+
+def open_as(browser, user, url: str):
+    """A page signed in as user through the login form.
+
+    The password is hashed with a hasher the server knows (the tests' own is MD5, which the
+    server does not accept), with few iterations so signing in stays quick.
+    """
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+    hasher = PBKDF2PasswordHasher()
+    type(user).objects.filter(pk=user.pk).update(
+        password=hasher.encode(PASSWORD, hasher.salt(), iterations=1000)
+    )
+    page = new_page(browser)
+    sign_in(page, url, user.username, PASSWORD)
+    return page
+
+
+def wait_live(page) -> None:
+    expect(page.locator("html")).to_have_attribute("data-live", "on")
+
+
+@pytest.mark.browser
+def test_the_directors_page_shows_the_mentors_note_within_two_seconds_without_reload(
+    browser, server, project, shot, director, mentor, reviewer, outsider
+):
+    from reviews import live
+    from tests.factories import VersionFactory
+
+    # Its render has started (the first attempt), so it is no longer waiting for a worker.
+    version = VersionFactory(
+        shot=shot, processing_state=ProcessingState.PROCESSING, processing_progress=12, processing_attempts=1
+    )
+    alice = open_as(browser, director, f"{server.url}/review/versions/{version.pk}/")
+    wait_live(alice)
+    expect(alice.locator("#processing-state")).to_have_text("Processing · 12%")
+
+    # Bob posts through the API, as his own page would.
+    posted = requests.post(
+        f"{server.url}/api/v1/versions/{version.pk}/comments/",
+        json={"body": "Let her hand hesitate before the touch", "frame": None},
+        headers=token_for(mentor),
+        timeout=10,
+    )
+    assert posted.status_code == 201, posted.text
+    expect(thread_of(alice, "hesitate before the touch")).to_be_visible(timeout=2000)
+
+    # His reply and its resolution arrive too.
+    note_id = posted.json()["id"]
+    reply = requests.post(
+        f"{server.url}/api/v1/versions/{version.pk}/comments/",
+        json={"body": "Or a breath, then the touch", "parent": note_id},
+        headers=token_for(mentor),
+        timeout=10,
+    )
+    assert reply.status_code == 201, reply.text
+    expect(alice.get_by_text("Or a breath, then the touch")).to_be_visible(timeout=2000)
+
+    # Processing progress from the worker (published as the worker does) moves the bar.
+    Version.objects.filter(pk=version.pk).update(processing_progress=63)
+    live.progress_publish(
+        project_id=project.pk, version_id=version.pk, state=ProcessingState.PROCESSING, percent=63, force=True
+    )
+    expect(alice.locator("#processing-state")).to_have_text("Processing · 63%", timeout=2000)
+    screenshot(alice, "live-version-1440.png")
+    alice.set_viewport_size(PHONE)
+    screenshot(alice, "live-version-390.png")
+    assert alice.errors == []
+
+    # Eve, outside the project, gets nothing: not the page, not the stream.
+    eve = open_as(browser, outsider, f"{server.url}/review/")
+    assert eve.request.get(f"{server.url}/review/versions/{version.pk}/").status == 404
+    refused = eve.request.get(f"{server.url}/api/v1/versions/{version.pk}/events/")
+    assert refused.status == 404
+    refused = eve.request.get(f"{server.url}/api/v1/projects/{project.pk}/events/")
+    assert refused.status == 404
+
+    # Carol is removed while her page is open: her stream closes within seconds and says why.
+    carol = open_as(browser, reviewer, f"{server.url}/review/versions/{version.pk}/")
+    wait_live(carol)
+    membership = Membership.objects.get(project=project, user=reviewer)
+    removed = requests.delete(
+        f"{server.url}/api/v1/projects/{project.pk}/members/{reviewer.pk}/",
+        headers=token_for(director),
+        timeout=10,
+    )
+    assert removed.status_code == 204, removed.text
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+    expect(carol.locator("html")).to_have_attribute("data-live", "off", timeout=6000)
+    expect(carol.get_by_text("You can no longer see this project.")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_the_project_page_shows_a_new_version_and_its_progress_live(
+    browser, server, project, shot, director, tmp_path
+):
+    from django.core.files import File
+
+    from reviews import live, services
+    from tests.factories import VersionFactory
+
+    VersionFactory(shot=shot, number=1, processing_state=ProcessingState.READY)
+    alice = open_as(browser, director, f"{server.url}/review/projects/{project.pk}/")
+    wait_live(alice)
+    expect(alice.locator("#version-counts")).to_contain_text("1 pending")
+
+    path = clips.make_video(tmp_path / "v2.mp4", seconds=1, rate="24")
+    with path.open("rb") as handle:
+        version = services.version_upload(shot=shot, uploaded_by=director, file=File(handle, name="v2.mp4"))
+    row = alice.locator(f'.version-row[data-version-id="{version.pk}"]')
+    expect(row).to_have_count(1, timeout=2000)
+    expect(alice.locator("#version-counts")).to_contain_text("2 pending")
+
+    Version.objects.filter(pk=version.pk).update(
+        processing_state=ProcessingState.PROCESSING, processing_progress=40
+    )
+    live.progress_publish(
+        project_id=project.pk, version_id=version.pk, state=ProcessingState.PROCESSING, percent=40, force=True
+    )
+    # Its state follows live (what the label says while queued is the queue's business).
+    expect(row).to_have_class(re.compile(r"\bstate-processing\b"), timeout=2000)
+    screenshot(alice, "live-project-1440.png")
+    alice.set_viewport_size(PHONE)
+    screenshot(alice, "live-project-390.png")
+    assert alice.errors == []
