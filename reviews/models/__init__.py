@@ -34,6 +34,7 @@ from reviews.models.review import (
     VersionView,
     original_upload_to,
 )
+from reviews.models.takes import Recommendation
 from reviews.models.webhooks import DeliveryState, Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "OutgoingMailState",
     "ProcessingState",
     "Project",
+    "Recommendation",
     "ReviewStatus",
     "Role",
     "Severity",
