@@ -39,21 +39,23 @@ from reviews.models import Comment, Project, Version
 CONFIG = "english"
 
 # Both expressions are also those of the GIN indexes of migration 0011; change them together.
+# Columns are unqualified: Django gives tables aliases in subqueries, and no table joined here
+# has a column of these names but the one meant.
 VERSION_DOCUMENT_SQL = (
-    '(setweight(jsonb_to_tsvector(\'english\'::regconfig, "reviews_version"."generation",'
+    "(setweight(jsonb_to_tsvector('english'::regconfig, \"generation\","
     " '[\"string\", \"numeric\"]'::jsonb), 'A')"
-    " || setweight(to_tsvector('english'::regconfig, \"reviews_version\".\"note\"), 'B')"
-    ' || setweight(jsonb_to_tsvector(\'english\'::regconfig, "reviews_version"."provenance",'
+    " || setweight(to_tsvector('english'::regconfig, \"note\"), 'B')"
+    " || setweight(jsonb_to_tsvector('english'::regconfig, \"provenance\","
     " '[\"string\"]'::jsonb), 'C'))"
 )
-COMMENT_DOCUMENT_SQL = 'to_tsvector(\'english\'::regconfig, "reviews_comment"."body")'
+COMMENT_DOCUMENT_SQL = "to_tsvector('english'::regconfig, \"body\")"
 
 # The text a snippet is cut from: the note, generation's values, the provenance's strings.
 _VERSION_TEXT_SQL = (
-    "concat_ws(' … ', NULLIF(\"reviews_version\".\"note\", ''),"
-    ' (SELECT string_agg(value, \' \') FROM jsonb_each_text("reviews_version"."generation")),'
+    "concat_ws(' … ', NULLIF(\"note\", ''),"
+    " (SELECT string_agg(value, ' ') FROM jsonb_each_text(\"generation\")),"
     " (SELECT string_agg(item #>> '{}', ' ') FROM"
-    ' jsonb_path_query("reviews_version"."provenance", \'strict $.** ? (@.type() == "string")\')'
+    ' jsonb_path_query("provenance", \'strict $.** ? (@.type() == "string")\')'
     " AS found(item)))"
 )
 # A comment counts for half as much as the version's own words.
@@ -103,19 +105,24 @@ def search_versions(
 def _full_text(versions: QuerySet[Version], q: str) -> QuerySet[Version]:
     query = SearchQuery(q, search_type="websearch", config=CONFIG)
     document = RawSQL(VERSION_DOCUMENT_SQL, [], output_field=SearchVectorField())
-    comments = (
-        Comment.objects.filter(version=OuterRef("pk"), deleted_at__isnull=True)
+    matching_comments = (
+        Comment.objects.filter(deleted_at__isnull=True)
         .annotate(document=RawSQL(COMMENT_DOCUMENT_SQL, [], output_field=SearchVectorField()))
         .filter(document=query)
     )
-    best_comment = comments.annotate(comment_rank=SearchRank(F("document"), query)).order_by(
-        "-comment_rank", "id"
+    best_comment = (
+        matching_comments.filter(version=OuterRef("pk"))
+        .annotate(comment_rank=SearchRank(F("document"), query))
+        .order_by("-comment_rank", "id")
+    )
+    versions = versions.annotate(document=document).filter(
+        # The comments' own GIN index finds the commented versions, apart from the versions' index.
+        Q(document=query) | Q(pk__in=matching_comments.values("version_id"))
     )
     versions = versions.annotate(
-        document=document,
         comment_rank=Subquery(best_comment.values("comment_rank")[:1], output_field=FloatField()),
         matched_comment=Subquery(best_comment.values("body")[:1]),
-    ).filter(Q(document=query) | Q(comment_rank__isnull=False))
+    )
     own_rank = SearchRank(F("document"), query)
     text = RawSQL(_VERSION_TEXT_SQL, [], output_field=TextField())
     return versions.annotate(
