@@ -7,7 +7,7 @@ expression index (migration 0011) and the queries below use the very same expres
 planner can use them. On SQLite, ``make run``'s default, a plain case-blind ``icontains``
 stands in, ranked by how many of those places match.
 
-One query answers a search, whatever the number of hits.
+A page of hits is one query (with its snippets), whatever the number of hits.
 """
 
 from __future__ import annotations
