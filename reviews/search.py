@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
 from django.db.models import (
     Case,
@@ -60,7 +60,7 @@ _VERSION_TEXT_SQL = (
 )
 # A comment counts for half as much as the version's own words.
 COMMENT_WEIGHT = 0.5
-SNIPPET_OPTIONS = "MaxFragments=1, MaxWords=20, MinWords=8, StartSel=«, StopSel=»"
+# How much of the text the fallback's snippet shows, in characters.
 SNIPPET_CHARACTERS = 160
 
 
@@ -135,8 +135,6 @@ def _full_text(versions: QuerySet[Version], q: str) -> QuerySet[Version]:
 
 
 def _headline(text: Any, query: SearchQuery) -> Any:
-    from django.contrib.postgres.search import SearchHeadline
-
     return SearchHeadline(
         text,
         query,
@@ -181,8 +179,7 @@ def _contains(versions: QuerySet[Version], q: str) -> QuerySet[Version]:
             + hit["provenance"]
             + Case(When(matched_comment__isnull=False, then=1), default=0, output_field=IntegerField()),
             FloatField(),
-        ),
-        note_hit=hit["note"],
+        )
     )
     return versions.filter(rank__gt=0).order_by("-rank", "shot__order", "shot__code", "number")
 

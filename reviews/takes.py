@@ -84,8 +84,16 @@ def version_decide(*, version: Version, decision: str, by: AbstractBaseUser | No
 
 
 def version_recommend(*, version: Version, by: AbstractBaseUser) -> Version:
-    """``by`` recommends ``version`` as the shot's take; recommending it twice changes nothing."""
-    Recommendation.objects.get_or_create(version=version, user=by)
+    """``by`` recommends ``version`` as the shot's take; recommending it twice changes nothing.
+
+    Raises Http404 if the version was deleted meanwhile.
+    """
+    try:
+        Recommendation.objects.get_or_create(version=version, user=by)
+    except IntegrityError:
+        # get_or_create settles a race between two recommendations itself; what is left is the
+        # version's row gone before ours could point at it.
+        raise Http404("This version was deleted meanwhile.") from None
     return version
 
 
