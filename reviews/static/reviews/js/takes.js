@@ -80,8 +80,8 @@ export class TakeMenu {
 
   render(versions, current) {
     this.numberOf = (id) => versions.find((version) => version.id === id)?.number;
-    const label = current.decision === "selected" ? `Takes · v${current.number} selected` : "Takes";
-    this.button.textContent = label;
+    // Short: the bar also holds the version and compare menus (the version menu stars the chosen take).
+    this.button.textContent = "Takes";
     const active = document.activeElement && this.panel.contains(document.activeElement) ? document.activeElement : null;
     const focused = active?.dataset.focusKey;
     const focusedItem = active?.closest(".take-item")?.dataset.versionId;
