@@ -3,7 +3,7 @@
 On PostgreSQL this is full-text search (``websearch_to_tsquery``, so people may type
 ``"wide sky" -night``) over each version's generation metadata (weight A), its note (B) and
 the string values of its provenance (C), plus its comments' bodies; both documents have a GIN
-expression index (migration 0012) and the queries below use the very same expressions, so the
+expression index (migration 0013) and the queries below use the very same expressions, so the
 planner can use them. On SQLite, ``make run``'s default, a plain case-blind ``icontains``
 stands in, ranked by how many of those places match.
 
@@ -38,7 +38,7 @@ from reviews.models import Comment, Project, Version
 # The text search configuration: English stemming, so "hesitates" finds "hesitation".
 CONFIG = "english"
 
-# Both expressions are also those of the GIN indexes of migration 0012; change them together.
+# Both expressions are also those of the GIN indexes of migration 0013; change them together.
 # Columns are unqualified: Django gives tables aliases in subqueries, and no table joined here
 # has a column of these names but the one meant.
 VERSION_DOCUMENT_SQL = (

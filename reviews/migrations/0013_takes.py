@@ -33,7 +33,7 @@ def drop_search_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reviews", "0011_invitations"),
+        ("reviews", "0012_notifications"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
