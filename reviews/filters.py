@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from reviews.accounts import normalize_username
-from reviews.models import Comment, NoteCategory, Severity
+from reviews.models import Comment, Decision, NoteCategory, ReviewStatus, Severity, Version
 
 
 class _TrueOrFalseField(forms.Field):
@@ -67,3 +67,18 @@ class CommentFilter(django_filters.FilterSet):
     def filter_author(self, comments: QuerySet[Comment], name: str, username: str) -> QuerySet[Comment]:
         # The name as sign-in reads it (reviews.accounts): ALICE and a full-width alice are alice.
         return comments.filter(author__username__iexact=normalize_username(username.strip()))
+
+
+class VersionFilter(django_filters.FilterSet):
+    """A shot's versions by the director's decision or the review status (docs/takes.md)."""
+
+    decision = django_filters.ChoiceFilter(
+        choices=Decision.choices, help_text="Only takes with this decision."
+    )
+    review_status = django_filters.ChoiceFilter(
+        choices=ReviewStatus.choices, help_text="Only versions with this review status."
+    )
+
+    class Meta:
+        model = Version
+        fields = ["decision", "review_status"]

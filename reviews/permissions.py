@@ -32,6 +32,9 @@ class Action(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     # Deleting other people's comments.
     MODERATE = "moderate"
+    # Choosing a shot's take (selected / rejected / candidate), and recommending one to the director.
+    DECIDE = "decide"
+    RECOMMEND = "recommend"
 
 
 class CommentAction(StrEnum):
@@ -45,7 +48,9 @@ class CommentAction(StrEnum):
 
 MATRIX: dict[Role, frozenset[Action]] = {
     Role.DIRECTOR: frozenset(Action),
-    Role.MENTOR: frozenset({Action.READ, Action.COMMENT, Action.RESOLVE, Action.SET_REVIEW_STATUS}),
+    Role.MENTOR: frozenset(
+        {Action.READ, Action.COMMENT, Action.RESOLVE, Action.SET_REVIEW_STATUS, Action.RECOMMEND}
+    ),
     Role.REVIEWER: frozenset({Action.READ, Action.COMMENT}),
     Role.VIEWER: frozenset({Action.READ}),
 }
@@ -58,10 +63,13 @@ _WHAT = {
     Action.SET_REVIEW_STATUS: "set the review status",
     Action.MANAGE_MEMBERS: "manage the project and its members",
     Action.MODERATE: "delete other people's comments",
+    Action.DECIDE: "choose the take",
+    Action.RECOMMEND: "recommend a take",
 }
 
-# Version fields anyone who manages shots may change; review_status has its own action.
+# Version fields anyone who manages shots may change; review_status and decision have their own actions.
 _REVIEW_STATUS_FIELD = "review_status"
+_DECISION_FIELD = "decision"
 
 
 @dataclass(frozen=True)
@@ -242,7 +250,9 @@ def _actions_for_version_fields(fields: Iterable[str]) -> list[Action]:
     needed = []
     if _REVIEW_STATUS_FIELD in fields:
         needed.append(Action.SET_REVIEW_STATUS)
-    if fields - {_REVIEW_STATUS_FIELD}:
+    if _DECISION_FIELD in fields:
+        needed.append(Action.DECIDE)
+    if fields - {_REVIEW_STATUS_FIELD, _DECISION_FIELD}:
         needed.append(Action.MANAGE_SHOTS)
     return needed
 

@@ -37,11 +37,13 @@ from reviews.accounts import normalize_username
 from reviews.models import (
     CarriedThread,
     Comment,
+    Decision,
     Event,
     EventKind,
     Membership,
     ProcessingState,
     Project,
+    Recommendation,
     Shot,
     Version,
     VersionView,
@@ -219,14 +221,23 @@ def _shot_versions(viewer: Viewer) -> Prefetch:
 
 
 def landing_version(versions: Sequence[Version]) -> Version | None:
-    """The version of a shot that matters now: the one with the newest activity, else the latest.
+    """The version of a shot that matters now: the chosen take if there is one, else the one with
+    the newest activity, else the latest.
 
     `versions` carry `last_activity_at` (with_activity) and are in number order.
     """
+    selected = selected_version(versions)
+    if selected is not None:
+        return selected
     active = [version for version in versions if version.last_activity_at is not None]
     if active:
         return max(active, key=lambda version: (version.last_activity_at, version.number))
     return versions[-1] if versions else None
+
+
+def selected_version(versions: Sequence[Version]) -> Version | None:
+    """The shot's chosen take among its loaded `versions`, or None."""
+    return next((version for version in versions if version.decision == Decision.SELECTED), None)
 
 
 def shots_for(viewer: Viewer) -> QuerySet[Shot]:
@@ -246,10 +257,14 @@ def shot_with_code(*, project: Project, code: str, exclude: Shot | None = None) 
     return shots.order_by("id").first()
 
 
+def _recommendations() -> Prefetch:
+    return Prefetch("recommendations", queryset=Recommendation.objects.select_related("user"))
+
+
 def versions_for(viewer: Viewer) -> QuerySet[Version]:
     return with_queue_position(
         _visible(Version.objects.select_related("shot__project", "uploaded_by"), viewer, "shot__project")
-    )
+    ).prefetch_related(_recommendations())
 
 
 def comments_for(viewer: Viewer) -> QuerySet[Comment]:

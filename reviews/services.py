@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone
 
-from reviews import selectors
+from reviews import selectors, takes
 from reviews.events import comment_payload, event_record, forget_comment_text, member_payload, version_payload
 from reviews.media import pipeline, storage
 from reviews.models import (
@@ -198,6 +198,7 @@ def version_upload(
     file: File,
     note: str = "",
     generation: dict[str, Any] | None = None,
+    parent_version: int | None = None,
 ) -> Version:
     """Store an uploaded clip as the shot's next version and queue its processing.
 
@@ -208,6 +209,8 @@ def version_upload(
     """
     from reviews.tasks import process_version
 
+    # Before the file is stored: a parent that is no take of this shot is refused with nothing to undo.
+    parent = takes.parent_check(shot_id=shot.pk, version=None, parent_id=parent_version)
     # The upload handler hashed the bytes as they arrived; a file from
     # elsewhere (a command, a benchmark) is hashed here.
     sha256 = getattr(file, "sha256", None) or file_sha256(file)
@@ -216,6 +219,7 @@ def version_upload(
         uploaded_by=uploaded_by,
         note=note,
         generation=generation or {},
+        parent_version=parent,
         original_filename=file.name or "",
         size_bytes=file.size,
         sha256=sha256,
@@ -257,6 +261,11 @@ def version_seen(*, version: Version, user: AbstractBaseUser) -> None:
 
 @transaction.atomic
 def version_update(*, version: Version, by: AbstractBaseUser, **fields: Any) -> Version:
+    # The take's decision and lineage queue on the shot's lock (reviews/takes.py).
+    if "decision" in fields:
+        takes.version_decide(version=version, decision=fields.pop("decision"), by=by)
+    if "parent_version" in fields:
+        takes.version_set_parent(version=version, parent_id=fields.pop("parent_version"))
     previous_status = version.review_status
     version, changed = model_update(instance=version, data=fields)
     if "review_status" in changed:

@@ -72,6 +72,15 @@ urlpatterns = [
     path("versions/<int:pk>/seen/", views.VersionSeenView.as_view(), name="version-seen"),
     path("versions/<int:pk>/reprocess/", views.VersionReprocessView.as_view(), name="version-reprocess"),
     path("versions/<int:version_id>/comments/", views.CommentListView.as_view(), name="comment-list"),
+    # Issue 14's takes (docs/takes.md).
+    path("versions/<int:pk>/decision/", views.VersionDecisionView.as_view(), name="version-decision"),
+    path(
+        "versions/<int:pk>/recommendation/",
+        views.VersionRecommendationView.as_view(),
+        name="version-recommendation",
+    ),
+    path("shots/<int:shot_id>/versions/tree/", views.ShotVersionTreeView.as_view(), name="version-tree"),
+    path("projects/<int:project_id>/search/", views.ProjectSearchView.as_view(), name="project-search"),
     path("comments/<int:pk>/", views.CommentDetailView.as_view(), name="comment-detail"),
     path("note-categories/", views.NoteTypesView.as_view(), name="note-categories"),
     path("versions/<int:pk>/next-prompt/", views.NextPromptView.as_view(), name="version-next-prompt"),

@@ -27,6 +27,7 @@ from reviews.models import (
     Membership,
     ProcessingState,
     Project,
+    Recommendation,
     Shot,
     Version,
     Webhook,
@@ -127,6 +128,12 @@ OPERATIONS = {
     "read comment": ("get", "/api/v1/comments/{comment}/", None),
     "resolve comment": ("patch", "/api/v1/comments/{comment}/", {"resolved": True}),
     "delete comment": ("delete", "/api/v1/comments/{comment}/", None),
+    "select a take": ("post", "/api/v1/versions/{version}/decision/", {"decision": "selected"}),
+    "select a take by patching": ("patch", "/api/v1/versions/{version}/", {"decision": "selected"}),
+    "recommend a take": ("post", "/api/v1/versions/{version}/recommendation/", None),
+    "withdraw a recommendation": ("delete", "/api/v1/versions/{version}/recommendation/", None),
+    "read the lineage": ("get", "/api/v1/shots/{shot}/versions/tree/", None),
+    "search a project": ("get", "/api/v1/projects/{project}/search/?q=dive", None),
     "list webhooks": ("get", "/api/v1/projects/{project}/webhooks/", None),
     "add a webhook": (
         "post",
@@ -178,7 +185,7 @@ def _snapshot(world: dict) -> tuple:
         sorted(Shot.objects.filter(project=project).values_list("code", "title")),
         sorted(
             Version.objects.filter(shot__project=project).values_list(
-                "number", "review_status", "processing_state"
+                "number", "review_status", "processing_state", "decision", "parent_version"
             )
         ),
         sorted(Comment.objects.filter(version__shot__project=project).values_list("body", "resolved")),
@@ -189,6 +196,7 @@ def _snapshot(world: dict) -> tuple:
                 "email", "role", "token_hash", "revoked_at"
             )
         ),
+        Recommendation.objects.filter(version__shot__project=project).count(),
     )
 
 
@@ -295,6 +303,18 @@ def test_a_shot_or_version_cannot_be_moved_into_another_project(hesitation, nigh
     )
     assert Shot.objects.get(pk=hesitation["shot"].pk).project_id == hesitation["project"].pk
     assert Version.objects.get(pk=hesitation["version"].pk).shot_id == hesitation["shot"].pk
+
+
+def test_a_take_cannot_name_another_projects_version_as_its_parent(hesitation, night_swim):
+    client = client_for(hesitation["users"]["director"])
+    url = f"/api/v1/versions/{hesitation['version'].pk}/"
+    theirs = client.patch(url, {"parent_version": night_swim["version"].pk}, format="json")
+    made_up = client.patch(url, {"parent_version": MISSING}, format="json")
+    assert theirs.status_code == made_up.status_code == 400
+    assert theirs.json()["parent_version"][0].replace(str(night_swim["version"].pk), "N") == made_up.json()[
+        "parent_version"
+    ][0].replace(str(MISSING), "N"), "the answer must not tell them apart"
+    assert Version.objects.get(pk=hesitation["version"].pk).parent_version is None
 
 
 def test_a_director_cannot_manage_the_members_of_a_project_they_do_not_direct(hesitation, night_swim):

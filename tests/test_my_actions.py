@@ -12,10 +12,20 @@ from django.test.utils import CaptureQueriesContext
 from tests.conftest import client_for, member
 from tests.factories import CommentFactory, MembershipFactory, ProjectFactory, VersionFactory
 
-EVERYTHING = ["read", "comment", "resolve", "manage_shots", "set_review_status", "manage_members", "moderate"]
+EVERYTHING = [
+    "read",
+    "comment",
+    "resolve",
+    "manage_shots",
+    "set_review_status",
+    "manage_members",
+    "moderate",
+    "decide",
+    "recommend",
+]
 BY_ROLE = {
     "director": EVERYTHING,
-    "mentor": ["read", "comment", "resolve", "set_review_status"],
+    "mentor": ["read", "comment", "resolve", "set_review_status", "recommend"],
     "reviewer": ["read", "comment"],
     "viewer": ["read"],
 }

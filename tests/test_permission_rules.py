@@ -200,4 +200,6 @@ def test_actions_are_named_the_same_in_the_matrix_and_the_api():
         "set_review_status",
         "manage_members",
         "moderate",
+        "decide",
+        "recommend",
     ]

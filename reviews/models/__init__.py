@@ -35,6 +35,7 @@ from reviews.models.review import (
     original_upload_to,
 )
 from reviews.models.review_links import ReviewLink, ReviewLinkGuest
+from reviews.models.takes import Recommendation
 from reviews.models.webhooks import DeliveryState, Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "Project",
     "ReviewLink",
     "ReviewLinkGuest",
+    "Recommendation",
     "ReviewStatus",
     "Role",
     "Severity",

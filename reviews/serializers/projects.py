@@ -109,12 +109,18 @@ class MemberUpdateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
+class SelectedVersionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+
+
 class ShotSerializer(serializers.ModelSerializer):
     """A shot and the conversation of all its versions (selectors.shot_overviews_for)."""
 
     versions = serializers.SerializerMethodField()
     latest_version = serializers.SerializerMethodField()
     landing_version = serializers.SerializerMethodField()
+    selected_version = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
 
     class Meta:
@@ -129,6 +135,7 @@ class ShotSerializer(serializers.ModelSerializer):
             "versions",
             "latest_version",
             "landing_version",
+            "selected_version",
             "status",
         ]
         read_only_fields = ["project"]
@@ -158,10 +165,20 @@ class ShotSerializer(serializers.ModelSerializer):
         """The version that matters: the newest activity, else the latest."""
         return self._summary(selectors.landing_version(_versions(shot, self.context)))
 
+    @extend_schema_field(SelectedVersionSerializer(allow_null=True))
+    def get_selected_version(self, shot: Shot) -> dict[str, Any] | None:
+        """The chosen take (docs/takes.md), or null."""
+        selected = selectors.selected_version(_versions(shot, self.context))
+        return {"id": selected.pk, "number": selected.number} if selected else None
+
     @extend_schema_field(serializers.ChoiceField(choices=[*ReviewStatus.values, "no_version"]))
     def get_status(self, shot: Shot) -> str:
-        # The contract's: the latest version's. The pages show landing_version's instead.
+        # The chosen take's when there is one (docs/takes.md), else the contract's: the latest
+        # version's. The pages show landing_version's.
         versions = _versions(shot, self.context)
+        selected = selectors.selected_version(versions)
+        if selected is not None:
+            return selected.review_status
         return versions[-1].review_status if versions else "no_version"
 
     def validate_code(self, code: str) -> str:

@@ -10,9 +10,10 @@ from rest_framework import serializers
 
 from reviews.bounded import OutOfBounds, loads_json
 from reviews.media import links
-from reviews.models import ProcessingState, ReviewStatus, Version
+from reviews.models import Decision, ProcessingState, ReviewStatus, Version
 from reviews.serializers.actions import MyActionsField
 from reviews.serializers.jsonvalues import reject_null_characters
+from reviews.serializers.takes import RecommendedByField, parent_version_field
 from reviews.serializers.users import UserSerializer
 
 
@@ -53,6 +54,8 @@ class VersionSummarySerializer(serializers.ModelSerializer):
             "open_thread_count",
             "last_activity_at",
             "unread",
+            "decision",
+            "parent_version",
         ]
 
     @extend_schema_field(serializers.URLField(allow_null=True))
@@ -168,6 +171,7 @@ class VersionSerializer(serializers.ModelSerializer):
     )
     my_role = serializers.CharField(read_only=True, allow_null=True)
     my_actions = MyActionsField()
+    recommended_by = RecommendedByField()
 
     class Meta:
         model = Version
@@ -189,10 +193,21 @@ class VersionSerializer(serializers.ModelSerializer):
             "poster_url",
             "filmstrip",
             "review_status",
+            "decision",
+            "parent_version",
+            "recommended_by",
             "my_role",
             "my_actions",
         ]
-        read_only_fields = ["shot", "number", "original_filename", "size_bytes", "sha256"]
+        read_only_fields = [
+            "shot",
+            "number",
+            "original_filename",
+            "size_bytes",
+            "sha256",
+            "decision",
+            "parent_version",
+        ]
 
     @extend_schema_field(ProcessingSerializer)
     def get_processing(self, version: Version) -> dict[str, Any]:
@@ -234,9 +249,14 @@ class VersionUploadSerializer(serializers.Serializer):
     generation = JSONObjectField(
         required=False, help_text="AI generation metadata: model, prompt, seed, any extra keys."
     )
+    parent_version = parent_version_field()
 
 
 class VersionUpdateSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH)
     generation = JSONObjectField(required=False)
     review_status = serializers.ChoiceField(choices=ReviewStatus.choices, required=False)
+    decision = serializers.ChoiceField(
+        choices=Decision.choices, required=False, help_text="The director's call; see docs/takes.md."
+    )
+    parent_version = parent_version_field()

@@ -18,6 +18,12 @@ from reviews.views.projects import (
     ShotListView,
 )
 from reviews.views.root import ApiRootView
+from reviews.views.takes import (
+    ProjectSearchView,
+    ShotVersionTreeView,
+    VersionDecisionView,
+    VersionRecommendationView,
+)
 from reviews.views.users import LogoutView, MeView, PasswordChangeView, TokenView, UserListView
 from reviews.views.versions import (
     MediaFileView,
@@ -50,12 +56,16 @@ __all__ = [
     "PasswordChangeView",
     "ProjectDetailView",
     "ProjectListView",
+    "ProjectSearchView",
     "ShotDetailView",
     "ShotListView",
+    "ShotVersionTreeView",
     "TokenView",
     "UserListView",
+    "VersionDecisionView",
     "VersionDetailView",
     "VersionListView",
+    "VersionRecommendationView",
     "VersionReprocessView",
     "VersionSeenView",
     "WebhookDeliveryListView",

@@ -16,6 +16,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from reviews import permissions, selectors, services
+from reviews.filters import VersionFilter
 from reviews.media import links
 from reviews.models import Shot, Version
 from reviews.permissions import Action
@@ -36,6 +37,7 @@ class VersionListView(generics.ListCreateAPIView):
         return super().get_throttles() if self.request.method == "POST" else []
 
     throttle_scope = "upload"
+    filterset_class = VersionFilter
 
     def _shot(self) -> Shot:
         return get_object_or_404(selectors.shots_for(self.request.user), pk=self.kwargs["shot_id"])

@@ -21,7 +21,7 @@ export function renderVersionSelect(versions, current, onSwitch) {
       h(
         "option",
         { value: version.id, selected: version.id === current.id },
-        `v${version.number} · ${version.processing.state === "ready" ? STATUS_LABELS[version.review_status] : STATE_LABELS[version.processing.state]}`,
+        `v${version.number}${version.decision === "selected" ? " ★" : ""} · ${version.processing.state === "ready" ? STATUS_LABELS[version.review_status] : STATE_LABELS[version.processing.state]}`,
       ),
     ),
   );

@@ -32,6 +32,7 @@ function poster(shot, landing) {
       ? h("img", { src: landing.poster_url, alt: `${shot.code}, version ${landing.number}`, loading: "lazy" })
       : h("span", { class: `processing-badge state-${landing.processing_state}` }, processingLabel(landing)),
     h("span", { class: "version-badge" }, `v${landing.number}`),
+    landing.decision === "selected" ? h("span", { class: "take-badge", title: "The director's chosen take" }, "Selected take") : null,
   );
 }
 
@@ -65,13 +66,14 @@ function compareLink(version, landing) {
 // One line per version: its number, status, open notes and whether something is new there.
 function versionRow(version, landing, { canDelete, onDelete }) {
   const details = [
+    version.decision === "selected" ? "selected take" : version.decision === "rejected" ? "rejected" : null,
     version.processing_state === "ready" ? STATUS_LABELS[version.review_status] : processingLabel(version),
     version.open_thread_count ? `${version.open_thread_count} open` : null,
   ].filter(Boolean);
   return h(
     "li",
     {
-      class: `version-row status-${version.review_status} state-${version.processing_state}${version.id === landing?.id ? " landing" : ""}`,
+      class: `version-row status-${version.review_status} state-${version.processing_state} decision-${version.decision}${version.id === landing?.id ? " landing" : ""}`,
       dataset: { versionId: version.id },
     },
     h(
@@ -110,6 +112,7 @@ export function shotSummary(shot, options) {
       h("span", { class: "shot-code" }, shot.code),
       h("span", { class: "muted" }, shot.title),
       unread ? h("span", { class: "unread-label" }, "New") : null,
+      shot.selected_version ? h("span", { class: "chosen-take", title: "The director's chosen take" }, `take v${shot.selected_version.number}`) : null,
     ),
     h(
       "div",

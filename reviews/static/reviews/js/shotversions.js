@@ -4,17 +4,31 @@
 import { getAll } from "./api.js";
 import { renderNewerVersion, renderVersionSelect } from "./details.js";
 import { versionUrl } from "./links.js";
+import { reportError, toast } from "./dom.js";
+import { DECISION_LABELS, TakeMenu } from "./takes.js";
+
+const takeState = (version) => JSON.stringify([version.decision, (version.recommended_by ?? []).map((user) => user.id)]);
 
 const POLL_MS = 15000;
 
 export class ShotVersions {
   // moment() is where the player is, as link parameters ({t: seconds}, or {} at the start).
-  constructor({ shotId, versions, current, moment }) {
+  // onCurrentDecision(version) hears that this take's decision or recommendations changed, made
+  // from the takes menu or as a side effect of selecting another take (docs/takes.md).
+  constructor({ shotId, versions, current, moment, onCurrentDecision = () => {} }) {
     this.shotId = shotId;
     this.versions = versions;
     this.current = current;
     this.moment = moment;
     this.open = (id) => window.location.assign(versionUrl(id, this.moment()));
+    this.onCurrentDecision = onCurrentDecision;
+    this.takes = new TakeMenu({
+      onOpen: this.open,
+      onDecided: (version) => {
+        toast(`v${version.number}: ${DECISION_LABELS[version.decision].toLowerCase()}`);
+        this.refresh().catch(reportError);
+      },
+    });
     this.show(current);
   }
 
@@ -23,6 +37,16 @@ export class ShotVersions {
     this.versions = this.versions.map((version) => (version.id === current.id ? current : version));
     renderVersionSelect(this.versions, current, this.open);
     renderNewerVersion(this.versions, current, this.open);
+    this.takes.render(this.versions, current);
+  }
+
+  // Selecting a take changes another take's decision too: read them all again.
+  async refresh() {
+    this.versions = await getAll(`shots/${this.shotId}/versions/`);
+    const fresh = this.versions.find((version) => version.id === this.current.id) ?? this.current;
+    const changed = takeState(fresh) !== takeState(this.current);
+    this.show(fresh);
+    if (changed) this.onCurrentDecision(fresh);
   }
 
   async refresh() {

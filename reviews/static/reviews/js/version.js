@@ -13,6 +13,7 @@ import { loadNoteTypes, setUpNoteTools } from "./notes.js";
 import { FramePlayer, SPEEDS } from "./player.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { ShotVersions } from "./shotversions.js";
+import { DECISION_LABELS, renderDecisionControl } from "./takes.js";
 import { Timeline } from "./timeline.js";
 import { frameToTimecode, nominalRate, parseRate, rateLabel } from "./timecode.js";
 import { ZoomPan } from "./zoom.js";
@@ -351,7 +352,16 @@ async function main() {
     getAll(`projects/${projectId}/members/`),
   ]);
   renderCrumbs(project, shot, version);
-  state.versions = new ShotVersions({ shotId, versions, current: version, moment });
+  // The take's decision (docs/takes.md): selecting it may un-select another take, so the list is read again.
+  const showDecision = (updated) => renderDecisionControl(updated, decided);
+  const decided = (updated) => {
+    showDecision(updated);
+    state.versions.show(updated);
+    state.versions.refresh().catch(reportError);
+    toast(`v${updated.number}: ${DECISION_LABELS[updated.decision].toLowerCase()}`);
+  };
+  state.versions = new ShotVersions({ shotId, versions, current: version, moment, onCurrentDecision: showDecision });
+  showDecision(version);
   state.versions.watch(() => state.live?.connected);
   renderCompareWith($("#compare-select"), versions, version, () => state.player?.frame ?? 0);
   state.zoom.addEventListener("zoom", (event) => {

@@ -1,0 +1,206 @@
+"""Search across a project: which take said or was told what, and with which model and seed.
+
+On PostgreSQL this is full-text search (``websearch_to_tsquery``, so people may type
+``"wide sky" -night``) over each version's generation metadata (weight A), its note (B) and
+the string values of its provenance (C), plus its comments' bodies; both documents have a GIN
+expression index (migration 0014) and the queries below use the very same expressions, so the
+planner can use them. On SQLite, ``make run``'s default, a plain case-blind ``icontains``
+stands in, ranked by how many of those places match.
+
+A page of hits is one query (with its snippets), whatever the number of hits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
+from django.db import connection
+from django.db.models import (
+    Case,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.fields import TextField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
+
+from reviews.models import Comment, Project, Version
+
+# The text search configuration: English stemming, so "hesitates" finds "hesitation".
+CONFIG = "english"
+
+# Both expressions are also those of the GIN indexes of migration 0014; change them together.
+# Columns are unqualified: Django gives tables aliases in subqueries, and no table joined here
+# has a column of these names but the one meant.
+VERSION_DOCUMENT_SQL = (
+    "(setweight(jsonb_to_tsvector('english'::regconfig, \"generation\","
+    " '[\"string\", \"numeric\"]'::jsonb), 'A')"
+    " || setweight(to_tsvector('english'::regconfig, \"note\"), 'B')"
+    " || setweight(jsonb_to_tsvector('english'::regconfig, \"provenance\","
+    " '[\"string\"]'::jsonb), 'C'))"
+)
+COMMENT_DOCUMENT_SQL = "to_tsvector('english'::regconfig, \"body\")"
+
+# The text a snippet is cut from: the note, generation's values, the provenance's strings.
+_VERSION_TEXT_SQL = (
+    "concat_ws(' … ', NULLIF(\"note\", ''),"
+    " (SELECT string_agg(value, ' ') FROM jsonb_each_text(\"generation\")),"
+    " (SELECT string_agg(item #>> '{}', ' ') FROM"
+    ' jsonb_path_query("provenance", \'strict $.** ? (@.type() == "string")\')'
+    " AS found(item)))"
+)
+# A comment counts for half as much as the version's own words.
+COMMENT_WEIGHT = 0.5
+# How much of the text the fallback's snippet shows, in characters.
+SNIPPET_CHARACTERS = 160
+
+
+def full_text_available() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _filtered(versions: QuerySet[Version], *, model: str | None, seed: str | None) -> QuerySet[Version]:
+    if model:
+        versions = versions.annotate(generation_model=KT("generation__model")).filter(
+            generation_model__iexact=model
+        )
+    if seed:
+        versions = versions.annotate(generation_seed=KT("generation__seed")).filter(generation_seed=seed)
+    return versions
+
+
+def search_versions(
+    *,
+    project: Project,
+    q: str,
+    model: str | None = None,
+    seed: str | None = None,
+    full_text: bool | None = None,
+) -> QuerySet[Version]:
+    """The project's versions matching ``q``, best first, each with ``rank`` (a float, higher is
+    better) and ``snippet`` (a short excerpt with the matching words between « and », or the
+    start of the text that matched).
+
+    ``model`` (any case) and ``seed`` (as written in ``generation``) narrow the hits.
+    ``full_text`` defaults to whether the database is PostgreSQL.
+    """
+    versions = Version.objects.filter(shot__project=project).select_related("shot")
+    versions = _filtered(versions, model=model, seed=seed)
+    if full_text is None:
+        full_text = full_text_available()
+    if full_text:
+        return _full_text(versions, q)
+    return _contains(versions, q)
+
+
+def _full_text(versions: QuerySet[Version], q: str) -> QuerySet[Version]:
+    query = SearchQuery(q, search_type="websearch", config=CONFIG)
+    document = RawSQL(VERSION_DOCUMENT_SQL, [], output_field=SearchVectorField())
+    matching_comments = (
+        Comment.objects.filter(deleted_at__isnull=True)
+        .annotate(document=RawSQL(COMMENT_DOCUMENT_SQL, [], output_field=SearchVectorField()))
+        .filter(document=query)
+    )
+    best_comment = (
+        matching_comments.filter(version=OuterRef("pk"))
+        .annotate(comment_rank=SearchRank(F("document"), query))
+        .order_by("-comment_rank", "id")
+    )
+    versions = versions.annotate(document=document).filter(
+        # The comments' own GIN index finds the commented versions, apart from the versions' index.
+        Q(document=query) | Q(pk__in=matching_comments.values("version_id"))
+    )
+    versions = versions.annotate(
+        comment_rank=Subquery(best_comment.values("comment_rank")[:1], output_field=FloatField()),
+        matched_comment=Subquery(best_comment.values("body")[:1]),
+    )
+    own_rank = SearchRank(F("document"), query)
+    text = RawSQL(_VERSION_TEXT_SQL, [], output_field=TextField())
+    return versions.annotate(
+        rank=Cast(own_rank, FloatField()) + COMMENT_WEIGHT * Coalesce(F("comment_rank"), Value(0.0)),
+        snippet_source=Case(
+            When(document=query, then=text), default=F("matched_comment"), output_field=TextField()
+        ),
+        snippet=_headline(F("snippet_source"), query),
+    ).order_by("-rank", "shot__order", "shot__code", "number")
+
+
+def _headline(text: Any, query: SearchQuery) -> Any:
+    return SearchHeadline(
+        text,
+        query,
+        config=CONFIG,
+        start_sel="«",
+        stop_sel="»",
+        max_words=20,
+        min_words=8,
+        max_fragments=1,
+    )
+
+
+def _contains(versions: QuerySet[Version], q: str) -> QuerySet[Version]:
+    """The fallback without full-text search: every word of ``q`` somewhere, in any case."""
+    words = q.split()
+    comment_match = Comment.objects.filter(version=OuterRef("pk"), deleted_at__isnull=True)
+    places = {
+        "note": Q(),
+        "generation": Q(),
+        "provenance": Q(),
+    }
+    comment_filter = Q()
+    for word in words:
+        places["note"] &= Q(note__icontains=word)
+        places["generation"] &= Q(generation_text__icontains=word)
+        places["provenance"] &= Q(provenance_text__icontains=word)
+        comment_filter &= Q(body__icontains=word)
+    comment_match = comment_match.filter(comment_filter)
+    versions = versions.annotate(
+        generation_text=Cast("generation", TextField()),
+        provenance_text=Cast("provenance", TextField()),
+        matched_comment=Subquery(comment_match.order_by("id").values("body")[:1]),
+    )
+    hit = {
+        name: Case(When(place, then=1), default=0, output_field=IntegerField())
+        for name, place in places.items()
+    }
+    versions = versions.annotate(
+        rank=Cast(
+            hit["generation"] * 3
+            + hit["note"] * 2
+            + hit["provenance"]
+            + Case(When(matched_comment__isnull=False, then=1), default=0, output_field=IntegerField()),
+            FloatField(),
+        )
+    )
+    return versions.filter(rank__gt=0).order_by("-rank", "shot__order", "shot__code", "number")
+
+
+def snippet_of(version: Version, q: str) -> str:
+    """The excerpt a hit shows: PostgreSQL's headline, else a cut around the first word found."""
+    snippet = getattr(version, "snippet", None)
+    if snippet:
+        return snippet
+    generation = version.generation if isinstance(version.generation, dict) else {}
+    texts = [
+        version.note,
+        " ".join(str(value) for value in generation.values()),
+        getattr(version, "matched_comment", None) or "",
+        str(version.provenance or ""),
+    ]
+    words = [word.lower() for word in q.split()]
+    for text in texts:
+        at = next((text.lower().find(word) for word in words if word and word in text.lower()), -1)
+        if at >= 0:
+            start = max(0, at - SNIPPET_CHARACTERS // 3)
+            excerpt = text[start : start + SNIPPET_CHARACTERS]
+            return ("…" if start else "") + excerpt + ("…" if start + SNIPPET_CHARACTERS < len(text) else "")
+    return ""

@@ -1,0 +1,206 @@
+"""Issue 14's project search: which take said or was told what, and with which model and seed."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.postgres.search import SearchQuery, SearchVectorField
+from django.db import connection
+from django.db.models.expressions import RawSQL
+from django.test.utils import CaptureQueriesContext
+
+from reviews import search
+from reviews.models import Comment, Version
+from tests.conftest import client_for
+from tests.factories import CommentFactory, ProjectFactory, ShotFactory, VersionFactory
+
+
+@pytest.fixture
+def takes(project):
+    sky = ShotFactory(project=project, code="SH020", title="The sky")
+    touch = ShotFactory(project=project, code="SH010", title="The touch")
+    return {
+        "wide": VersionFactory(
+            shot=sky,
+            number=1,
+            generation={"model": "veo-3", "prompt": "a wide sky over the dunes at dusk", "seed": 1234},
+        ),
+        "wide_kling": VersionFactory(
+            shot=sky,
+            number=2,
+            generation={"model": "kling-2.1", "prompt": "wide sky, slow push in", "seed": 99},
+        ),
+        "touch": VersionFactory(
+            shot=touch,
+            number=1,
+            note="her hand hesitates before the touch",
+            generation={"model": "veo-3", "prompt": "close-up of two hands", "seed": 7},
+        ),
+        "provenance": VersionFactory(
+            shot=touch,
+            number=2,
+            generation={"model": "runway-gen4", "prompt": "hands again", "seed": 8},
+            provenance={
+                "search_text": "exported from Premiere by Kestrel Studio",
+                "c2pa": {"tool": "Kestrel"},
+            },
+        ),
+    }
+
+
+def find(user, project, **query):
+    response = client_for(user).get(f"/api/v1/projects/{project.pk}/search/", query)
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def test_one_request_answers_which_seed_made_the_wide_sky_shot(director, project, takes):
+    hits = find(director, project, q="wide sky", model="VEO-3")
+    assert len(hits) == 1
+    hit = hits[0]
+    assert hit["version"] == takes["wide"].pk
+    assert (hit["shot_code"], hit["number"], hit["model"], hit["seed"]) == ("SH020", 1, "veo-3", "1234")
+    assert hit["rank"] > 0
+    assert "«wide»" in hit["snippet"]
+    assert "«sky»" in hit["snippet"]
+
+
+def test_it_finds_a_version_by_a_word_of_its_note_stemmed(director, project, takes):
+    hits = find(director, project, q="hesitating")
+    assert [hit["version"] for hit in hits] == [takes["touch"].pk]
+    assert "«hesitates»" in hits[0]["snippet"]
+
+
+def test_it_finds_a_version_by_its_comments(director, project, takes):
+    CommentFactory(version=takes["wide_kling"], body="The horizon wobbles in the last second")
+    hits = find(director, project, q="horizon wobbles")
+    assert [hit["version"] for hit in hits] == [takes["wide_kling"].pk]
+    assert "«horizon»" in hits[0]["snippet"]
+
+
+def test_it_finds_a_version_by_the_strings_of_its_provenance(director, project, takes):
+    hits = find(director, project, q="kestrel")
+    assert [hit["version"] for hit in hits] == [takes["provenance"].pk]
+
+
+def test_it_filters_by_seed(director, project, takes):
+    assert [hit["version"] for hit in find(director, project, q="wide sky", seed="99")] == [
+        takes["wide_kling"].pk
+    ]
+    assert find(director, project, q="wide sky", seed="100") == []
+
+
+def test_the_prompt_outranks_a_comment_and_a_comment_outranks_nothing(director, project, takes):
+    # The words in a take's own prompt (weight A) count for more than in a comment on another take.
+    CommentFactory(version=takes["touch"], body="could we try a wide sky here too?")
+    hits = find(director, project, q="wide sky")
+    ranks = {hit["version"]: hit["rank"] for hit in hits}
+    assert set(ranks) == {takes["wide"].pk, takes["wide_kling"].pk, takes["touch"].pk}
+    assert ranks[takes["touch"].pk] < min(ranks[takes["wide"].pk], ranks[takes["wide_kling"].pk])
+    assert [hit["rank"] for hit in hits] == sorted(ranks.values(), reverse=True)
+
+
+def test_a_phrase_and_an_exclusion_follow_web_search_syntax(director, project, takes):
+    assert [hit["version"] for hit in find(director, project, q='"wide sky" -dunes')] == [
+        takes["wide_kling"].pk
+    ]
+
+
+def test_it_leaves_deleted_comments_out(director, project, takes):
+    from django.utils import timezone
+
+    CommentFactory(version=takes["wide"], body="", deleted_at=timezone.now())
+    CommentFactory(version=takes["touch"], body="zebra crossing", deleted_at=timezone.now())
+    assert find(director, project, q="zebra") == []
+
+
+def test_it_never_shows_another_projects_versions(director, project, takes):
+    other = ProjectFactory(name="Elsewhere")
+    VersionFactory(shot=ShotFactory(project=other), generation={"prompt": "a wide sky"})
+    assert {hit["version"] for hit in find(director, project, q="wide sky")} == {
+        takes["wide"].pk,
+        takes["wide_kling"].pk,
+    }
+
+
+def test_an_outsider_gets_404(outsider, project, takes):
+    response = client_for(outsider).get(f"/api/v1/projects/{project.pk}/search/", {"q": "sky"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("query", [{}, {"q": ""}, {"q": "x" * 201}, {"q": "sky\x00"}])
+def test_it_refuses_a_missing_or_unusable_query(director, project, query):
+    response = client_for(director).get(f"/api/v1/projects/{project.pk}/search/", query)
+    assert response.status_code == 400
+    assert "q" in response.json()
+
+
+def test_a_query_of_only_stop_words_finds_nothing_rather_than_failing(director, project, takes):
+    assert find(director, project, q="the and of") == []
+    assert find(director, project, q="!!! ((") == []
+
+
+def test_it_costs_the_same_queries_for_one_hit_or_many(director, project, takes):
+    client = client_for(director)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/api/v1/projects/{project.pk}/search/", {"q": "sky"}).status_code == 200
+        return len(captured)
+
+    one = queries()
+    sky = takes["wide"].shot
+    for number in range(3, 13):
+        version = VersionFactory(shot=sky, number=number, generation={"prompt": f"sky number {number}"})
+        CommentFactory(version=version, body="more sky")
+    assert queries() == one
+
+
+@pytest.mark.parametrize(
+    ("model", "document", "index"),
+    [
+        (Version, search.VERSION_DOCUMENT_SQL, "version_search_idx"),
+        (Comment, search.COMMENT_DOCUMENT_SQL, "comment_search_idx"),
+    ],
+)
+def test_the_searched_documents_are_those_the_gin_indexes_hold(takes, model, document, index):
+    # With sequential scans off, PostgreSQL answers a match from the index only if the query's
+    # expression is the very one the migration indexed.
+    matches = model.objects.annotate(document=RawSQL(document, [], output_field=SearchVectorField())).filter(
+        document=SearchQuery("wide sky", search_type="websearch", config=search.CONFIG)
+    )
+    sql, params = matches.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan, plan
+
+
+def test_the_search_is_in_the_schema(director):
+    schema = client_for(director).get("/api/v1/schema/", {"format": "json"}).json()
+    operation = schema["paths"]["/api/v1/projects/{project_id}/search/"]["get"]
+    assert {"q", "model", "seed"} <= {parameter["name"] for parameter in operation["parameters"]}
+
+
+# --- without PostgreSQL's full-text search (SQLite, make run's default) -------
+
+
+def test_the_fallback_finds_every_word_in_any_case(project, takes):
+    CommentFactory(version=takes["wide_kling"], body="The HORIZON wobbles")
+    found = search.search_versions(project=project, q="horizon wobbles", full_text=False)
+    assert [version.pk for version in found] == [takes["wide_kling"].pk]
+    assert "HORIZON" in search.snippet_of(found[0], "horizon wobbles")
+
+
+def test_the_fallback_ranks_the_prompt_above_a_comment_and_filters_by_model_and_seed(project, takes):
+    CommentFactory(version=takes["touch"], body="a wide sky here too?")
+    found = list(search.search_versions(project=project, q="wide sky", full_text=False))
+    assert found[-1].pk == takes["touch"].pk
+    assert [
+        version.pk
+        for version in search.search_versions(project=project, q="sky", model="Kling-2.1", full_text=False)
+    ] == [takes["wide_kling"].pk]
+    assert [
+        version.pk
+        for version in search.search_versions(project=project, q="sky", seed="1234", full_text=False)
+    ] == [takes["wide"].pk]
