@@ -491,7 +491,7 @@ def test_the_page_reads_mentions_as_the_server_does(browser, live_server):
     import sys
     import unicodedata
 
-    from reviews.services import _MENTION
+    from reviews.services.comments import _MENTION
 
     # Every character Python's Unicode knows, in and around a name; newer characters the
     # browser knows and Python does not yet are no disagreement about our usernames.

@@ -8,11 +8,11 @@ import { Conversation } from "./conversation.js";
 import { renderCrumbs, renderProcessing, renderStatusControl, renderVersionInfo } from "./details.js";
 import { $, h, reportError, toast } from "./dom.js";
 import { copyText, frameMiddleSeconds, requestedStart, versionUrl } from "./links.js";
-import { coalesce, LiveStream } from "./live.js";
 import { loadNoteTypes, setUpNoteTools } from "./notes.js";
 import { FramePlayer, SPEEDS } from "./player.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { ShotVersions } from "./shotversions.js";
+import { followVersion } from "./versionlive.js";
 import { DECISION_LABELS, renderDecisionControl } from "./takes.js";
 import { Timeline } from "./timeline.js";
 import { frameToTimecode, nominalRate, parseRate, rateLabel } from "./timecode.js";
@@ -277,38 +277,6 @@ async function waitForProxy(version) {
   return waitForProxy(await get(`versions/${versionId}/`));
 }
 
-// --- live updates (docs/live.md) ------------------------------------------------
-
-const COMMENT_KINDS = ["comment.created", "comment.updated", "comment.resolved", "comment.reopened", "comment.deleted"];
-
-function startLive(onStatus) {
-  const live = new LiveStream(`versions/${versionId}/events/`);
-  // Others' notes, replies, edits, resolutions: one reload of the conversation per burst.
-  const reloadComments = coalesce(() => loadComments().catch(reportError));
-  for (const kind of COMMENT_KINDS) live.on(kind, reloadComments);
-  const reloadVersion = coalesce(async () => {
-    try {
-      const updated = await get(`versions/${versionId}/`);
-      renderStatusControl(updated, onStatus);
-      state.versions.show(updated);
-    } catch (error) {
-      reportError(error);
-    }
-  });
-  live.on("version.review_status_changed", reloadVersion);
-  live.on("version.decision_changed", reloadVersion);
-  live.on("version.created", () => state.versions.refresh().catch(reportError));
-  live.on("version.progress", (data) => {
-    if (state.player || data.version.id !== versionId) return;
-    renderProcessing({ processing: { state: data.state, progress: data.percent } });
-  });
-  for (const kind of ["version.ready", "version.failed"]) live.on(kind, () => state.wakeProxyWait?.());
-  live.addEventListener("ended", (event) =>
-    toast(event.detail.detail || "Live updates stopped; reload the page.", { error: true }),
-  );
-  state.live = live.start();
-}
-
 // --- the page -----------------------------------------------------------------
 
 function bindKeys() {
@@ -421,7 +389,7 @@ async function main() {
   bindKeys();
   setUpNoteTools({ versionId, onFilter: () => state.conversation.render() });
   await loadNoteTypes();
-  startLive(onStatus);
+  followVersion({ versionId, state, loadComments, onStatus });
   await loadComments();
   state.composer?.refresh();
 
