@@ -80,8 +80,10 @@ class GuestMixin:
         return Principal.for_guest(self.guest)
 
     def versions(self) -> QuerySet[Version]:
-        return selectors.with_queue_position(review_links.guest_versions(self.guest.link)).annotate(
-            my_role=Value(permissions.GUEST, output_field=CharField())
+        return (
+            selectors.with_queue_position(review_links.guest_versions(self.guest.link))
+            .annotate(my_role=Value(permissions.GUEST, output_field=CharField()))
+            .prefetch_related("recommendations__user")
         )
 
     def version(self, pk: int) -> Version:
