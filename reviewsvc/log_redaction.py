@@ -1,12 +1,14 @@
 """Keep link secrets out of logs: invitation tokens and password-reset tokens live in URL paths.
 
-``/invitations/<token>/`` and ``/accounts/password/reset/<uidb64>/<token>/`` are
-secrets for as long as they work. Django logs the path of some answers to them
+``/invitations/<token>/``, ``/accounts/password/reset/<uidb64>/<token>/`` and a
+review link's ``/r/<token>`` are secrets for as long as they work. Django logs the path of some answers to them
 ("Method Not Allowed (OPTIONS): /invitations/…/" on django.request, "Forbidden
 (CSRF cookie not set.): …" on django.security.csrf), and gunicorn's access log
-writes every request line. ``SecretPathFilter`` (settings.LOGGING) and
-``RedactingGunicornLogger`` (reviewsvc/gunicorn_conf.py) replace those path
-segments with ``[redacted]`` before anything is written.
+and the uvicorn worker's access log (``uvicorn.access``) write every request
+line. ``SecretPathFilter`` (settings.LOGGING) and ``RedactingGunicornLogger``
+(reviewsvc/gunicorn_conf.py, which puts the filter on gunicorn's access and
+error handlers: the uvicorn worker's loggers write through those very handlers)
+replace those path segments with ``[redacted]`` before anything is written.
 """
 
 from __future__ import annotations
@@ -17,8 +19,14 @@ from typing import Any
 
 REDACTED = "[redacted]"
 _SECRET_PATHS = [
-    # Any segment after /invitations/ but the accept page's own name.
-    (re.compile(r"(/invitations/)(?!accept(?:[/?\s\"']|$))[^/?#\s\"']+"), rf"\g<1>{REDACTED}"),
+    # Any segment after a path's leading /invitations/ but the accept page's own name (the API's
+    # /api/v1/projects/1/invitations/5/ holds no secret and stays as it is).
+    (
+        re.compile(r"((?:^|[\s\"']|://[^/\s\"']+)/invitations/)(?!accept(?:[/?\s\"']|$))[^/?#\s\"']+"),
+        rf"\g<1>{REDACTED}",
+    ),
+    # A review link's gate, /r/<token> (reviews/guest_pages.py): only as a whole path, not ".../r/...".
+    (re.compile(r"((?:^|[\s\"']|://[^/\s\"']+)/r/)[^/?#\s\"']+"), rf"\g<1>{REDACTED}"),
     # Two segments after /accounts/password/reset/ (uid and token); "sent/" and "complete/" are one.
     (
         re.compile(r"(/accounts/password/reset/)[^/?#\s\"']+/[^/?#\s\"']+"),
@@ -34,14 +42,23 @@ def redact_secret_paths(text: str) -> str:
     return text
 
 
+def _redacted(value: Any) -> Any:
+    return redact_secret_paths(value) if isinstance(value, str) else value
+
+
 class SecretPathFilter(logging.Filter):
-    """Rewrite a record's message without the secret paths (the record is kept, not dropped)."""
+    """Redact a record's message and arguments in place (the record is kept, not dropped).
+
+    The arguments keep their shape: uvicorn's access formatter unpacks them as
+    (client, method, path, version, status).
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = redact_secret_paths(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
+        record.msg = _redacted(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redacted(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _redacted(arg) for key, arg in record.args.items()}
         return True
 
 
@@ -52,7 +69,14 @@ except ImportError:  # gunicorn is only needed to serve; tests and commands impo
 
 
 class RedactingGunicornLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
-    """gunicorn's logger, with the secret paths redacted from every access-log atom."""
+    """gunicorn's logger: its handlers redact secret paths, and so do its own access-log atoms."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        # Run again on reopening the logs (SIGUSR1 / HUP), with new handlers: each gets the filter.
+        for handler in [*self.access_log.handlers, *self.error_log.handlers]:
+            if not any(isinstance(f, SecretPathFilter) for f in handler.filters):
+                handler.addFilter(SecretPathFilter())
 
     def atoms(self, resp: Any, req: Any, environ: dict, request_time: Any) -> dict:
         found = super().atoms(resp, req, environ, request_time)

@@ -210,7 +210,9 @@ def test_no_answer_about_a_token_path_logs_the_token(method, api, director, proj
 def test_the_access_log_redacts_token_paths():
     from gunicorn.config import Config
 
-    logger = RedactingGunicornLogger(Config())
+    config = Config()
+    config.set("accesslog", "-")
+    logger = RedactingGunicornLogger(config)
     request = SimpleNamespace(
         headers=[],
         method="GET",
@@ -233,6 +235,22 @@ def test_the_access_log_redacts_token_paths():
 
     assert "s3cret-token" not in str(atoms)
     assert "/invitations/[redacted]/" in atoms["r"]
+    # The uvicorn worker's access log writes through the same handlers, with its own arguments.
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "OPTIONS", "/accounts/password/reset/MQ/s3cret-token/?x=1", "1.1", 405),
+        None,
+    )
+    (handler,) = logger.access_log.handlers
+    assert handler.filter(record)
+    assert (
+        handler.format(record)
+        == '127.0.0.1:5000 - "OPTIONS /accounts/password/reset/[redacted]/[redacted]/?x=1 HTTP/1.1" 405'
+    )
     assert (
         "reviewsvc.log_redaction.RedactingGunicornLogger" in (ROOT / "reviewsvc/gunicorn_conf.py").read_text()
     )
@@ -248,6 +266,13 @@ def test_the_access_log_redacts_token_paths():
             "Forbidden: /accounts/password/reset/[redacted]/[redacted]/",
         ),
         ("GET /accounts/password/reset/sent/", "GET /accounts/password/reset/sent/"),
+        (
+            '"GET /r/AbC-123 HTTP/1.1" 200 "https://x.test/r/AbC-123"',
+            '"GET /r/[redacted] HTTP/1.1" 200 "https://x.test/r/[redacted]"',
+        ),
+        ("Not Found: /r/AbC-123", "Not Found: /r/[redacted]"),
+        ("GET /api/v1/r/kept/", "GET /api/v1/r/kept/"),
+        ("POST /api/v1/projects/1/invitations/5/resend/", "POST /api/v1/projects/1/invitations/5/resend/"),
     ],
 )
 def test_secret_paths_are_redacted_and_the_others_kept(line, expected):

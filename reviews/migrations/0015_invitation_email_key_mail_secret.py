@@ -11,7 +11,7 @@ def fill_email_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reviews", "0012_notifications")]
+    dependencies = [("reviews", "0014_takes")]
 
     operations = [
         migrations.AddField(
