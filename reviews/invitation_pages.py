@@ -165,6 +165,8 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
         "next": request.GET.get("next", ""),
         "login_url": reverse("login") + "?next=" + reverse("invitation-accept"),
         "email_differs": user.is_authenticated and user.email.lower() != invitation.email.lower(),
+        "address_has_account": getattr(form, "address_has_account", False),
+        "reset_url": reverse("password_reset"),
     }
     status = 400 if form.is_bound else 200
     return render(request, "reviews/invitation_accept.html", context, status=status)
@@ -192,6 +194,11 @@ def _join_with_new_account(
         )
     except invitations.InvitationGone as gone:
         return _gone(request, gone.state)
+    except invitations.AddressHasAccount as taken:
+        # The link holder was sent it at this address; saying an account has it adds nothing they lack.
+        form.add_error(None, str(taken))
+        form.address_has_account = True
+        return None
     except ValidationError as error:
         form.add_error(None, error)
         return None

@@ -6,6 +6,14 @@ only in that mail: the row keeps its SHA-256, looked up by hash and compared in
 constant time. Following the link makes whoever holds it a member, either with a
 new account or into the one they are signed in with. Inviting the address again
 or resending gives it a new token and expiry, and the older link stops working.
+
+Addresses are compared by ``email_key`` (stripped, casefolded in Python), so
+"EXÄMPLE" and "exämple" are one invitation on any database. Every invitation
+mail (create, re-invite, resend) counts against two hourly budgets, per
+invited address and per director (``REVIEWSVC_INVITATION_MAILS_PER_ADDRESS`` /
+``..._PER_DIRECTOR``); past either the answer is 429 with Retry-After and
+nothing is written. A new account is never made for an address an account
+already has (any case): that person signs in to accept.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +36,9 @@ from reviews.accounts import check_new_account, normalize_username
 from reviews.events import event_record, member_payload
 from reviews.mail import mail_queue
 from reviews.models import EventKind, Invitation, InvitationState, Membership, Project
+from reviews.models.invitations import email_key
+from reviews.profiles import email_taken
+from reviews.throttling import hourly_budget
 
 User = get_user_model()
 
@@ -38,6 +49,16 @@ class InvitationGone(Exception):
     def __init__(self, state: InvitationState) -> None:
         super().__init__(f"This invitation is {state}.")
         self.state = state
+
+
+class AddressHasAccount(Exception):
+    """An account already uses the invited address: its owner signs in (or resets its password) to accept."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "An account already uses the address this invitation was sent to: sign in to accept it, "
+            "or reset that account's password if you have forgotten it."
+        )
 
 
 def token_hash(token: str) -> str:
@@ -77,8 +98,23 @@ def invitations_open(project: Project) -> QuerySet[Invitation]:
 # --- writes -----------------------------------------------------------------
 
 
+def _spend_mail_budget(email: str, by: AbstractBaseUser) -> None:
+    """Count one invitation mail to ``email`` by ``by``; TooManyTries (429) past either hourly budget."""
+    hourly_budget(
+        {
+            f"invitation-mail:address:{email_key(email)}": settings.REVIEWSVC_INVITATION_MAILS_PER_ADDRESS,
+            f"invitation-mail:director:{by.pk}": settings.REVIEWSVC_INVITATION_MAILS_PER_DIRECTOR,
+        },
+        message="Too many invitation mails to this address or from you",
+    )
+
+
 def _send(invitation: Invitation, *, by: AbstractBaseUser) -> str:
-    """Give the invitation a new token, expiry and mail; return the token (for the mail only)."""
+    """Give the invitation a new token, expiry and mail; return the token (for the mail only).
+
+    Raises TooManyTries before writing anything when a mail budget is spent.
+    """
+    _spend_mail_budget(invitation.email, by)
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     invitation.token_hash = token_hash(token)
@@ -102,6 +138,7 @@ def _send(invitation: Invitation, *, by: AbstractBaseUser) -> str:
             "days": settings.REVIEWSVC_INVITATION_DAYS,
             "footer": f"project {invitation.project.name}",
         },
+        secret=True,
     )
     return token
 
@@ -126,7 +163,9 @@ def invitation_create(*, project: Project, email: str, role: str, by: AbstractBa
                 ]
             }
         )
-    invitation = invitations_open(project).select_for_update(of=("self",)).filter(email__iexact=email).first()
+    invitation = (
+        invitations_open(project).select_for_update(of=("self",)).filter(email_key=email_key(email)).first()
+    )
     if invitation is None:
         invitation = Invitation(project=project, email=email, role=role, send_count=1)
     else:
@@ -199,15 +238,26 @@ def _check_username_form(username: str) -> None:
         raise ValidationError({"username": error.messages}) from error
 
 
+def _email_key_taken(email: str) -> bool:
+    """A casefolded match where the database's case-insensitive one is ASCII-only (SQLite)."""
+    if connection.vendor != "sqlite":
+        return False
+    key = email_key(email)
+    return any(email_key(other) == key for other in User._default_manager.values_list("email", flat=True))
+
+
 @transaction.atomic
 def invitation_accept_new_account(
     *, invitation_id: int, username: str, password: str, display_name: str = ""
 ) -> Membership:
     """Create an account (Django's rules for names and passwords) and accept into it, in one transaction.
 
-    Raises ValidationError (``username``, ``password``) or InvitationGone; either way no account is left.
+    Raises ValidationError (``username``, ``password``), AddressHasAccount (an account has the
+    invited address, in any case) or InvitationGone; in every case no account is left.
     """
     invitation = Invitation.objects.get(pk=invitation_id)
+    if email_taken(invitation.email.strip(), exclude_pk=None) or _email_key_taken(invitation.email):
+        raise AddressHasAccount()
     display_name = " ".join(display_name.split())
     _check_username_form(username)
     username = check_new_account(

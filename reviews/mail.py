@@ -4,6 +4,14 @@
 hands its id to the ``deliver_mail`` task, which calls ``mail_deliver``. The SMTP
 server, port, account and TLS come from settings (``EMAIL_URL`` or Django's
 ``EMAIL_HOST``…); ``make run`` prints mail to the console.
+
+A mail queued with ``secret=True`` (an invitation or password-reset link) keeps
+its bodies only until it is sent or given up: then they become ``SECRET_SENT``,
+so the outbox (the admin, a database copy, a backup) holds no live link. A
+refused attempt keeps them, so the retry still delivers the link.
+
+The ``.txt`` part is rendered with autoescaping off (it is plain text: "<b>" is
+"<b>", not "&lt;b&gt;"); the ``.html`` part escapes as usual.
 """
 
 from __future__ import annotations
@@ -15,7 +23,8 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
 from reviews.models import OutgoingMail, OutgoingMailState
@@ -24,6 +33,15 @@ logger = logging.getLogger(__name__)
 
 # What a later attempt may cure: the server refused for now, or could not be reached.
 TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, OSError)
+
+# What a secret-bearing mail's bodies become once sent (or given up).
+SECRET_SENT = "(sent; held a link that is not kept)"
+
+
+def render_text(template_name: str, context: dict) -> str:
+    """Render a plain-text mail template without HTML escaping (every ``.txt`` mail goes through here)."""
+    template = get_template(template_name).template
+    return template.render(Context(context, autoescape=False))
 
 
 def mail_queue(
@@ -34,16 +52,18 @@ def mail_queue(
     template: str,
     context: dict,
     headers: dict[str, str] | None = None,
+    secret: bool = False,
 ) -> OutgoingMail:
     """Store a mail rendered from ``<template>.txt`` and ``<template>.html``; send it after commit.
 
     ``key`` makes the call idempotent: a second call with the same key returns the
-    first row and queues nothing. Must run inside the transaction of the change
+    first row and queues nothing. ``secret``: the bodies hold a live link, blanked
+    once the mail is sent or given up (``SECRET_SENT``). Must run inside the transaction of the change
     that causes the mail, so a rolled-back change mails nobody.
     """
     from reviews.tasks import deliver_mail
 
-    text = render_to_string(f"{template}.txt", context)
+    text = render_text(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
     mail, created = OutgoingMail.objects.get_or_create(
         key=key,
@@ -53,6 +73,7 @@ def mail_queue(
             "text": text,
             "html": html,
             "headers": headers or {},
+            "secret": secret,
         },
     )
     if created:
@@ -93,7 +114,9 @@ def mail_deliver(mail_id: int) -> bool:
         else:
             mail.state = OutgoingMailState.SENT
             mail.sent_at = timezone.now()
-        mail.save(update_fields=["state", "sent_at", "attempts", "last_error"])
+            if mail.secret:
+                mail.text = mail.html = SECRET_SENT
+        mail.save(update_fields=["state", "sent_at", "attempts", "last_error", "text", "html"])
     if failure is not None:
         raise failure
     logger.info("sent %s to %d address(es)", mail.key, len(mail.to))
@@ -102,6 +125,7 @@ def mail_deliver(mail_id: int) -> bool:
 
 def mail_give_up(mail_id: int, reason: str) -> None:
     """Mark a mail failed after its last retry, keeping why for the admin."""
-    OutgoingMail.objects.filter(pk=mail_id).exclude(state=OutgoingMailState.SENT).update(
-        state=OutgoingMailState.FAILED, last_error=reason[:1000]
-    )
+    unsent = OutgoingMail.objects.filter(pk=mail_id).exclude(state=OutgoingMailState.SENT)
+    unsent.update(state=OutgoingMailState.FAILED, last_error=reason[:1000])
+    # A link nobody received is still live until it expires: not kept either.
+    unsent.filter(secret=True).update(text=SECRET_SENT, html=SECRET_SENT)

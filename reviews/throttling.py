@@ -105,6 +105,39 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def _client_counter(request: HttpRequest) -> str:
+    """Who is trying: the signed-in account, else the client address.
+
+    Counting signed-in people per account means one person's misses never lock
+    out everyone else behind the same address (an office, a mobile carrier's NAT).
+    """
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{client_address(request)}"
+
+
+def _count(counter: str, window: int, now: float) -> None:
+    """One more in ``counter``'s fixed window, opened (with its start time) by the first."""
+    if cache.add(counter, 1, timeout=window):
+        cache.set(f"{counter}:since", now, timeout=window)
+        return
+    try:
+        cache.incr(counter)
+    except ValueError:
+        # The window ended between add and incr: this one opens a new one.
+        cache.set(counter, 1, timeout=window)
+        cache.set(f"{counter}:since", now, timeout=window)
+
+
+def _refuse_if_spent(counters: dict[str, int], window: int, now: float, message: str) -> None:
+    for counter, limit in counters.items():
+        if (cache.get(counter) or 0) >= limit:
+            started = cache.get(f"{counter}:since") or now
+            seconds = max(1, int(started + window - now))
+            raise TooManyTries(f"{message}; try again in {seconds} seconds.", wait=seconds)
+
+
 def guard_secret(
     request: HttpRequest,
     *,
@@ -117,31 +150,37 @@ def guard_secret(
     """Run ``check`` (does the secret match?) unless ``key`` or the client failed too often.
 
     ``key`` names what is being guessed at (a review link, an invitation). After
-    ``limit`` failures within ``window`` seconds, for that key from any address or
-    from the client's address for any key, every further try is answered 429,
-    right or wrong, until the window ends (``TooManyTries``). Counts live in the cache, so they are
-    shared by every web process when ``REDIS_URL`` is set.
+    ``limit`` failures within ``window`` seconds (a fixed window opened by the
+    first failure), for that key from anyone or from the client for any key, every
+    further try is answered 429 (``TooManyTries``), right or wrong, until that
+    window ends: once locked, always locked until then. The client is the
+    signed-in account, else the address (``_client_counter``). Counts live in the
+    cache: Redis when ``REDIS_URL`` is set, files under ``var/cache`` in
+    ``make run``, so every web process sees the same counts.
     """
     limit = limit or settings.AXES_FAILURE_LIMIT
     window = window or lockout_seconds()
-    counters = [
-        f"reviewsvc:secret:{scope}:key:{_digest(key)}",
-        f"reviewsvc:secret:{scope}:ip:{_digest(client_address(request))}",
-    ]
+    counters = {
+        f"reviewsvc:secret:{scope}:key:{_digest(key)}": limit,
+        f"reviewsvc:secret:{scope}:client:{_digest(_client_counter(request))}": limit,
+    }
     now = time.time()
-    for counter in counters:
-        if (cache.get(counter) or 0) >= limit:
-            started = cache.get(f"{counter}:since") or now
-            seconds = max(1, int(started + window - now))
-            raise TooManyTries(f"Too many wrong tries; try again in {seconds} seconds.", wait=seconds)
+    _refuse_if_spent(counters, window, now, "Too many wrong tries")
     if check():
         return True
     for counter in counters:
-        cache.add(counter, 0, timeout=window)
-        cache.add(f"{counter}:since", now, timeout=window)
-        try:
-            cache.incr(counter)
-        except ValueError:
-            # The window ended between add and incr: this failure opens a new one.
-            cache.set(counter, 1, timeout=window)
+        _count(counter, window, now)
     return False
+
+
+def hourly_budget(counters: dict[str, int], *, message: str, window: int = 3600) -> None:
+    """Spend one from each of ``counters`` ({name: how many per window}), or raise TooManyTries.
+
+    Nothing is spent when any is exhausted. Used for mail a person can make the
+    service send to someone else (invitations). Counts live in the cache, as above.
+    """
+    names = {f"reviewsvc:budget:{_digest(name)}": limit for name, limit in counters.items()}
+    now = time.time()
+    _refuse_if_spent(names, window, now, message)
+    for counter in names:
+        _count(counter, window, now)

@@ -13,3 +13,6 @@ graceful_timeout = 30
 keepalive = 5
 # The request head (line and headers) is bounded by the worker (ASGIWorker, 16 KiB): room for
 # long signed media links and filters.
+# The access log (`--access-logfile -` in make run) never holds an invitation or reset token:
+# this logger's handlers, which the uvicorn worker's access log writes through, redact them.
+logger_class = "reviewsvc.log_redaction.RedactingGunicornLogger"

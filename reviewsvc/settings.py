@@ -27,15 +27,23 @@ def envbool(name: str, default: str) -> bool:
     return value == "True"
 
 
-def envint(name: str, default: int) -> int:
-    """Read a whole number; a bad value names its variable, not only the text int() choked on."""
+def envint(name: str, default: int, *, minimum: int | None = None) -> int:
+    """Read a whole number; a bad value names its variable, not only the text int() choked on.
+
+    With ``minimum``, a smaller value is refused at startup (ImproperlyConfigured).
+    """
     value = os.getenv(name)
     if value in (None, ""):
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
 
 
 def envlist(name: str, default: str) -> list[str]:
@@ -300,10 +308,19 @@ SPECTACULAR_SETTINGS = {
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/review/"
 
+# Rate limits and wrong-secret counts live here, so every web process must see the same cache:
+# Redis with REDIS_URL; else files under REVIEWSVC_CACHE_DIR (make run sets var/cache: its two
+# gunicorn workers share it, with no table to create and no writes contending for SQLite's one lock);
+# else memory of this process only (tests, a shell).
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
         if os.getenv("REDIS_URL")
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ["REVIEWSVC_CACHE_DIR"],
+        }
+        if os.getenv("REVIEWSVC_CACHE_DIR")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
@@ -354,7 +371,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where people reach the service, for the links in mail (no trailing slash).
 REVIEWSVC_PUBLIC_URL = os.getenv("REVIEWSVC_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 # How long an invitation link works (reviews/invitations.py); a resend starts the days again.
-REVIEWSVC_INVITATION_DAYS = envint("REVIEWSVC_INVITATION_DAYS", 7)
+REVIEWSVC_INVITATION_DAYS = envint("REVIEWSVC_INVITATION_DAYS", 7, minimum=1)
+# Invitation mails (create, re-invite, resend) per hour: to one address, and sent by one director.
+REVIEWSVC_INVITATION_MAILS_PER_ADDRESS = envint("REVIEWSVC_INVITATION_MAILS_PER_ADDRESS", 5, minimum=1)
+REVIEWSVC_INVITATION_MAILS_PER_DIRECTOR = envint("REVIEWSVC_INVITATION_MAILS_PER_DIRECTOR", 50, minimum=1)
 
 # --- Webhooks ---------------------------------------------------------------
 # A webhook's URL must be https when the service itself is (production), and may not name a
@@ -459,6 +479,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.getenv("DJANGO_LOG_LEVEL", "INFO")},
-    # Axes narrates every sign-in at INFO; its warnings (each failure, each lockout) are what matter.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # Invitation and reset tokens are paths; Django logs the path of some answers (reviewsvc/log_redaction.py).
+    "filters": {"secret_paths": {"()": "reviewsvc.log_redaction.SecretPathFilter"}},
+    "loggers": {
+        # Axes narrates every sign-in at INFO; its warnings (each failure, each lockout) are what matter.
+        "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["secret_paths"]},
+        "django.security.csrf": {"filters": ["secret_paths"]},
+        "django.server": {"filters": ["secret_paths"]},
+    },
 }

@@ -5,10 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from reviews.models.review import Project, Role
+
+
+def email_key(email: str) -> str:
+    """How addresses are compared: stripped and casefolded (Unicode, so SQLite agrees with PostgreSQL)."""
+    return email.strip().casefold()
 
 
 class InvitationState(models.TextChoices):
@@ -32,6 +36,8 @@ class Invitation(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
     # As the director typed it; compared without regard to case.
     email = models.EmailField()
+    # The address casefolded in Python (``email_key``): one key for "EXÄMPLE" and "exämple" on any database.
+    email_key = models.CharField(max_length=254, default="", db_index=True)
     role = models.CharField(max_length=16, choices=Role.choices)
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(
@@ -53,10 +59,9 @@ class Invitation(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(role__in=Role.values), name="invitation_role_valid"),
             models.UniqueConstraint(
-                Lower("email"),
-                "project",
+                fields=["email_key", "project"],
                 condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
-                name="invitation_one_open_per_address",
+                name="invitation_one_open_per_address_key",
             ),
             models.CheckConstraint(
                 condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
@@ -66,6 +71,12 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"invitation of {self.email} to {self.project_id} as {self.role}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.email_key = email_key(self.email)
+        if kwargs.get("update_fields") is not None and "email" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "email_key"}
+        super().save(*args, **kwargs)
 
     @property
     def state(self) -> InvitationState:

@@ -26,6 +26,8 @@ class OutgoingMail(models.Model):
     text = models.TextField()
     html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    # The bodies hold a live secret (an invitation or reset link): blanked once sent or given up.
+    secret = models.BooleanField(default=False)
     state = models.CharField(
         max_length=16, choices=OutgoingMailState.choices, default=OutgoingMailState.QUEUED
     )

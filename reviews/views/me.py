@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reviews import accounts, profiles
+from reviews import profiles
+from reviews.email_change import email_change_check
 from reviews.serializers import UserSerializer
 from reviews.serializers.invitations import MeUpdateSerializer
-from reviews.throttling import guard_secret, raise_if_locked_out
 from reviews.views.users import MeView as ContractMeView
 from reviews.views.validation import validated
 
@@ -36,22 +37,12 @@ class MeView(ContractMeView):
         """
         data = validated(MeUpdateSerializer, request.data)
         user = request.user
-        if "email" in data and data["email"].strip().lower() != user.email.lower():
-            if not accounts.password_is_current(request, user, data.get("password", "")):
-                raise_if_locked_out(request)
-                raise serializers.ValidationError(
-                    {"password": ["Give your current password to change the address resets are sent to."]}
-                )
-            free = guard_secret(
-                request,
-                scope="email-change",
-                key=f"user:{user.pk}",
-                check=lambda: not profiles.email_taken(data["email"].strip(), exclude_pk=user.pk),
+        try:
+            email_change_check(
+                request=request, user=user, email=data.get("email"), password=data.get("password", "")
             )
-            if not free:
-                raise serializers.ValidationError(
-                    {"email": ["Another account uses this address; each has its own."]}
-                )
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
         profiles.account_update(user=user, display_name=data.get("display_name"), email=data.get("email"))
         return Response(AccountSerializer(user).data)
 

@@ -7,6 +7,7 @@ import { acceptDrops, membersPanel, moveShot, newShotForm, reorderButtons, uploa
 import { $, h, reportError, toast } from "./dom.js";
 import { reviewLinksPanel } from "./reviewlinks.js";
 import { coalesce, LiveStream } from "./live.js";
+import { invitationsPanel } from "./invitations.js";
 import { shotStatus, shotSummary } from "./shotcard.js";
 
 const page = $("#project-page");
@@ -134,6 +135,8 @@ async function main() {
   }
   tools.push(await membersPanel(project));
   if (project.my_actions.includes("manage_members")) tools.push(await reviewLinksPanel(project));
+  const invitations = await invitationsPanel(project);
+  if (invitations) tools.push(invitations);
   $("#project-tools").replaceChildren(...tools);
   await refresh();
   schedule();
