@@ -3,8 +3,8 @@
 When a version is published (``reviews.media.pipeline.publish``, in the transaction that makes it
 ready, so its frame rate and length are the proxy's own), the open threads of the version it
 follows are linked to it with ``CarriedThread``: never copied, so each thread keeps one history.
-Which version it follows: its ``parent_version`` if set, else the shot's version numbered just
-before it. A thread's moment is mapped by seconds onto the new clip's frames; a moment past the
+Which version it follows: its ``parent_version`` if set and ready, else the newest ready
+version before it (``carry_source``: failed and unprocessed takes are skipped). A thread's moment is mapped by seconds onto the new clip's frames; a moment past the
 new clip's end is marked ``beyond_end`` and left without a frame.
 """
 
@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from django.db.models import Q
 
-from reviews.models import CarriedThread, Comment, Version
+from reviews.models import CarriedThread, Comment, ProcessingState, Version
 from reviews.timecode import frame_to_seconds, seconds_to_frame
 
 
@@ -57,15 +57,32 @@ def map_anchor(
 
 
 def carry_source(version: Version) -> Version | None:
-    """The version whose open threads ``version`` takes over: its parent take, or else the shot's
-    version numbered just before it (the latest one when it was uploaded)."""
-    if version.parent_version_id is not None:
-        parent = Version.objects.filter(pk=version.parent_version_id, shot_id=version.shot_id).first()
-        if parent is not None:
+    """The version whose open threads ``version`` takes over, or None.
+
+    Only a READY take is a source: a failed or unprocessed one was never published, so nothing
+    was carried onto it and its clip cannot be reviewed. The source is the ``parent_version`` when
+    it is ready; when it is not (failed, still processing), the parent's own source, found the
+    same way; without a parent (or one from another shot), the newest ready version numbered
+    before. So a failed take in the middle of a run loses no open note.
+    """
+    seen = {version.pk}
+    while True:
+        parent = None
+        if version.parent_version_id is not None and version.parent_version_id not in seen:
+            parent = Version.objects.filter(pk=version.parent_version_id, shot_id=version.shot_id).first()
+        if parent is None:
+            return (
+                Version.objects.filter(
+                    shot_id=version.shot_id, number__lt=version.number, processing_state=ProcessingState.READY
+                )
+                .exclude(pk__in=seen)
+                .order_by("-number")
+                .first()
+            )
+        if parent.processing_state == ProcessingState.READY:
             return parent
-    return (
-        Version.objects.filter(shot_id=version.shot_id, number__lt=version.number).order_by("-number").first()
-    )
+        seen.add(parent.pk)
+        version = parent
 
 
 def carry_open_threads(*, version: Version) -> int:

@@ -10,13 +10,14 @@ from django.test.utils import CaptureQueriesContext
 
 from reviews import services
 from reviews.carry_over import Anchor, carry_open_threads, map_anchor
-from reviews.models import CarriedThread, Comment
+from reviews.models import CarriedThread, Comment, ProcessingState
 from tests.conftest import client_for
 from tests.factories import VersionFactory
 
 
-def _take(shot, number, *, rate=24, frames=48, parent=None):
+def _take(shot, number, *, rate=24, frames=48, parent=None, state=ProcessingState.READY):
     return VersionFactory(
+        processing_state=state,
         shot=shot,
         number=number,
         fps_numerator=rate,
@@ -169,6 +170,50 @@ def test_without_a_parent_the_shots_previous_version_is_the_source(shot, parent,
     child = _take(shot, 2)
     carry_open_threads(version=child)
     assert [c["carried_from"]["number"] for c in _list(client_for(reviewer), child)] == [1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "state", [ProcessingState.FAILED, ProcessingState.QUEUED, ProcessingState.PROCESSING]
+)
+def test_a_take_that_is_not_ready_in_the_middle_loses_no_open_note(shot, parent, threads, reviewer, state):
+    second = _take(shot, 2)
+    carry_open_threads(version=second)
+    services.comment_create(version=second, author=reviewer, body="new in v2", frame=3)
+    _take(shot, 3, state=state)
+    fourth = _take(shot, 4)
+
+    carry_open_threads(version=fourth)
+
+    listed = _list(client_for(reviewer), fourth)
+    assert sorted(c["body"] for c in listed) == ["ending drifts", "hand", "new in v2", "overall too dark"]
+    assert {c["carried_from"]["number"] for c in listed} == {2}
+
+
+def test_a_parent_that_is_not_ready_hands_over_its_own_source(shot, parent, threads, reviewer):
+    second = _take(shot, 2)
+    carry_open_threads(version=second)
+    services.comment_create(version=second, author=reviewer, body="new in v2", frame=3)
+    third = _take(shot, 3)  # ready, but another branch
+    services.comment_create(version=third, author=reviewer, body="only on v3", frame=3)
+    failed = _take(shot, 4, state=ProcessingState.FAILED, parent=second)
+    orphan_failed = _take(shot, 5, state=ProcessingState.FAILED)
+    from_failed_parent = _take(shot, 6, parent=failed)
+    from_failed_orphan = _take(shot, 7, parent=orphan_failed)
+
+    carry_open_threads(version=from_failed_parent)
+    carry_open_threads(version=from_failed_orphan)
+
+    client = client_for(reviewer)
+    assert {(c["body"], c["carried_from"]["number"]) for c in _list(client, from_failed_parent)} == {
+        ("hand", 2),
+        ("overall too dark", 2),
+        ("ending drifts", 2),
+        ("new in v2", 2),
+    }
+    # The failed v5 had no parent: the newest ready take before it, v3 (which carried nothing).
+    assert [(c["body"], c["carried_from"]["number"]) for c in _list(client, from_failed_orphan)] == [
+        ("only on v3", 3)
+    ]
 
 
 def test_open_threads_carried_onto_the_parent_carry_on_to_its_child(
