@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from django.db.models import Q
 
 from reviews.models import CarriedThread, Comment, ProcessingState, Version
-from reviews.timecode import frame_to_seconds, seconds_to_frame
+from reviews.timecode import frame_to_seconds, frame_to_timecode, seconds_to_frame
 
 
 @dataclass(frozen=True)
@@ -144,3 +145,28 @@ def reply_version(*, version: Version, parent: Comment | None) -> Version:
     if CarriedThread.objects.filter(version=version, thread_id=top_id).exists():
         return parent.version
     return version
+
+
+def carried_from(comment: Comment) -> dict[str, Any] | None:
+    """Where a thread on a version's list (``selectors.comment_threads`` + ``attach_replies``)
+    came from, or None for the version's own threads.
+
+    Shape: ``{"version": id or None (the take it came through; null once deleted), "number": 2,
+    "written_on": 1 (the number of the take it was written on), "frame", "frame_end",
+    "timecode", "timecode_end"}`` — its own moment on the take it was written on, at that take's
+    rate (null for a general note), so a note past the new clip's end still says where it was.
+    """
+    if getattr(comment, "carried_link_id", None) is None:
+        return None
+    rate = Fraction(comment.origin_rate_numerator, comment.origin_rate_denominator)
+    frame = getattr(comment, "origin_frame", comment.frame)
+    frame_end = getattr(comment, "origin_frame_end", comment.frame_end)
+    return {
+        "version": comment.carried_from_id,
+        "number": comment.carried_from_number,
+        "written_on": comment.origin_number,
+        "frame": frame,
+        "frame_end": frame_end,
+        "timecode": None if frame is None else frame_to_timecode(frame, rate),
+        "timecode_end": None if frame_end is None else frame_to_timecode(frame_end, rate),
+    }

@@ -90,7 +90,15 @@ def test_open_threads_appear_on_the_child_marked_from_the_parent_at_the_mapped_f
     listed = _list(client_for(reviewer), child)
     assert [c["body"] for c in listed] == ["overall too dark", "hand", "ending drifts"]
     general, hand, ending = listed
-    assert hand["carried_from"] == {"version": parent.pk, "number": 1}
+    assert hand["carried_from"] == {
+        "version": parent.pk,
+        "number": 1,
+        "written_on": 1,
+        "frame": 30,
+        "frame_end": None,
+        "timecode": "00:00:01:06",
+        "timecode_end": None,
+    }
     assert (hand["frame"], hand["timecode"], hand["beyond_end"]) == (20, "00:00:01:04", False)
     assert hand["category"] == "hands_and_body"
     assert [(r["body"], r["frame"]) for r in hand["replies"]] == [("agreed", 20)]
@@ -170,6 +178,24 @@ def test_without_a_parent_the_shots_previous_version_is_the_source(shot, parent,
     child = _take(shot, 2)
     carry_open_threads(version=child)
     assert [c["carried_from"]["number"] for c in _list(client_for(reviewer), child)] == [1, 1, 1]
+
+
+def test_a_thread_carried_twice_still_says_where_and_when_it_was_written(shot, parent, threads, reviewer):
+    second = _take(shot, 2, rate=16, frames=24)
+    carry_open_threads(version=second)
+    third = _take(shot, 3, rate=30, frames=30)
+    carry_open_threads(version=third)
+
+    ending = next(c for c in _list(client_for(reviewer), third) if c["body"] == "ending drifts")
+
+    assert ending["beyond_end"] is True
+    assert ending["frame"] is None
+    assert {key: ending["carried_from"][key] for key in ("number", "written_on", "frame", "timecode")} == {
+        "number": 2,
+        "written_on": 1,
+        "frame": 44,
+        "timecode": "00:00:01:20",
+    }
 
 
 @pytest.mark.parametrize(
@@ -311,7 +337,8 @@ def test_a_24_fps_takes_notes_land_on_the_16_fps_child_at_the_same_second(
         ("late", 20, "00:00:01:04", False),
         ("after the end", None, None, True),
     ]
-    assert all(c["carried_from"] == {"version": parent_version["id"], "number": 1} for c in listed)
+    assert all(c["carried_from"]["version"] == parent_version["id"] for c in listed)
+    assert all(c["carried_from"]["number"] == 1 for c in listed)
 
     # Processing the child again maps the same threads onto it once.
     assert client.post(f"/api/v1/versions/{child['id']}/reprocess/").status_code == 202
@@ -329,8 +356,10 @@ def test_a_carried_thread_stays_when_the_take_it_came_through_is_deleted(shot, p
     services.version_delete(version=second)
 
     listed = _list(client_for(reviewer), third)
-    assert [(c["body"], c["frame"], c["carried_from"]) for c in listed] == [
-        ("overall too dark", None, {"version": None, "number": 2}),
-        ("hand", 30, {"version": None, "number": 2}),
-        ("ending drifts", 44, {"version": None, "number": 2}),
+    assert [
+        (c["body"], c["frame"], c["carried_from"]["version"], c["carried_from"]["number"]) for c in listed
+    ] == [
+        ("overall too dark", None, None, 2),
+        ("hand", 30, None, 2),
+        ("ending drifts", 44, None, 2),
     ]
