@@ -300,8 +300,11 @@ def test_the_next_prompt_of_the_child_lists_its_carried_notes(shot, parent, thre
     child = _take(shot, 2, rate=16, frames=24)
     carry_open_threads(version=child)
     text = client_for(mentor).get(f"/api/v1/versions/{child.pk}/next-prompt/?format=md").content.decode()
-    assert "- **Must fix** [00:00:01:04] hand (from v1)\n" in text
-    assert "- [past the end of this clip] ending drifts (from v1)\n" in text
+    assert "- **Must fix** · 00:00:01:04 · from v1\n\n  ```text\n  hand\n" in text
+    assert (
+        "- past the end of this clip (was at 00:00:01:20 of v1) · from v1\n\n  ```text\n  ending drifts\n"
+        in text
+    )
 
 
 @pytest.mark.slow
