@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from reviews import services
@@ -134,6 +135,44 @@ def test_an_outsider_gets_404_in_either_format(version, notes, outsider):
     response = _get(client, version, "?format=md")
     assert response.status_code == 404
     assert "Secret" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("method", "who", "query", "headers", "status"),
+    [
+        ("get", "outsider", "?format=md", {}, 404),
+        ("get", "outsider", "", {"HTTP_ACCEPT": "text/markdown"}, 404),
+        ("get", None, "?format=md", {}, 401),
+        ("get", None, "", {"HTTP_ACCEPT": "text/markdown"}, 401),
+        ("post", "mentor", "?format=md", {}, 405),
+        ("delete", "mentor", "", {"HTTP_ACCEPT": "text/markdown"}, 405),
+        ("get", "mentor", "?format=pdf", {}, 400),
+        ("get", "mentor", "", {"HTTP_ACCEPT": "application/pdf"}, 406),
+    ],
+)
+def test_every_error_is_json_whatever_format_was_asked(version, request, method, who, query, headers, status):
+    client = client_for(request.getfixturevalue(who)) if who else Client()
+    response = getattr(client, method)(f"/api/v1/versions/{version.pk}/next-prompt/{query}", **headers)
+
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    assert set(response.json()) == {"detail"}
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "content_type"),
+    [
+        ("?format=markdown", {}, "text/markdown; charset=utf-8"),
+        ("?format=md", {"HTTP_ACCEPT": "application/json"}, "text/markdown; charset=utf-8"),
+        ("?format=json", {"HTTP_ACCEPT": "text/markdown"}, "application/json"),
+    ],
+)
+def test_the_format_parameter_wins_over_accept_and_markdown_is_a_name_for_md(
+    version, mentor, query, headers, content_type
+):
+    response = _get(client_for(mentor), version, query, **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
 
 
 def test_it_refuses_a_format_it_does_not_write(version, mentor):
