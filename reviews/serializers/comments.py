@@ -38,6 +38,21 @@ class CommentAuthorSerializer(UserSerializer):
         return self.context.get("roles", {}).get(user.pk)
 
 
+class NoteTypeField(serializers.ChoiceField):
+    """A documented category or severity; a wrong one is named in the 400, cut to 80 characters."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError:
+            shown = str(data)
+            shown = shown if len(shown) <= 80 else f"{shown[:80]}…"
+            values = ", ".join(str(value) for value in self.choices)
+            raise serializers.ValidationError(
+                f"{shown!r} is not one of: {values}.", code="invalid_choice"
+            ) from None
+
+
 class CarriedFromSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         allow_null=True, help_text="The id of the take the thread was carried from; null once deleted."
@@ -267,10 +282,10 @@ class CommentCreateSerializer(serializers.Serializer):
     seconds = SecondsField(required=False)
     seconds_end = SecondsField(required=False)
     annotation = serializers.JSONField(required=False, allow_null=True)
-    category = serializers.ChoiceField(
+    category = NoteTypeField(
         choices=NoteCategory.choices, required=False, allow_blank=True, help_text=_TYPE_HELP
     )
-    severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
+    severity = NoteTypeField(choices=Severity.choices, required=False, allow_blank=True)
     internal = serializers.BooleanField(
         required=False, default=False, help_text="Members only: hide this note from review-link guests."
     )
@@ -361,10 +376,10 @@ class CommentUpdateSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=10000, required=False)
     annotation = serializers.JSONField(required=False, allow_null=True)
     resolved = serializers.BooleanField(required=False)
-    category = serializers.ChoiceField(
+    category = NoteTypeField(
         choices=NoteCategory.choices, required=False, allow_blank=True, help_text=_TYPE_HELP
     )
-    severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
+    severity = NoteTypeField(choices=Severity.choices, required=False, allow_blank=True)
     internal = serializers.BooleanField(required=False, help_text="Hide the thread from review-link guests.")
 
     def validate_annotation(self, value: Any) -> Any:
