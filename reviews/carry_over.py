@@ -3,8 +3,8 @@
 When a version is published (``reviews.media.pipeline.publish``, in the transaction that makes it
 ready, so its frame rate and length are the proxy's own), the open threads of the version it
 follows are linked to it with ``CarriedThread``: never copied, so each thread keeps one history.
-Which version it follows: its ``parent_version`` if set, else the shot's version numbered just
-before it. A thread's moment is mapped by seconds onto the new clip's frames; a moment past the
+Which version it follows: its ``parent_version`` if set and ready, else the newest ready
+version before it (``carry_source``: failed and unprocessed takes are skipped). A thread's moment is mapped by seconds onto the new clip's frames; a moment past the
 new clip's end is marked ``beyond_end`` and left without a frame.
 """
 
@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from django.db.models import Q
 
-from reviews.models import CarriedThread, Comment, Version
-from reviews.timecode import frame_to_seconds, seconds_to_frame
+from reviews.models import CarriedThread, Comment, ProcessingState, Version
+from reviews.timecode import frame_to_seconds, frame_to_timecode, seconds_to_frame
 
 
 @dataclass(frozen=True)
@@ -57,15 +58,32 @@ def map_anchor(
 
 
 def carry_source(version: Version) -> Version | None:
-    """The version whose open threads ``version`` takes over: its parent take, or else the shot's
-    version numbered just before it (the latest one when it was uploaded)."""
-    if version.parent_version_id is not None:
-        parent = Version.objects.filter(pk=version.parent_version_id, shot_id=version.shot_id).first()
-        if parent is not None:
+    """The version whose open threads ``version`` takes over, or None.
+
+    Only a READY take is a source: a failed or unprocessed one was never published, so nothing
+    was carried onto it and its clip cannot be reviewed. The source is the ``parent_version`` when
+    it is ready; when it is not (failed, still processing), the parent's own source, found the
+    same way; without a parent (or one from another shot), the newest ready version numbered
+    before. So a failed take in the middle of a run loses no open note.
+    """
+    seen = {version.pk}
+    while True:
+        parent = None
+        if version.parent_version_id is not None and version.parent_version_id not in seen:
+            parent = Version.objects.filter(pk=version.parent_version_id, shot_id=version.shot_id).first()
+        if parent is None:
+            return (
+                Version.objects.filter(
+                    shot_id=version.shot_id, number__lt=version.number, processing_state=ProcessingState.READY
+                )
+                .exclude(pk__in=seen)
+                .order_by("-number")
+                .first()
+            )
+        if parent.processing_state == ProcessingState.READY:
             return parent
-    return (
-        Version.objects.filter(shot_id=version.shot_id, number__lt=version.number).order_by("-number").first()
-    )
+        seen.add(parent.pk)
+        version = parent
 
 
 def carry_open_threads(*, version: Version) -> int:
@@ -127,3 +145,28 @@ def reply_version(*, version: Version, parent: Comment | None) -> Version:
     if CarriedThread.objects.filter(version=version, thread_id=top_id).exists():
         return parent.version
     return version
+
+
+def carried_from(comment: Comment) -> dict[str, Any] | None:
+    """Where a thread on a version's list (``selectors.comment_threads`` + ``attach_replies``)
+    came from, or None for the version's own threads.
+
+    Shape: ``{"version": id or None (the take it came through; null once deleted), "number": 2,
+    "written_on": 1 (the number of the take it was written on), "frame", "frame_end",
+    "timecode", "timecode_end"}`` — its own moment on the take it was written on, at that take's
+    rate (null for a general note), so a note past the new clip's end still says where it was.
+    """
+    if getattr(comment, "carried_link_id", None) is None:
+        return None
+    rate = Fraction(comment.origin_rate_numerator, comment.origin_rate_denominator)
+    frame = getattr(comment, "origin_frame", comment.frame)
+    frame_end = getattr(comment, "origin_frame_end", comment.frame_end)
+    return {
+        "version": comment.carried_from_id,
+        "number": comment.carried_from_number,
+        "written_on": comment.origin_number,
+        "frame": frame,
+        "frame_end": frame_end,
+        "timecode": None if frame is None else frame_to_timecode(frame, rate),
+        "timecode_end": None if frame_end is None else frame_to_timecode(frame_end, rate),
+    }

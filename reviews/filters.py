@@ -32,6 +32,41 @@ class _TrueOrFalseFilter(django_filters.BooleanFilter):
     field_class = _TrueOrFalseField
 
 
+# Stands for "not said" in a type filter: ?category=none lists the uncategorised threads.
+NOT_SAID = "none"
+
+
+def _shown(value: str) -> str:
+    """A refused value as a 400 repeats it: cut to 80 characters, so the answer stays short."""
+    return repr(value if len(value) <= 80 else f"{value[:80]}…")
+
+
+class _TypesField(forms.MultipleChoiceField):
+    """One or several values, repeated (``?category=a&category=b``) or comma-separated
+    (``?category=a,b``); each a documented value or ``none``."""
+
+    def to_python(self, value: Any) -> list[str]:
+        return [part.strip() for raw in super().to_python(value) for part in raw.split(",") if part.strip()]
+
+    def validate(self, value: list[str]) -> None:
+        known = [str(choice) for choice, _label in self.choices]
+        for item in value:
+            if item not in known:
+                raise ValidationError(
+                    f"{_shown(item)} is not one of: {', '.join(known)}.", code="invalid_choice"
+                )
+
+
+class _TypesFilter(django_filters.MultipleChoiceFilter):
+    field_class = _TypesField
+
+    def filter(self, qs: QuerySet[Comment], value: list[str]) -> QuerySet[Comment]:
+        if not value:
+            return qs
+        wanted = ["" if item == NOT_SAID else item for item in value]
+        return qs.filter(**{f"{self.field_name}__in": wanted})
+
+
 class CommentFilter(django_filters.FilterSet):
     resolved = _TrueOrFalseFilter(help_text="Only threads that are (not) resolved.")
     # A form CharField refuses NUL characters, which PostgreSQL cannot compare (400, not 500).
@@ -40,11 +75,13 @@ class CommentFilter(django_filters.FilterSet):
     )
 
     # The documented values only (GET /api/v1/note-categories/): a misspelt one is a 400.
-    category = django_filters.ChoiceFilter(
-        choices=NoteCategory.choices, help_text="Only threads of this category."
+    category = _TypesFilter(
+        choices=[*NoteCategory.choices, (NOT_SAID, "Not categorised")],
+        help_text="Only threads of these categories (repeat it or separate by commas; none: not said).",
     )
-    severity = django_filters.ChoiceFilter(
-        choices=Severity.choices, help_text="Only threads of this severity."
+    severity = _TypesFilter(
+        choices=[*Severity.choices, (NOT_SAID, "Not said")],
+        help_text="Only threads of these severities (repeat it or separate by commas; none: not said).",
     )
     guest = _TrueOrFalseFilter(
         method="filter_guest",

@@ -7,9 +7,12 @@ is a pure format of what it returns, testable like ``reviews.timecode``.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from reviews import selectors
+from reviews.carry_over import carried_from
 from reviews.models import Comment, NoteCategory, Severity, Version
 from reviews.timecode import frame_to_timecode, rate_label
 
@@ -35,7 +38,6 @@ def _replies(comment: Comment) -> list[dict[str, str]]:
 
 
 def _note(comment: Comment, rate: Any) -> dict[str, Any]:
-    carried = getattr(comment, "carried_link_id", None) is not None
     return {
         "id": comment.pk,
         "severity": comment.severity,
@@ -47,9 +49,7 @@ def _note(comment: Comment, rate: Any) -> dict[str, Any]:
         "body": comment.body,
         "author": comment.author.get_username() if comment.author else "",
         "has_drawing": _has_drawing(comment),
-        "carried_from": (
-            {"version": comment.carried_from_id, "number": comment.carried_from_number} if carried else None
-        ),
+        "carried_from": carried_from(comment),
         "replies": _replies(comment),
     }
 
@@ -98,12 +98,46 @@ def next_prompt(version: Version) -> dict[str, Any]:
     }
 
 
-def _indented(text: str) -> str:
-    return "\n    ".join(str(text).strip().splitlines())
+_PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~&])")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _inline(text: Any) -> str:
+    """A short value (a name, a shot code) as literal inline Markdown: one line, punctuation escaped."""
+    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _literal(value: Any) -> str:
+    """A setting as text: strings as they are, anything else (numbers, lists, objects) as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _code_span(value: Any) -> str:
+    """A setting as a one-line code span: a string with a line break is shown as JSON (``"a\\nb"``),
+    so it cannot start a line of its own; the backtick run is longer than any inside."""
+    text = _literal(value)
+    if "".join(text.splitlines()) != text or text != text.strip():
+        text = json.dumps(text)  # ASCII: no line separator of any kind survives
+    ticks = "`" * (max((len(run) for run in _BACKTICKS.findall(text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _fenced(text: str, *, indent: str = "", info: str = "text") -> list[str]:
+    """Text people wrote, verbatim in a fenced block: nothing in it is Markdown (headings, lists,
+    fences of its own: the fence is longer than any backtick run inside). Blank lines stay
+    empty, with no trailing spaces."""
+    lines = [line.rstrip() for line in str(text).strip("\n").splitlines()] or [""]
+    fence = "`" * max([3, *(len(run) + 1 for run in _BACKTICKS.findall(str(text)))])
+    body = [f"{indent}{line}" if line else "" for line in lines]
+    return [f"{indent}{fence}{info}", *body, f"{indent}{fence}"]
 
 
 def _when(note: dict[str, Any]) -> str:
     if note["beyond_end"]:
+        origin = note["carried_from"] or {}
+        if origin.get("timecode"):
+            return f"past the end of this clip (was at {origin['timecode']} of v{origin['written_on']})"
         return "past the end of this clip"
     if note["timecode"] is None:
         return "whole clip"
@@ -113,36 +147,44 @@ def _when(note: dict[str, Any]) -> str:
 
 
 def next_prompt_markdown(data: dict[str, Any]) -> str:
-    """``next_prompt``'s answer as Markdown: the prompt, the settings, then the notes by category."""
+    """``next_prompt``'s answer as Markdown: the prompt, the settings, then the notes by category.
+
+    Safe to paste: what people wrote (the prompt, note bodies, replies) is quoted verbatim in
+    fenced blocks, so it cannot become a heading, a list item or a setting line; a note's
+    marks (severity, time, "has a drawing", "from v1") are on the list item's own line, before
+    its text; settings that are not strings are JSON.
+    """
     version, generation = data["version"], data["generation"]
-    title = f"{version['shot']['code']} v{version['number']}"
-    lines = [f"# Next prompt for {title}", ""]
-    lines += [
-        "## Prompt",
-        "",
-        str(generation["prompt"]).strip() if generation["prompt"] else "(no prompt recorded)",
-    ]
+    title = f"{_inline(version['shot']['code'])} v{version['number']}"
+    lines = [f"# Next prompt for {title}", "", "## Prompt", ""]
+    prompt = generation["prompt"]
+    if prompt in (None, ""):
+        lines.append("(no prompt recorded)")
+    elif isinstance(prompt, str):
+        lines += _fenced(prompt)
+    else:
+        lines += _fenced(json.dumps(prompt, ensure_ascii=False, indent=2, sort_keys=True), info="json")
     settings = [(name, generation[name]) for name in ("model", "seed") if generation[name] not in (None, "")]
     if settings:
-        lines += [""] + [f"- {name.capitalize()}: {value}" for name, value in settings]
+        lines += [""] + [f"- {name.capitalize()}: {_code_span(value)}" for name, value in settings]
     count = data["open_note_count"]
     lines += ["", f"## Notes to address ({count} open, timecodes at {data['rate']} fps)"]
     if not count:
         lines += ["", "No open notes."]
     severity_labels = dict(Severity.choices)
     for group in data["groups"]:
-        lines += ["", f"### {group['label']}", ""]
+        lines += ["", f"### {group['label']}"]
         for note in group["notes"]:
             severity = severity_labels.get(note["severity"])
             marks = [f"**{severity}**"] if severity else []
-            marks.append(f"[{_when(note)}]")
-            extras = []
+            marks.append(_when(note))
             if note["has_drawing"]:
-                extras.append("has a drawing")
+                marks.append("has a drawing")
             if note["carried_from"]:
-                extras.append(f"from v{note['carried_from']['number']}")
-            extra = f" ({', '.join(extras)})" if extras else ""
-            lines.append(f"- {' '.join(marks)} {_indented(note['body'])}{extra}")
+                marks.append(f"from v{note['carried_from']['number']}")
+            lines += ["", f"- {' · '.join(marks)}", ""]
+            lines += _fenced(note["body"], indent="  ")
             for reply in note["replies"]:
-                lines.append(f"  - {reply['author']}: {_indented(reply['body'])}")
+                lines += ["", f"  - {_inline(reply['author'] or 'someone')} replied:", ""]
+                lines += _fenced(reply["body"], indent="    ")
     return "\n".join(lines) + "\n"

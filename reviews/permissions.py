@@ -164,13 +164,16 @@ def require_resolve(principal: Principal, comment: Comment) -> None:
 
 
 def can_edit_comment(principal: Principal, comment: Comment) -> bool:
-    """A comment's text and drawing are its author's words: nobody else changes them, not even staff."""
+    """A comment's text, drawing and type (a note's category and severity) are its author's words:
+    nobody else changes them, not even staff."""
     return principal.is_author_of(comment)
 
 
 def require_edit_comment(principal: Principal, comment: Comment) -> None:
     if not can_edit_comment(principal, comment):
-        raise PermissionDenied("Only its author can edit a comment's text or drawing.")
+        raise PermissionDenied(
+            "Only its author can edit a comment's text, drawing or type (category, severity)."
+        )
 
 
 def can_mark_internal(principal: Principal, comment: Comment) -> bool:

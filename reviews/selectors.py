@@ -292,8 +292,10 @@ def comment_threads(*, version: Version) -> QuerySet[Comment]:
 
     Threads carried onto the version (reviews.carry_over) are included, ordered by their mapped
     frame, with ``carried_link_id``, ``carried_frame``, ``carried_frame_end``, ``beyond_end``,
-    ``carried_from_id`` and ``carried_from_number`` (None on the version's own threads); ``attach_replies`` shows them
-    at the mapped frame. The list's filters are ``filters.CommentFilter``, applied to this queryset.
+    ``carried_from_id`` and ``carried_from_number`` (None on the version's own threads), and
+    ``origin_number``/``origin_rate_numerator``/``origin_rate_denominator`` (the version it was
+    written on); ``attach_replies`` shows them at the mapped frame, keeping ``origin_frame``.
+    The list's filters are ``filters.CommentFilter``, applied to this queryset.
     """
     return (
         Comment.objects.annotate(
@@ -307,6 +309,12 @@ def comment_threads(*, version: Version) -> QuerySet[Comment]:
             carried_link_id=F("carry__id"),
             carried_from_id=F("carry__from_version_id"),
             carried_from_number=F("carry__from_number"),
+            # Where the thread was written, to say "at 00:00:03:12 of v1" (its own rate).
+            origin_number=F("version__number"),
+            origin_rate_numerator=Coalesce("version__fps_numerator", "version__shot__project__fps_numerator"),
+            origin_rate_denominator=Coalesce(
+                "version__fps_denominator", "version__shot__project__fps_denominator"
+            ),
             review_frame=Case(When(carry__isnull=False, then=F("carry__frame")), default=F("frame")),
         )
         .select_related("author", "resolved_by", "guest")
@@ -316,7 +324,9 @@ def comment_threads(*, version: Version) -> QuerySet[Comment]:
 
 
 def _show_at_carried_anchor(comment: Comment, frame: int | None, frame_end: int | None) -> None:
-    # Display only, never saved: a carried thread keeps its own anchor on its own version.
+    # Display only, never saved: a carried thread keeps its own anchor on its own version,
+    # kept as ``origin_frame``/``origin_frame_end`` for "at 00:00:03:12 of v1".
+    comment.origin_frame, comment.origin_frame_end = comment.frame, comment.frame_end
     comment.frame, comment.frame_end = frame, frame_end
     for reply in comment.replies:
         _show_at_carried_anchor(reply, frame, frame_end)

@@ -10,13 +10,14 @@ from django.test.utils import CaptureQueriesContext
 
 from reviews import services
 from reviews.carry_over import Anchor, carry_open_threads, map_anchor
-from reviews.models import CarriedThread, Comment
+from reviews.models import CarriedThread, Comment, ProcessingState
 from tests.conftest import client_for
 from tests.factories import VersionFactory
 
 
-def _take(shot, number, *, rate=24, frames=48, parent=None):
+def _take(shot, number, *, rate=24, frames=48, parent=None, state=ProcessingState.READY):
     return VersionFactory(
+        processing_state=state,
         shot=shot,
         number=number,
         fps_numerator=rate,
@@ -89,7 +90,15 @@ def test_open_threads_appear_on_the_child_marked_from_the_parent_at_the_mapped_f
     listed = _list(client_for(reviewer), child)
     assert [c["body"] for c in listed] == ["overall too dark", "hand", "ending drifts"]
     general, hand, ending = listed
-    assert hand["carried_from"] == {"version": parent.pk, "number": 1}
+    assert hand["carried_from"] == {
+        "version": parent.pk,
+        "number": 1,
+        "written_on": 1,
+        "frame": 30,
+        "frame_end": None,
+        "timecode": "00:00:01:06",
+        "timecode_end": None,
+    }
     assert (hand["frame"], hand["timecode"], hand["beyond_end"]) == (20, "00:00:01:04", False)
     assert hand["category"] == "hands_and_body"
     assert [(r["body"], r["frame"]) for r in hand["replies"]] == [("agreed", 20)]
@@ -171,6 +180,68 @@ def test_without_a_parent_the_shots_previous_version_is_the_source(shot, parent,
     assert [c["carried_from"]["number"] for c in _list(client_for(reviewer), child)] == [1, 1, 1]
 
 
+def test_a_thread_carried_twice_still_says_where_and_when_it_was_written(shot, parent, threads, reviewer):
+    second = _take(shot, 2, rate=16, frames=24)
+    carry_open_threads(version=second)
+    third = _take(shot, 3, rate=30, frames=30)
+    carry_open_threads(version=third)
+
+    ending = next(c for c in _list(client_for(reviewer), third) if c["body"] == "ending drifts")
+
+    assert ending["beyond_end"] is True
+    assert ending["frame"] is None
+    assert {key: ending["carried_from"][key] for key in ("number", "written_on", "frame", "timecode")} == {
+        "number": 2,
+        "written_on": 1,
+        "frame": 44,
+        "timecode": "00:00:01:20",
+    }
+
+
+@pytest.mark.parametrize(
+    "state", [ProcessingState.FAILED, ProcessingState.QUEUED, ProcessingState.PROCESSING]
+)
+def test_a_take_that_is_not_ready_in_the_middle_loses_no_open_note(shot, parent, threads, reviewer, state):
+    second = _take(shot, 2)
+    carry_open_threads(version=second)
+    services.comment_create(version=second, author=reviewer, body="new in v2", frame=3)
+    _take(shot, 3, state=state)
+    fourth = _take(shot, 4)
+
+    carry_open_threads(version=fourth)
+
+    listed = _list(client_for(reviewer), fourth)
+    assert sorted(c["body"] for c in listed) == ["ending drifts", "hand", "new in v2", "overall too dark"]
+    assert {c["carried_from"]["number"] for c in listed} == {2}
+
+
+def test_a_parent_that_is_not_ready_hands_over_its_own_source(shot, parent, threads, reviewer):
+    second = _take(shot, 2)
+    carry_open_threads(version=second)
+    services.comment_create(version=second, author=reviewer, body="new in v2", frame=3)
+    third = _take(shot, 3)  # ready, but another branch
+    services.comment_create(version=third, author=reviewer, body="only on v3", frame=3)
+    failed = _take(shot, 4, state=ProcessingState.FAILED, parent=second)
+    orphan_failed = _take(shot, 5, state=ProcessingState.FAILED)
+    from_failed_parent = _take(shot, 6, parent=failed)
+    from_failed_orphan = _take(shot, 7, parent=orphan_failed)
+
+    carry_open_threads(version=from_failed_parent)
+    carry_open_threads(version=from_failed_orphan)
+
+    client = client_for(reviewer)
+    assert {(c["body"], c["carried_from"]["number"]) for c in _list(client, from_failed_parent)} == {
+        ("hand", 2),
+        ("overall too dark", 2),
+        ("ending drifts", 2),
+        ("new in v2", 2),
+    }
+    # The failed v5 had no parent: the newest ready take before it, v3 (which carried nothing).
+    assert [(c["body"], c["carried_from"]["number"]) for c in _list(client, from_failed_orphan)] == [
+        ("only on v3", 3)
+    ]
+
+
 def test_open_threads_carried_onto_the_parent_carry_on_to_its_child(
     shot, parent, threads, director, reviewer
 ):
@@ -229,8 +300,11 @@ def test_the_next_prompt_of_the_child_lists_its_carried_notes(shot, parent, thre
     child = _take(shot, 2, rate=16, frames=24)
     carry_open_threads(version=child)
     text = client_for(mentor).get(f"/api/v1/versions/{child.pk}/next-prompt/?format=md").content.decode()
-    assert "- **Must fix** [00:00:01:04] hand (from v1)\n" in text
-    assert "- [past the end of this clip] ending drifts (from v1)\n" in text
+    assert "- **Must fix** · 00:00:01:04 · from v1\n\n  ```text\n  hand\n" in text
+    assert (
+        "- past the end of this clip (was at 00:00:01:20 of v1) · from v1\n\n  ```text\n  ending drifts\n"
+        in text
+    )
 
 
 @pytest.mark.slow
@@ -266,7 +340,8 @@ def test_a_24_fps_takes_notes_land_on_the_16_fps_child_at_the_same_second(
         ("late", 20, "00:00:01:04", False),
         ("after the end", None, None, True),
     ]
-    assert all(c["carried_from"] == {"version": parent_version["id"], "number": 1} for c in listed)
+    assert all(c["carried_from"]["version"] == parent_version["id"] for c in listed)
+    assert all(c["carried_from"]["number"] == 1 for c in listed)
 
     # Processing the child again maps the same threads onto it once.
     assert client.post(f"/api/v1/versions/{child['id']}/reprocess/").status_code == 202
@@ -284,8 +359,10 @@ def test_a_carried_thread_stays_when_the_take_it_came_through_is_deleted(shot, p
     services.version_delete(version=second)
 
     listed = _list(client_for(reviewer), third)
-    assert [(c["body"], c["frame"], c["carried_from"]) for c in listed] == [
-        ("overall too dark", None, {"version": None, "number": 2}),
-        ("hand", 30, {"version": None, "number": 2}),
-        ("ending drifts", 44, {"version": None, "number": 2}),
+    assert [
+        (c["body"], c["frame"], c["carried_from"]["version"], c["carried_from"]["number"]) for c in listed
+    ] == [
+        ("overall too dark", None, None, 2),
+        ("hand", 30, None, 2),
+        ("ending drifts", 44, None, 2),
     ]

@@ -170,8 +170,14 @@ def test_both_sides_show_the_frames_they_name_when_stepping_seeking_flipping_and
     first, second = takes
     Comment.objects.create(version_id=first, author=mentor, body="the hand is too quick", frame=12)
     Comment.objects.create(version_id=second, author=mentor, body="better: she hesitates", frame=40)
+    Comment.objects.create(version_id=second, author=mentor, body="fixed", frame=20, resolved=True)
     page = open_as_bob(browser, live_server, f"/review/compare/?a={first}&b={second}&frame=30")
     wait_until_ready(page)
+    # A resolved note is on the timeline, dimmed and saying so.
+    done = page.locator("#timeline-b .marker.resolved")
+    expect(done).to_have_count(1)
+    assert float(done.evaluate("(node) => getComputedStyle(node).opacity")) < 0.6
+    assert "(resolved)" in done.get_attribute("title")
     expect(page.locator("#rate-a")).to_have_text("24 fps")
     expect(page.locator("#rate-b")).to_have_text("16 fps")
     expect(page.locator("#total-b")).to_have_text(" / 47")
@@ -187,7 +193,7 @@ def test_both_sides_show_the_frames_they_name_when_stepping_seeking_flipping_and
 
     # Each side's notes are on its timeline; B's note seeks both, B leading on its own frame.
     expect(page.locator("#timeline-a .marker")).to_have_count(1)
-    page.locator("#timeline-b .marker").click()
+    page.locator("#timeline-b .marker:not(.resolved)").click()
     assert_pictures_match(page, (a_of(40), 40))
     expect(page.locator("#readout-b")).to_have_class(re.compile(r"\blead\b"))
     expect(page).to_have_url(re.compile(r"frame=40&lead=b"))
@@ -249,6 +255,20 @@ def test_both_sides_show_the_frames_they_name_when_stepping_seeking_flipping_and
     expect(page.locator("#compare-view")).to_have_attribute("data-shown", "a")
     expect(page.locator("#readout-a")).to_have_class(re.compile(r"\blead\b"))
     assert_pictures_match(page, (a_of(b_of(19) + 1), b_of(19) + 1))
+    # The copied address reopens exactly that: B's frame (where the frames were chosen), A shown.
+    settle(page)
+    link = page.url
+    assert re.search(rf"frame={b_of(19) + 1}&lead=b&mode=ab&shown=a$", link), link
+    again = page.context.new_page()
+    again.errors = []
+    again.goto(link)
+    wait_until_ready(again)
+    expect(again.locator("#compare-view")).to_have_attribute("data-shown", "a")
+    assert_pictures_match(again, (a_of(b_of(19) + 1), b_of(19) + 1))
+    # and the arrows then step the side shown.
+    again.keyboard.press("ArrowRight")
+    assert_pictures_match(again, (a_of(b_of(19) + 1) + 1, b_of(a_of(b_of(19) + 1) + 1)))
+    again.close()
     page.keyboard.press("s")
     assert_pictures_match(page, (a_of(b_of(19) + 1), b_of(19) + 1))
 
@@ -295,6 +315,16 @@ def test_on_a_phone_the_sides_stack_and_a_finger_drags_the_wipe(browser, live_se
             .map(({node, box}) => `${node}: ${Math.round(box.width)}x${Math.round(box.height)}`)"""
     )
     assert small == []
+    shot_crumb = page.locator("#crumb-shot").bounding_box()
+    assert shot_crumb["width"] >= 44
+    assert shot_crumb["height"] >= 44
+    for crumb in page.locator(".topbar .crumb").all():
+        if crumb.is_visible():
+            assert crumb.bounding_box()["height"] >= 44, crumb.inner_text()
+    # Each stacked side's label is above its picture, not over it.
+    for side in "ab":
+        label = page.locator(f"#side-{side} .side-label").bounding_box()
+        assert label["y"] + label["height"] <= picture_box(page, side)["y"] + 1, side
     screenshot(page, "compare-phone.png")
 
     # Wipe with a finger: a real touch drag, through Chromium's input pipeline.
@@ -311,12 +341,23 @@ def test_on_a_phone_the_sides_stack_and_a_finger_drags_the_wipe(browser, live_se
         touch.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
     touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     expect(page.locator("#wipe-handle")).to_have_attribute("aria-valuenow", "50")
+    # A tap right after the drag's touchEnd is taken by Chromium's gesture detector as part of a
+    # double tap and sends no click: lift the finger for a moment first, as a person does.
+    page.wait_for_timeout(800)
     page.locator("#transport [data-action='forward']").tap()
     assert_pictures_match(page, (25, b_of(25)))
     page.locator("#flip").tap()
     expect(page.locator("#compare-view")).to_have_attribute("data-shown", "b")
-    assert_pictures_match(page, (25, b_of(25)))
+    # "Showing B" is said on the picture, clear of both readouts.
+    notice = page.locator("#flip-notice")
+    expect(notice).to_have_text(re.compile(r"^Showing B: v\d+$"))
+    box = notice.bounding_box()
+    for side in "ab":
+        readout = page.locator(f"#readout-{side}").bounding_box()
+        assert box["y"] + box["height"] <= readout["y"] or box["y"] >= readout["y"] + readout["height"], side
+    expect(page.locator("#toast")).to_be_hidden()
     screenshot(page, "compare-phone-ab.png")
+    assert_pictures_match(page, (25, b_of(25)))
     assert page.errors == []
 
 

@@ -103,6 +103,7 @@ def test_someone_else_may_not_retype_a_note(version, director, reviewer):
     )
 
     assert response.status_code == 403
+    assert "type" in response.json()["detail"]
     note.refresh_from_db()
     assert note.category == "camera"
 
@@ -141,12 +142,60 @@ def test_the_list_filters_by_category_and_severity(version, mentor):
 
 
 @pytest.mark.parametrize(
-    ("query", "field"), [("?category=hands", "category"), ("?severity=MUST_FIX", "severity")]
+    ("query", "expected"),
+    [
+        ("?category=hands_and_body&category=camera", ["pan too fast", "six fingers", "hand drifts"]),
+        ("?category=hands_and_body,camera", ["pan too fast", "six fingers", "hand drifts"]),
+        ("?category=none", ["untyped"]),
+        ("?category=camera,none", ["untyped", "pan too fast"]),
+        ("?severity=none", ["untyped"]),
+        ("?severity=must_fix&category=none,hands_and_body", ["six fingers"]),
+    ],
+)
+def test_the_list_filters_by_several_types_or_by_none_said(version, mentor, query, expected):
+    for body, category, severity, frame in [
+        ("six fingers", "hands_and_body", "must_fix", 10),
+        ("hand drifts", "hands_and_body", "suggestion", 20),
+        ("pan too fast", "camera", "must_fix", 5),
+        ("untyped", "", "", None),
+    ]:
+        services.comment_create(
+            version=version, author=mentor, body=body, category=category, severity=severity, frame=frame
+        )
+    assert [c["body"] for c in _list(client_for(mentor), version, query)] == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("?category=hands", "category"),
+        ("?severity=MUST_FIX", "severity"),
+        ("?category=camera&category=hands", "category"),
+        ("?category=camera,hands", "category"),
+    ],
 )
 def test_it_refuses_a_filter_value_that_is_not_documented(version, mentor, query, field):
     response = client_for(mentor).get(f"/api/v1/versions/{version.pk}/comments/{query}")
     assert response.status_code == 400
     assert list(response.json()) == [field]
+
+
+@pytest.mark.parametrize("where", ["filter", "create", "update"])
+def test_a_refused_type_is_echoed_cut_short(version, mentor, where):
+    value = "x" * 5000
+    client = client_for(mentor)
+    if where == "filter":
+        response = client.get(f"/api/v1/versions/{version.pk}/comments/?category={value}")
+    elif where == "create":
+        response = _post(client, version, body="x", category=value)
+    else:
+        note = services.comment_create(version=version, author=mentor, body="x")
+        response = client.patch(f"/api/v1/comments/{note.pk}/", {"category": value}, format="json")
+
+    assert response.status_code == 400
+    [message] = response.json()["category"]
+    assert "x" * 80 in message
+    assert len(message) < 300
 
 
 def test_clients_read_the_documented_categories_and_severities(viewer):
@@ -167,9 +216,11 @@ def test_the_categories_need_a_signed_in_client(db):
 def test_the_schema_lists_the_values_of_the_filters_and_fields(mentor):
     schema = client_for(mentor).get("/api/v1/schema/?format=json").json()
     parameters = schema["paths"]["/api/v1/versions/{version_id}/comments/"]["get"]["parameters"]
-    enums = {p["name"]: p["schema"].get("enum") for p in parameters if p["in"] == "query"}
+    schemas = {p["name"]: p["schema"] for p in parameters if p["in"] == "query"}
+    enums = {name: schema.get("items", schema).get("enum") for name, schema in schemas.items()}
     assert "hands_and_body" in enums["category"]
-    assert enums["severity"] == ["must_fix", "suggestion"]
+    assert "none" in enums["category"]
+    assert enums["severity"] == ["must_fix", "none", "suggestion"]
 
 
 def test_the_typed_list_runs_a_constant_number_of_queries(version, mentor, reviewer):

@@ -56,9 +56,11 @@ def test_a_mentor_types_filters_and_copies_the_next_prompt_on_a_carried_take(
         severity="must_fix",
     )
     services.comment_create(version=v1, author=mentor, body="The light is lovely", frame=6)
+    services.comment_create(version=v1, author=mentor, body="The cup slides at the end", frame=42)
     generation = '{"model": "kling-2.1", "prompt": "her hand reaches out, hesitates", "seed": 42}'
+    # v2 is 1.5 s long: v1's note at 1.75 s lies past its end.
     second = upload_ready(
-        director, shot, clips.make_video(tmp_path / "v2.mp4", seconds=2, rate="16"), generation=generation
+        director, shot, clips.make_video(tmp_path / "v2.mp4", seconds=1.5, rate="16"), generation=generation
     )
 
     with chromium() as browser:
@@ -73,6 +75,12 @@ def test_a_mentor_types_filters_and_copies_the_next_prompt_on_a_carried_take(
         expect(hand.locator(".carried-badge")).to_have_text("from v1")
         expect(hand.locator(".chip").first).to_have_text("00:00:01:04")
         expect(hand.locator("select.severity")).to_have_value("must_fix")
+        # Past v2's end: not "General", but where it was on v1.
+        cup = thread_of(page, "The cup slides")
+        expect(cup.locator(".chip")).to_have_count(0)
+        expect(cup.locator(".comment-anchor").first).to_contain_text("from v1")
+        expect(cup.locator(".carried-origin")).to_have_text("at 00:00:01:18 of v1")
+        expect(cup.locator(".beyond-end-badge")).to_have_text("past the end")
 
         # A new typed note, from the keyboard alone.
         page.locator("#comment-body").focus()
@@ -93,12 +101,27 @@ def test_a_mentor_types_filters_and_copies_the_next_prompt_on_a_carried_take(
         assert (note.category, note.severity, note.version_id) == ("hands_and_body", "must_fix", second)
         expect(page.locator("#note-severity")).to_have_value("")
 
-        # Its author retypes it on the thread.
+        # Its author retypes it on the thread: browsing with the arrow keys saves nothing, Enter does.
+        patches = []
+        page.on("request", lambda request: patches.append(request) if request.method == "PATCH" else None)
+        arm.locator("select.category").focus()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        page.wait_for_timeout(300)
+        assert patches == []
         with page.expect_response(lambda response: response.request.method == "PATCH"):
-            arm.locator("select.severity").select_option("suggestion")
+            page.keyboard.press("Enter")
+        assert len(patches) == 1
+        note.refresh_from_db()
+        assert note.category != "hands_and_body"
+        # A pointer (or finger) pick saves at once.
+        with page.expect_response(lambda response: response.request.method == "PATCH"):
+            thread_of(page, "Her arm bends").locator("select.severity").select_option("suggestion")
         expect(thread_of(page, "Her arm bends").locator("select.severity")).to_have_value("suggestion")
         note.refresh_from_db()
         assert note.severity == "suggestion"
+        with page.expect_response(lambda response: response.request.method == "PATCH"):
+            thread_of(page, "Her arm bends").locator("select.category").select_option("hands_and_body")
 
         # The conversation filtered by category and severity.
         page.locator("#filter-category").select_option("hands_and_body")
@@ -109,7 +132,7 @@ def test_a_mentor_types_filters_and_copies_the_next_prompt_on_a_carried_take(
         )
         page.locator("#filter-category").select_option("")
         page.locator("#filter-severity").select_option("")
-        expect(page.locator("#thread .comment.top")).to_have_count(3)
+        expect(page.locator("#thread .comment.top")).to_have_count(4)
 
         # On a frame past the fade from black, for the pictures.
         page.locator("#transport [data-action='end']").click()
@@ -118,8 +141,11 @@ def test_a_mentor_types_filters_and_copies_the_next_prompt_on_a_carried_take(
         page.locator("#copy-next-prompt").click()
         expect(page.locator("#next-prompt")).to_be_visible()
         text = page.locator("#next-prompt-text").input_value()
-        assert text.startswith("# Next prompt for SH010 v2\n\n## Prompt\n\nher hand reaches out, hesitates\n")
-        assert "- **Must fix** [00:00:01:04] Six fingers on her left hand (from v1)" in text
+        assert text.startswith(
+            "# Next prompt for SH010 v2\n\n## Prompt\n\n```text\nher hand reaches out, hesitates\n```\n"
+        )
+        assert "- **Must fix** · 00:00:01:04 · from v1\n\n  ```text\n  Six fingers on her left hand\n" in text
+        assert "- past the end of this clip (was at 00:00:01:18 of v1) · from v1\n" in text
         assert page.evaluate("navigator.clipboard.readText()") == text
         screenshot(page, "notes-next-prompt.png")
         page.keyboard.press("Escape")

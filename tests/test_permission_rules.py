@@ -76,7 +76,7 @@ def test_version_fields_need_their_own_actions(director, role, fields, allowed):
             "patch",
             "comment",
             {"body": "mine now"},
-            "Only its author can edit a comment's text or drawing.",
+            "Only its author can edit a comment's text, drawing or type (category, severity).",
         ),
         (
             "mentor",

@@ -10,7 +10,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from reviews import selectors
+from reviews import carry_over, selectors
 from reviews.bounded import AboveMaximum, OutOfBounds, read_number
 from reviews.models import Comment, NoteCategory, Role, Severity
 from reviews.serializers.actions import MyCommentActionsField
@@ -38,11 +38,33 @@ class CommentAuthorSerializer(UserSerializer):
         return self.context.get("roles", {}).get(user.pk)
 
 
+class NoteTypeField(serializers.ChoiceField):
+    """A documented category or severity; a wrong one is named in the 400, cut to 80 characters."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError:
+            shown = str(data)
+            shown = shown if len(shown) <= 80 else f"{shown[:80]}…"
+            values = ", ".join(str(value) for value in self.choices)
+            raise serializers.ValidationError(
+                f"{shown!r} is not one of: {values}.", code="invalid_choice"
+            ) from None
+
+
 class CarriedFromSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         allow_null=True, help_text="The id of the take the thread was carried from; null once deleted."
     )
     number = serializers.IntegerField(help_text="Its number in the shot, as in 'from v2'.")
+    written_on = serializers.IntegerField(help_text="The number of the take the thread was written on.")
+    frame = serializers.IntegerField(
+        allow_null=True, help_text="The thread's own frame on the take it was written on (null: general)."
+    )
+    frame_end = serializers.IntegerField(allow_null=True)
+    timecode = serializers.CharField(allow_null=True, help_text="`frame` at that take's own rate.")
+    timecode_end = serializers.CharField(allow_null=True)
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -98,12 +120,10 @@ class CommentSerializer(serializers.ModelSerializer):
         return comment.deleted_at is not None
 
     @extend_schema_field(CarriedFromSerializer(allow_null=True))
-    def get_carried_from(self, comment: Comment) -> dict[str, int | None] | None:
+    def get_carried_from(self, comment: Comment) -> dict[str, Any] | None:
         """The take a thread was carried from (reviews.carry_over), on the version's comment list;
-        its id is null once that take was deleted."""
-        if getattr(comment, "carried_link_id", None) is None:
-            return None
-        return {"version": comment.carried_from_id, "number": comment.carried_from_number}
+        its id is null once that take was deleted. Also where it was written, and at what time."""
+        return carry_over.carried_from(comment)
 
     def get_beyond_end(self, comment: Comment) -> bool:
         """A carried note whose moment lies past this clip's end (its frame is then null)."""
@@ -262,10 +282,10 @@ class CommentCreateSerializer(serializers.Serializer):
     seconds = SecondsField(required=False)
     seconds_end = SecondsField(required=False)
     annotation = serializers.JSONField(required=False, allow_null=True)
-    category = serializers.ChoiceField(
+    category = NoteTypeField(
         choices=NoteCategory.choices, required=False, allow_blank=True, help_text=_TYPE_HELP
     )
-    severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
+    severity = NoteTypeField(choices=Severity.choices, required=False, allow_blank=True)
     internal = serializers.BooleanField(
         required=False, default=False, help_text="Members only: hide this note from review-link guests."
     )
@@ -356,10 +376,10 @@ class CommentUpdateSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=10000, required=False)
     annotation = serializers.JSONField(required=False, allow_null=True)
     resolved = serializers.BooleanField(required=False)
-    category = serializers.ChoiceField(
+    category = NoteTypeField(
         choices=NoteCategory.choices, required=False, allow_blank=True, help_text=_TYPE_HELP
     )
-    severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
+    severity = NoteTypeField(choices=Severity.choices, required=False, allow_blank=True)
     internal = serializers.BooleanField(required=False, help_text="Hide the thread from review-link guests.")
 
     def validate_annotation(self, value: Any) -> Any:

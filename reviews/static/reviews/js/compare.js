@@ -4,7 +4,7 @@
 
 import { get, getAll } from "./api.js";
 import { compareUrl } from "./compareentry.js";
-import { CompareSync, otherSide, SIDES } from "./comparesync.js";
+import { CompareSync, frameAtStartOf, otherSide, SIDES } from "./comparesync.js";
 import { CompareView } from "./compareview.js";
 import { $, present, h, reportError, STATE_LABELS, STATUS_LABELS, toast } from "./dom.js";
 import { copyText, requestedStart } from "./links.js";
@@ -20,6 +20,8 @@ const shotId = Number(root.dataset.shotId);
 const POLL_MS = 1000;
 
 const params = new URLSearchParams(window.location.search);
+const urlLead = params.get("lead") === "b" ? "b" : "a";
+const urlShown = ["a", "b"].includes(params.get("shown")) ? params.get("shown") : urlLead;
 const state = {
   versions: {},
   comments: {},
@@ -28,17 +30,35 @@ const state = {
   sync: null,
   view: new CompareView($("#compare-view"), {
     mode: params.get("mode") ?? "side",
-    shown: params.get("lead") === "b" ? "b" : "a",
+    shown: urlShown,
     wipe: params.has("wipe") && Number.isFinite(Number(params.get("wipe"))) ? Number(params.get("wipe")) : 50,
   }),
 };
 
 // --- the address ------------------------------------------------------------------
 
-function currentUrl() {
+// The side the frames on screen were chosen on, and its frame. Usually the leader; but after
+// stepping B in A/B and flipping to A, A leads while B is not where A's frame would put it:
+// then the address names B's frame (and shows A), so it reopens exactly what is on screen.
+function place() {
   const sync = state.sync;
-  const { mode, wipe } = state.view;
-  return compareUrl({ ...ids, frame: sync ? sync.leader.frame : 0, lead: sync?.lead ?? "a", mode, wipe });
+  if (!sync) return { frame: 0, lead: urlLead };
+  const { leader, follower } = sync;
+  const other = otherSide(sync.lead);
+  const fromFollower = Math.min(leader.frameCount - 1, frameAtStartOf(follower.frame, follower.rate, leader.rate));
+  if (follower.frame !== sync.mapped() && leader.frame === fromFollower) return { frame: follower.frame, lead: other };
+  return { frame: leader.frame, lead: sync.lead };
+}
+
+function currentUrl() {
+  const { mode, wipe, shown } = state.view;
+  return compareUrl({ ...ids, ...place(), mode, wipe, shown });
+}
+
+// In A/B the side shown leads; an address that names the other side's frame opens with that side
+// leading (so both frames are exactly the address's), and hands the lead over at the first step.
+function leadTheShown() {
+  if (state.sync && state.view.mode === "ab" && state.sync.lead !== state.view.shown) state.sync.setLead(state.view.shown);
 }
 
 // Not while playing, and not before the players start: the address still holds where to open.
@@ -87,7 +107,17 @@ function flip() {
   view.setMode("ab");
   view.show(next);
   sync?.setLead(next);
-  toast(`Showing ${next.toUpperCase()}: v${state.versions[next].number}`);
+  showFlipNotice(`Showing ${next.toUpperCase()}: v${state.versions[next].number}`);
+}
+
+// Said on the picture itself, not in the page's toast, which on a phone lies over B's readout.
+let flipNoticeTimer = null;
+function showFlipNotice(message) {
+  const notice = $("#flip-notice");
+  notice.textContent = message;
+  notice.hidden = false;
+  clearTimeout(flipNoticeTimer);
+  flipNoticeTimer = setTimeout(() => (notice.hidden = true), 1500);
 }
 
 function setMode(mode) {
@@ -151,10 +181,9 @@ async function waitForProxy(side) {
 }
 
 async function start() {
-  const lead = params.get("lead") === "b" ? "b" : "a";
   await Promise.all(SIDES.map((side) => startSide(side, state.versions[side])));
   alignTimelines();
-  state.sync = new CompareSync(state.players, { lead: state.view.mode === "ab" ? state.view.shown : lead });
+  state.sync = new CompareSync(state.players, { lead: urlLead });
   state.sync.addEventListener("frame", (event) => onFrame(event.detail));
   const startAt = requestedStart(state.sync.leader.rate);
   state.sync.seek(startAt?.frame ?? 0);
@@ -164,6 +193,7 @@ async function start() {
 // --- keys and buttons -------------------------------------------------------------------
 
 function transportAction(action) {
+  if (!["flip", "swap", "copy-link", "help"].includes(action)) leadTheShown();
   const sync = state.sync;
   const actions = {
     start: () => sync?.seek(0),
@@ -215,6 +245,7 @@ function bindKeys() {
     const action = actions[key];
     if (!action) return;
     event.preventDefault();
+    if ([" ", "k", "l", "ArrowLeft", "ArrowRight", "Home", "End"].includes(key)) leadTheShown();
     action();
   });
 }

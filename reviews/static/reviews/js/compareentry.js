@@ -2,8 +2,9 @@
 
 import { h } from "./dom.js";
 
-// ?a=&b=&frame= (a frame of the leading side), &lead=b, &mode=wipe|ab, &wipe=0..100 when not the defaults.
-export function compareUrl({ a, b, frame = 0, lead = "a", mode = "side", wipe = 50 }) {
+// ?a=&b=&frame= (a frame of the leading side), &lead=b, &mode=wipe|ab, &wipe=0..100 when not the
+// defaults; &shown=a|b in A/B when the side shown is not the one the frames were chosen on.
+export function compareUrl({ a, b, frame = 0, lead = "a", mode = "side", wipe = 50, shown = lead }) {
   const url = new URL("/review/compare/", window.location.origin);
   url.searchParams.set("a", String(a));
   url.searchParams.set("b", String(b));
@@ -11,6 +12,7 @@ export function compareUrl({ a, b, frame = 0, lead = "a", mode = "side", wipe = 
   if (lead === "b") url.searchParams.set("lead", "b");
   if (mode !== "side") url.searchParams.set("mode", mode);
   if (mode === "wipe" && wipe !== 50) url.searchParams.set("wipe", String(wipe));
+  if (mode === "ab" && shown !== lead) url.searchParams.set("shown", shown);
   return url.toString();
 }
 

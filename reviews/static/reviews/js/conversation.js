@@ -82,7 +82,8 @@ export class Conversation extends EventTarget {
 
   commentNode(comment, top) {
     const ranged = comment.frame_end !== null && comment.frame_end !== comment.frame;
-    const anchor = top
+    // A carried note past this clip's end is not "General": carriedNodes says where it was.
+    const anchor = top && !comment.beyond_end
       ? h(
           "span",
           { class: `chip${comment.frame === null ? " general" : ""}` },

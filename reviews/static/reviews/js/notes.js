@@ -50,15 +50,41 @@ export function noteTypeNodes(comment, { editable, onChanged }) {
       const node = h("select", { class: `note-type-select ${kind}`, "aria-label": `${kind === "category" ? "Category" : "Severity"} of this note`, dataset: { field: kind } });
       fill(node, list, empty);
       node.value = comment[kind];
-      node.addEventListener("change", async () => {
+      let saved = comment[kind];
+      // Chromium fires "change" on every arrow key of a closed select: a choice made by keyboard
+      // is saved on Enter or when focus leaves; one picked with a pointer (or touch) at once.
+      let browsing = false;
+      const commit = async () => {
+        browsing = false;
+        if (node.value === saved) return;
+        const value = node.value;
         try {
-          await patch(`comments/${comment.id}/`, { [kind]: node.value });
+          await patch(`comments/${comment.id}/`, { [kind]: value });
+          saved = value;
           onChanged();
         } catch (error) {
-          node.value = comment[kind];
+          node.value = saved;
           reportError(error);
         }
+      };
+      node.addEventListener("pointerdown", () => {
+        browsing = false;
       });
+      node.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") {
+          event.preventDefault();
+          commit();
+        } else if (event.key === "Escape") {
+          node.value = saved;
+          browsing = false;
+        } else if (event.key !== "Tab") {
+          browsing = true;
+        }
+      });
+      node.addEventListener("change", () => {
+        if (!browsing) commit();
+      });
+      node.addEventListener("blur", () => commit());
       return node;
     };
     return [select("severity", types.severities, "Severity…"), select("category", types.categories, "Category…")];
@@ -69,11 +95,17 @@ export function noteTypeNodes(comment, { editable, onChanged }) {
   ];
 }
 
-// "from v2" on a thread carried from the previous take; and why a carried note has no frame.
+// "from v2" on a thread carried from the previous take; and, for a carried note past the end of
+// this clip, where it was: "from v1 · at 00:00:03:12 of v1 · past the end".
 export function carriedNodes(comment) {
-  if (!comment.carried_from) return [];
+  const origin = comment.carried_from;
+  if (!origin) return [];
+  const where = origin.timecode ? ` (written at ${origin.timecode} of v${origin.written_on})` : "";
   return [
-    h("span", { class: "carried-badge", title: `Carried over from v${comment.carried_from.number}, where it is still open` }, `from v${comment.carried_from.number}`),
+    h("span", { class: "carried-badge", title: `Carried over from v${origin.number}, where it is still open${where}` }, `from v${origin.number}`),
+    comment.beyond_end && origin.timecode
+      ? h("span", { class: "carried-origin", title: `Its time on v${origin.written_on}, the take it was written on` }, `at ${origin.timecode} of v${origin.written_on}`)
+      : null,
     comment.beyond_end ? h("span", { class: "beyond-end-badge", title: "Its moment lies past the end of this clip" }, "past the end") : null,
   ];
 }
@@ -84,7 +116,16 @@ async function copyNextPrompt(versionId) {
     headers: { Accept: "text/markdown" },
   });
   const text = await response.text();
-  if (!response.ok) throw new Error(text.trim() || `The server answered ${response.status}; try again.`);
+  if (!response.ok) {
+    // Errors are JSON {"detail": ...} whatever was asked for.
+    let detail = "";
+    try {
+      detail = JSON.parse(text).detail ?? "";
+    } catch {
+      detail = "";
+    }
+    throw new Error(detail || `The server answered ${response.status}; try again.`);
+  }
   const dialog = $("#next-prompt");
   $("#next-prompt-text", dialog).value = text;
   if (await copyText(text)) toast("Next prompt copied");

@@ -131,7 +131,7 @@ export class Timeline extends EventTarget {
     this.markers.replaceChildren(
       ...anchored.map((comment) => {
         const ranged = comment.frame_end !== null && comment.frame_end > comment.frame;
-        const label = `${comment.timecode}${ranged ? `–${comment.timecode_end}` : ""} · ${comment.author?.display_name ?? "someone"}: ${comment.deleted ? "(deleted)" : comment.body}`;
+        const label = `${comment.timecode}${ranged ? `–${comment.timecode_end}` : ""} · ${comment.author?.display_name ?? "someone"}: ${comment.deleted ? "(deleted)" : comment.body}${comment.resolved ? " (resolved)" : ""}`;
         const marker = h(
           "button",
           {
