@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular import openapi as spectacular_openapi
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import serializers as drf_serializers
 
 ERROR_COMPONENT = "Error"
@@ -121,3 +122,18 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             for code in sorted([*_error_codes(path, method, operation), *from_view]):
                 responses.setdefault(code, _error_response(code))
     return result
+
+
+class GuestSessionScheme(OpenApiAuthenticationExtension):
+    """The guest API's authentication in the schema: the session cookie the review-link gate sets."""
+
+    target_class = "reviews.views.guests.GuestSessionAuthentication"
+    name = "guestSession"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "sessionid",
+            "description": "Set by /r/<token> once a guest gives a name (and the passphrase); docs/review-links.md.",
+        }

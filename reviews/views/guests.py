@@ -270,6 +270,7 @@ class GuestCommentDetailView(GuestMixin, APIView):
         comment = services.comment_update(comment=comment, by=None, **data)
         return Response(self._data(comment))
 
+    @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
         permissions.require_delete_comment(self.principal, self._comment(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
