@@ -22,13 +22,12 @@ export class ShotVersions {
     this.moment = moment;
     this.open = (id) => window.location.assign(versionUrl(id, this.moment()));
     this.onCurrentDecision = onCurrentDecision;
-    this.takes = new TakeMenu({
-      onOpen: this.open,
-      onDecided: (version) => {
-        toast(`v${version.number}: ${DECISION_LABELS[version.decision].toLowerCase()}`);
-        this.refresh().catch(reportError);
-      },
-    });
+    // A guest's page has no takes menu (the takes and their decisions are the studio's).
+    const decided = (version) => {
+      toast(`v${version.number}: ${DECISION_LABELS[version.decision].toLowerCase()}`);
+      this.refresh().catch(reportError);
+    };
+    this.takes = document.getElementById("takes-button") ? new TakeMenu({ onOpen: this.open, onDecided: decided }) : null;
     this.show(current);
   }
 
@@ -37,7 +36,7 @@ export class ShotVersions {
     this.versions = this.versions.map((version) => (version.id === current.id ? current : version));
     renderVersionSelect(this.versions, current, this.open);
     renderNewerVersion(this.versions, current, this.open);
-    this.takes.render(this.versions, current);
+    this.takes?.render(this.versions, current);
   }
 
   // Selecting a take changes another take's decision too: read them all again.

@@ -171,6 +171,8 @@ export class TakeMenu {
 // and a recommend toggle for those who may recommend but not decide.
 export function renderDecisionControl(version, onChange) {
   const box = $("#take-control");
+  // A guest's page shows no decision: the takes and their judgement are the studio's.
+  if (!box) return;
   const me = $("#review").dataset.userId;
   const children = [];
   if (version.my_actions.includes("decide")) {
