@@ -12,6 +12,7 @@ Set REVIEWSVC_SCREENSHOT_DIR (e.g. docs/screenshots) to save the pages as PNG.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -89,6 +90,8 @@ def test_a_guest_reviews_a_clip_through_a_link_with_a_note_a_drawing_and_a_reply
     gina.locator("#tool-pen").click()
     drag(gina, "#sketch", [(0.30, 0.40), (0.40, 0.35), (0.50, 0.42)])
     body = gina.locator("#comment-body")
+    # Guests mention no one, so the composer does not offer it.
+    expect(body).to_have_attribute("placeholder", re.compile(r"^Leave a note at .*…$"))
     body.click()
     body.fill("Her hand could linger here")
     body.press("Control+Enter")
