@@ -98,6 +98,16 @@ def opens_of(link: ReviewLink) -> QuerySet[ReviewLinkGuest]:
     )
 
 
+def notes_of(link: ReviewLink) -> QuerySet[Comment]:
+    """The notes and replies the link's guests wrote, newest first, deleted ones left out, with
+    their guest and version (for the director's panel: who wrote what, where)."""
+    return (
+        Comment.objects.filter(guest__link=link, deleted_at__isnull=True)
+        .select_related("guest", "version__shot")
+        .order_by("-created_at", "-id")
+    )
+
+
 def guest_versions(link: ReviewLink) -> QuerySet[Version]:
     """The versions the link shows now: those it names, and for each shot it names the chosen take,
     or the latest version when none is chosen. Empty once the link is revoked or expired."""

@@ -134,6 +134,38 @@ def clean_guest_name(value: str) -> str:
     return value
 
 
+class ReviewLinkNoteSerializer(serializers.Serializer):
+    """A note a guest of the link wrote: who, when, where, its first words, and the review page
+    at its frame with its thread selected."""
+
+    id = serializers.IntegerField()
+    guest = serializers.SerializerMethodField()
+    version = serializers.SerializerMethodField()
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    frame = serializers.IntegerField(allow_null=True)
+    excerpt = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    link = serializers.SerializerMethodField()
+
+    def get_guest(self, comment: Any) -> dict[str, Any]:
+        return {"id": comment.guest_id, "name": comment.guest.name}
+
+    def get_version(self, comment: Any) -> dict[str, Any]:
+        version = comment.version
+        return {
+            "id": version.pk,
+            "number": version.number,
+            "shot": {"id": version.shot_id, "code": version.shot.code},
+        }
+
+    def get_excerpt(self, comment: Any) -> str:
+        return comment.body if len(comment.body) <= 140 else comment.body[:139] + "…"
+
+    def get_link(self, comment: Any) -> str:
+        at = f"frame={comment.frame}&" if comment.frame is not None else ""
+        return f"/review/versions/{comment.version_id}/?{at}comment={comment.thread_id or comment.pk}"
+
+
 class GuestJoinSerializer(serializers.Serializer):
     # Each as long as its column holds (ReviewLinkGuest): longer is a 400, never a database error.
     name = serializers.CharField(max_length=ReviewLinkGuest._meta.get_field("name").max_length)
