@@ -133,6 +133,10 @@ def test_a_guest_reviews_a_clip_through_a_link_with_a_note_a_drawing_and_a_reply
         "href", re.compile(rf"/review/versions/{version_id}/\?frame=48&comment=")
     )
     screenshot(alice, "review-links-activity.png")
+    alice.set_viewport_size({"width": 390, "height": 844})
+    assert alice.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(alice, "review-links-activity-phone.png")
+    alice.set_viewport_size({"width": 1440, "height": 900})
 
     # Revoking asks first: Escape takes it back; then Alice confirms with the keyboard.
     alice.locator(".review-link [data-action='revoke']").click()
