@@ -105,7 +105,7 @@ def comment_payload(comment: Comment) -> dict[str, Any]:
             "frame_end": comment.frame_end,
             "excerpt": excerpt,
             # Consumers that reach guests (live pages) must skip internal notes.
-            "internal": comment.internal,
+            "internal": comment.internal or (comment.thread_id is not None and comment.thread.internal),
             "guest": None
             if comment.guest_id is None
             else {"id": comment.guest_id, "name": comment.guest.name},

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_safe
 
 from reviews import review_links
 from reviews.guest_session import guest_login, guest_of
@@ -28,6 +28,25 @@ from reviews.throttling import TooManyTries, guard_secret
 
 def _gone(request: HttpRequest, status: int) -> HttpResponse:
     return render(request, "reviews/guest_gone.html", {"missing": status == 404}, status=status)
+
+
+REFERRER_POLICY = "strict-origin"
+
+
+def _no_referrer(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """``Referrer-Policy: strict-origin``: the page's own requests (styles, scripts, posters) and
+    any link followed from it send at most the site's origin as ``Referer``, never the path
+    (``/r/<token>``) that access logs would keep. Not ``no-referrer``: under it browsers send
+    ``Origin: null`` on the gate's form and the guest API's writes, which Django's CSRF check
+    refuses."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = REFERRER_POLICY
+        return response
+
+    return wrapper
 
 
 def _unlogged(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -43,11 +62,23 @@ def _unlogged(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapper
 
 
+_GATE_METHODS = ("GET", "HEAD", "POST")
+
+
 @_unlogged
+@_no_referrer
+def gate(request: HttpRequest, token: str, rest: str = "") -> HttpResponse:
+    """The gate at ``/r/<token>``; ``/r/<token>/`` and ``/r/<token>/<anything>`` answer the same,
+    so a mistyped or mangled link never reaches Django's 404 logger with the token. Other methods
+    get 405 here rather than from ``require_http_methods``, which logs the path."""
+    if request.method not in _GATE_METHODS:
+        return HttpResponseNotAllowed(_GATE_METHODS)
+    return _gate(request, token)
+
+
 @never_cache
 @csrf_protect
-@require_http_methods(["GET", "HEAD", "POST"])
-def gate(request: HttpRequest, token: str) -> HttpResponse:
+def _gate(request: HttpRequest, token: str) -> HttpResponse:
     link = review_links.link_for_token(token)
     if link is None:
         return _gone(request, 404)
@@ -91,6 +122,7 @@ def _live_guest(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
+@_no_referrer
 @never_cache
 @require_safe
 def playlist(request: HttpRequest) -> HttpResponse:
@@ -100,6 +132,7 @@ def playlist(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/guest_playlist.html", {"guest": request.guest})
 
 
+@_no_referrer
 @never_cache
 @require_safe
 def guest_version(request: HttpRequest, version_id: int) -> HttpResponse:
@@ -123,6 +156,9 @@ def guest_version(request: HttpRequest, version_id: int) -> HttpResponse:
 
 urlpatterns = [
     path("r/<str:token>", gate, name="review-link-gate"),
+    # The same gate under a trailing slash or anything after it: never a logged 404 with the token.
+    path("r/<str:token>/", gate),
+    path("r/<str:token>/<path:rest>", gate),
     path("guest/", playlist, name="guest-playlist"),
     path("guest/versions/<int:version_id>/", guest_version, name="guest-version"),
 ]

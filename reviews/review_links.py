@@ -7,7 +7,8 @@ same question:
 - ``guest_versions(link)``: the versions a link shows right now;
 - ``guest_can_see(link, version)``: whether a guest of ``link`` may see ``version``
   (False once the link is revoked or expired);
-- ``guest_comments(link)``: the notes a guest may read (on those versions, never internal).
+- ``guest_comments(link)``: the notes a guest may read (on those versions, never internal,
+  nor a reply of an internal thread).
 
 Live pages, notifications and exports that reach guests must use these, never
 the members' selectors.
@@ -55,6 +56,11 @@ def link_payload(link: ReviewLink) -> dict[str, Any]:
 
 # --- reads ------------------------------------------------------------------
 
+# What guests may read: a note is hidden when its own flag is internal or its thread's is
+# (a reply keeps its own flag; making the thread public again does not publish a reply
+# written internal).
+PUBLIC = Q(internal=False) & (Q(thread__isnull=True) | Q(thread__internal=False))
+
 
 def link_for_token(token: str) -> ReviewLink | None:
     """The link whose token is ``token`` (live or not), or None. Found by the token's hash, then
@@ -92,6 +98,16 @@ def opens_of(link: ReviewLink) -> QuerySet[ReviewLinkGuest]:
     )
 
 
+def notes_of(link: ReviewLink) -> QuerySet[Comment]:
+    """The notes and replies the link's guests wrote, newest first, deleted ones left out, with
+    their guest and version (for the director's panel: who wrote what, where)."""
+    return (
+        Comment.objects.filter(guest__link=link, deleted_at__isnull=True)
+        .select_related("guest", "version__shot")
+        .order_by("-created_at", "-id")
+    )
+
+
 def guest_versions(link: ReviewLink) -> QuerySet[Version]:
     """The versions the link shows now: those it names, and for each shot it names the chosen take,
     or the latest version when none is chosen. Empty once the link is revoked or expired."""
@@ -120,9 +136,11 @@ def guest_can_see(link: ReviewLink, version: Version | int) -> bool:
 
 def guest_comments(link: ReviewLink) -> QuerySet[Comment]:
     """Every note and reply a guest of ``link`` may read: on its versions, not internal."""
-    return Comment.objects.filter(
-        version__in=guest_versions(link).values("pk"), internal=False
-    ).select_related("version__shot__project", "author", "resolved_by", "guest")
+    return (
+        Comment.objects.filter(version__in=guest_versions(link).values("pk"))
+        .filter(PUBLIC)
+        .select_related("version__shot__project", "author", "resolved_by", "guest")
+    )
 
 
 def guest_shots(link: ReviewLink) -> QuerySet[Shot]:

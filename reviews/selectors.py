@@ -346,7 +346,7 @@ def attach_replies(threads: Iterable[Comment], *, internal: bool = True) -> list
     replies = Comment.objects.filter(thread__in=list(by_id))
     if not internal:
         # For a guest (reviews/review_links.py): internal replies stay with the members.
-        replies = replies.filter(internal=False)
+        replies = replies.filter(internal=False, thread__internal=False)
     replies = (
         replies.select_related("author", "resolved_by", "guest")
         .prefetch_related(_mentioned_users())
@@ -355,6 +355,8 @@ def attach_replies(threads: Iterable[Comment], *, internal: bool = True) -> list
     children: dict[int, list[Comment]] = defaultdict(list)
     for reply in replies:
         reply.replies = children[reply.pk]
+        # Shown as internal while its thread is, whatever its own flag (CommentSerializer).
+        reply.thread_internal = by_id[reply.thread_id].internal
         children[reply.parent_id].append(reply)
     for comment in threads:
         comment.replies = children[comment.pk]

@@ -124,6 +124,11 @@ urlpatterns = [
         review_links.ReviewLinkOpensView.as_view(),
         name="review-link-opens",
     ),
+    path(
+        "projects/<int:project_id>/review-links/<int:link_id>/notes/",
+        review_links.ReviewLinkNotesView.as_view(),
+        name="review-link-notes",
+    ),
     path("guest/", guests.GuestLinkView.as_view(), name="guest-link"),
     path("guest/projects/<int:pk>/", guests.GuestProjectView.as_view(), name="guest-project"),
     path("guest/projects/<int:pk>/members/", guests.GuestMemberListView.as_view(), name="guest-members"),

@@ -249,3 +249,97 @@ def test_threads_carried_from_a_take_the_link_does_not_show_stay_hidden(takes, p
     assert [c["body"] for c in members] == ["On the first take only"]
     assert guests == []
     assert browser.get(f"/api/v1/guest/comments/{earlier.pk}/").status_code == 404
+
+
+def test_a_reply_written_internal_stays_hidden_when_its_thread_goes_internal_and_public_again(
+    takes, project, director, mentor
+):
+    browser = guest_of_link(director, project, [takes[0]])
+    members_url = f"/api/v1/versions/{takes[0].pk}/comments/"
+    note = client_for(director).post(members_url, {"body": "Sky", "frame": 1}, format="json").json()
+    said = client_for(mentor).post(members_url, {"body": "Agreed", "parent": note["id"]}, format="json")
+    private = client_for(mentor).post(
+        members_url, {"body": "between us", "parent": note["id"], "internal": True}, format="json"
+    )
+    note_url = f"/api/v1/comments/{note['id']}/"
+    client_for(director).patch(note_url, {"internal": True}, format="json")
+    while_internal = client_for(mentor).post(
+        members_url, {"body": "written while hidden", "parent": note["id"]}, format="json"
+    )
+    guest_url = f"/api/v1/guest/versions/{takes[0].pk}/comments/"
+    hidden = browser.get(guest_url).json()["results"]
+    hidden_reply = browser.get(f"/api/v1/guest/comments/{said.json()['id']}/")
+    client_for(director).patch(note_url, {"internal": False}, format="json")
+
+    seen = browser.get(guest_url).json()["results"]
+    members_seen = client_for(director).get(members_url).json()["results"]
+
+    assert hidden == []
+    assert hidden_reply.status_code == 404
+    assert [c["body"] for c in seen] == ["Sky"]
+    assert [r["body"] for r in seen[0]["replies"]] == ["Agreed"]
+    for reply in (private, while_internal):
+        assert browser.get(f"/api/v1/guest/comments/{reply.json()['id']}/").status_code == 404
+        answering = browser.post(guest_url, {"body": "ha", "parent": reply.json()["id"]}, "application/json")
+        assert answering.status_code == 400
+    assert {r["body"]: r["internal"] for r in members_seen[0]["replies"]} == {
+        "Agreed": False,
+        "between us": True,
+        "written while hidden": True,
+    }
+
+
+def test_guests_never_see_how_a_take_was_made(project, director, shot, settings):
+    version = ready_version(
+        shot,
+        1,
+        settings.MEDIA_ROOT,
+        original_filename="lighthouse_seed4242_wan.mp4",
+        note="fixed the hands Bob hated",
+        generation={"prompt": "secret prompt"},
+        provenance={
+            "schema": 1,
+            "c2pa": {
+                "state": "untrusted",
+                "claim_generator": "Generator 1.0",
+                "signer": {"issuer": "Studio"},
+            },
+            "tags": {"comment": "tagged prompt"},
+            "comfyui": {
+                "positive_prompt": "a lighthouse at dusk",
+                "seed": 4242,
+                "models": ["wan2.1.safetensors"],
+            },
+            "filename": {"tool": "Runway", "prompt_start": "lighthouse"},
+            "ai_generated": True,
+            "proxy": {"credentialed": False, "carries_tags": False},
+            "search_text": "a lighthouse at dusk wan2.1.safetensors",
+        },
+    )
+    browser = guest_of_link(director, project, [version])
+
+    answers = [
+        browser.get(f"/api/v1/guest/versions/{version.pk}/"),
+        browser.get(f"/api/v1/guest/shots/{shot.pk}/versions/"),
+        browser.get("/api/v1/guest/"),
+    ]
+    seen = answers[0].json()
+
+    for answer in answers:
+        assert answer.status_code == 200
+        for secret in (
+            b"lighthouse",
+            b"4242",
+            b"wan2.1",
+            b"hands",
+            b"secret prompt",
+            b"Generator",
+            b"Studio",
+        ):
+            assert secret not in answer.content
+    assert seen["provenance"] == {
+        "c2pa": {"state": "untrusted"},
+        "ai_generated": True,
+        "proxy": {"credentialed": False, "carries_tags": False},
+    }
+    assert (seen["generation"], seen["original_filename"], seen["note"]) == ({}, "", "")

@@ -12,6 +12,7 @@ Set REVIEWSVC_SCREENSHOT_DIR (e.g. docs/screenshots) to save the pages as PNG.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -52,7 +53,7 @@ def test_a_guest_reviews_a_clip_through_a_link_with_a_note_a_drawing_and_a_reply
     # Alice shares the shot from the project page; the address is shown once.
     alice = new_page(browser)
     sign_in(alice, f"{live_server.url}/review/projects/{shot.project_id}/", "alice", PASSWORD)
-    alice.locator("#review-links summary").click()
+    alice.locator("#review-links > summary").click()
     alice.get_by_label(f"{shot.code} {shot.title}").check()
     alice.get_by_label("Label").fill("For Gina")
     alice.get_by_label("Passphrase (optional)").fill("velvet-owl")
@@ -89,6 +90,8 @@ def test_a_guest_reviews_a_clip_through_a_link_with_a_note_a_drawing_and_a_reply
     gina.locator("#tool-pen").click()
     drag(gina, "#sketch", [(0.30, 0.40), (0.40, 0.35), (0.50, 0.42)])
     body = gina.locator("#comment-body")
+    # Guests mention no one, so the composer does not offer it.
+    expect(body).to_have_attribute("placeholder", re.compile(r"^Leave a note at .*…$"))
     body.click()
     body.fill("Her hand could linger here")
     body.press("Control+Enter")
@@ -118,10 +121,32 @@ def test_a_guest_reviews_a_clip_through_a_link_with_a_note_a_drawing_and_a_reply
     assert gina.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(gina, "guest-playlist-phone.png")
 
-    # Alice revokes the link: Gina is out at once.
+    # Alice sees who opened the link and Gina's notes, each a link to its frame.
     alice.reload()
-    alice.locator("#review-links summary").click()
+    alice.locator("#review-links > summary").click()
+    alice.locator(".review-link-activity summary").click()
+    expect(alice.locator(".review-link-opens li")).to_have_text(re.compile(r"^Gina"))
+    note_links = alice.locator(".review-link-notes a")
+    expect(note_links).to_have_count(2)
+    expect(note_links.first).to_have_text(f"{shot.code} v1 · frame 24")
+    expect(note_links.nth(1)).to_have_attribute(
+        "href", re.compile(rf"/review/versions/{version_id}/\?frame=48&comment=")
+    )
+    screenshot(alice, "review-links-activity.png")
+    alice.set_viewport_size({"width": 390, "height": 844})
+    assert alice.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(alice, "review-links-activity-phone.png")
+    alice.set_viewport_size({"width": 1440, "height": 900})
+
+    # Revoking asks first: Escape takes it back; then Alice confirms with the keyboard.
     alice.locator(".review-link [data-action='revoke']").click()
+    expect(alice.locator("[data-action='confirm-revoke']")).to_be_focused()
+    screenshot(alice, "review-links-confirm-revoke.png")
+    alice.keyboard.press("Escape")
+    expect(alice.locator("[data-action='confirm-revoke']")).to_have_count(0)
+    expect(alice.locator(".review-link.revoked")).to_have_count(0)
+    alice.locator(".review-link [data-action='revoke']").click()
+    alice.keyboard.press("Enter")
     expect(alice.locator(".review-link.revoked")).to_have_count(1)
     gina.reload()
     expect(gina.get_by_role("heading")).to_have_text("This review link is no longer active")

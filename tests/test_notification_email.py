@@ -253,3 +253,24 @@ def test_a_mention_through_the_api_reaches_the_mailbox_through_the_real_worker(
     assert message["To"] == "carol@example.com"
     assert message["Subject"] == "3 new notes for you on SH010 v2"
     assert Notification.objects.filter(recipient=people["carol"], emailed_at__isnull=False).count() == 3
+
+
+def test_a_guests_reply_is_mailed_in_the_guests_name(smtp, people, version):
+    from reviews import review_links
+
+    link, _ = review_links.review_link_create(
+        project=version.shot.project, by=people["alice"], versions=[version]
+    )
+    gina = review_links.guest_join(link=link, name="Gina", email="gina@client.example")
+    top = note(version, people["carol"], "The hand pops", frame=5)
+    services.comment_create(version=version, author=None, guest=gina, body="I like it", parent=top)
+    notifications_create(event=Event.objects.order_by("-id").first())
+
+    email.send_soon(user_id=people["carol"].pk, version_id=version.pk)
+    deliver_all()
+
+    (message,) = smtp.wait_for(1)
+    assert message["To"] == "carol@example.com"
+    assert "guest: Gina replied in a thread you are in" in message.get_body(("plain",)).get_content()
+    assert "guest: Gina replied in a thread you are in" in message.get_body(("html",)).get_content()
+    assert "gina@client.example" not in message.as_string()

@@ -226,3 +226,26 @@ def test_the_fan_out_task_creates_the_notifications(people, version):
     create_notifications.apply(args=[event.pk])
 
     assert told(event) == {"carol": ["mentioned"], "alice": ["note_on_your_version"]}
+
+
+def test_a_guests_reply_names_the_guest_in_the_inbox(people, version):
+    from reviews import review_links
+
+    link, _ = review_links.review_link_create(
+        project=version.shot.project, by=people["alice"], versions=[version]
+    )
+    gina = review_links.guest_join(link=link, name="Gina", email="gina@client.example")
+    top = services.comment_create(version=version, author=people["carol"], body="The hand pops", frame=10)
+    deliver_last_event()
+    services.comment_create(version=version, author=None, guest=gina, body="I like it", parent=top)
+    deliver_last_event()
+
+    (carols,) = client_for(people["carol"]).get("/api/v1/notifications/").json()["results"]
+
+    assert carols["actor"] == {
+        "id": None,
+        "username": None,
+        "display_name": "guest: Gina",
+        "guest": {"id": gina.pk, "name": "Gina"},
+    }
+    assert "gina@client.example" not in str(carols)

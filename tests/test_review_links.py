@@ -288,3 +288,137 @@ def test_the_token_is_never_logged(takes, project, director, caplog):
     client_for(director).delete(f"/api/v1/projects/{project.pk}/review-links/{link['id']}/")
     Client().get(f"/r/{link['token']}")
     assert link["token"] not in caplog.text
+
+
+def test_no_page_a_guest_opens_sends_the_token_as_a_referer(takes, project, director):
+    link = create_link(director, project, versions=[takes[0].pk])
+    browser, joined = join(link["token"])
+    pages = [
+        Client().get(f"/r/{link['token']}"),
+        Client().post(f"/r/{link['token']}", {"name": ""}),
+        Client().get("/r/not-a-token"),
+        joined,
+        browser.get("/guest/"),
+        browser.get(f"/guest/versions/{takes[0].pk}/"),
+    ]
+    for page in pages:
+        # Only the origin, never the path (not no-referrer: it makes browsers send Origin: null,
+        # which the CSRF check refuses; the browser test proves the gate still works).
+        assert page["Referrer-Policy"] == "strict-origin"
+
+
+def test_a_mangled_link_or_an_odd_method_never_logs_the_token(takes, project, director, caplog):
+    caplog.set_level("DEBUG")
+    link = create_link(director, project, versions=[takes[0].pk])
+    token = link["token"]
+    browser = Client()
+
+    slashed = browser.get(f"/r/{token}/")
+    trailing = browser.get(f"/r/{token}/x/y")
+    unknown = browser.get("/r/not-a-token-either/x")
+    methods = [getattr(browser, m)(f"/r/{token}").status_code for m in ("options", "trace", "put", "delete")]
+    joined = browser.post(f"/r/{token}/", {"name": "Gina"})
+
+    assert slashed.status_code == 200
+    assert b'name="name"' in slashed.content
+    assert trailing.status_code == 200
+    assert unknown.status_code == 404
+    assert methods == [405, 405, 405, 405]
+    assert joined.status_code == 302
+    assert token not in caplog.text
+    assert "not-a-token-either" not in caplog.text
+
+
+def test_an_email_longer_than_its_column_is_refused_not_a_server_error(takes, project, director):
+    link = create_link(director, project, versions=[takes[0].pk])
+    # A valid address of 312 characters: EmailValidator takes up to 320, the column 254.
+    address = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".com"
+    refused = join(link["token"], "Gina", email=address)[1]
+    at_limit = join(link["token"], "Gina", email="a" * 64 + "@" + ".".join(["b" * 60] * 3) + ".co")[1]
+
+    assert refused.status_code == 400
+    assert b"254" in refused.content
+    assert at_limit.status_code == 302
+    assert list(ReviewLinkGuest.objects.values_list("name", flat=True)) == ["Gina"]
+
+
+def test_every_link_field_is_refused_past_its_column(takes, project, director):
+    too_long = client_for(director).post(
+        f"/api/v1/projects/{project.pk}/review-links/",
+        {"versions": [takes[0].pk], "label": "x" * 201, "passphrase": "p" * 129},
+        format="json",
+    )
+    link = create_link(director, project, versions=[takes[0].pk])
+    long_name = join(link["token"], "G" * 101)[1]
+
+    assert too_long.status_code == 400
+    assert set(too_long.json()) == {"label", "passphrase"}
+    assert long_name.status_code == 400
+    assert not ReviewLinkGuest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u200b\u200c\u200d",
+        "\u202e\u2066\u2069",
+        "\ufeff \u00ad",
+        "\x07\x1b",
+        "guest: Alice",
+        "GUEST:Bob",
+        "\uff47\uff55\uff45\uff53\uff54\uff1aBob",
+        " guest : x",
+    ],
+)
+def test_the_gate_refuses_names_that_are_invisible_or_pose_as_a_guest_label(takes, project, director, name):
+    link = create_link(director, project, versions=[takes[0].pk])
+    refused = join(link["token"], name)[1]
+    assert refused.status_code == 400
+    assert not ReviewLinkGuest.objects.exists()
+
+
+def test_the_gate_removes_invisible_characters_from_a_name(takes, project, director):
+    link = create_link(director, project, versions=[takes[0].pk])
+    joined = join(link["token"], "Gi\u200bna\u202e \n Lee\u2066")[1]
+    assert joined.status_code == 302
+    assert list(ReviewLinkGuest.objects.values_list("name", flat=True)) == ["Gina Lee"]
+
+
+def test_the_director_lists_a_links_guest_notes_with_links_to_their_frames(takes, project, director, mentor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    link = create_link(director, project, versions=[takes[0].pk, takes[1].pk])
+    other = create_link(director, project, versions=[takes[0].pk])
+    gina, _ = join(link["token"], "Gina")
+    hal, _ = join(other["token"], "Hal")
+    url = f"/api/v1/projects/{project.pk}/review-links/{link['id']}/notes/"
+
+    def write(browser, version, body, **extra):
+        answer = browser.post(
+            f"/api/v1/guest/versions/{version.pk}/comments/", {"body": body, **extra}, "application/json"
+        )
+        return answer.json()
+
+    first = write(gina, takes[0], "Warmer", frame=4)
+    write(hal, takes[0], "Hal's")
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client_for(director).get(url).status_code == 200
+        return len(queries)
+
+    few = cost()
+    for n in range(5):
+        write(gina, takes[1], f"more {n}", frame=n)
+    reply = write(gina, takes[0], "and this", parent=first["id"])
+    notes = client_for(director).get(url).json()["results"]
+
+    assert cost() == few
+    assert len(notes) == 7
+    assert notes[0]["id"] == reply["id"]
+    assert notes[0]["link"] == f"/review/versions/{takes[0].pk}/?frame=4&comment={first['id']}"
+    assert notes[-1]["guest"]["name"] == "Gina"
+    assert notes[-1]["version"]["shot"]["code"] == takes[0].shot.code
+    assert "Hal's" not in str(notes)
+    assert client_for(mentor).get(url).status_code == 403

@@ -110,11 +110,34 @@ def frame_link(notification: Notification, *, absolute: bool = True) -> str:
     return url
 
 
+def guest_of_event(payload: Any) -> dict[str, Any] | None:
+    """The review-link guest who acted (``{"id", "name"}``), from an event's payload: the guest
+    who wrote the note (``comment.guest``) or who opened the link (``guest``); None otherwise."""
+    if not isinstance(payload, dict):
+        return None
+    comment = payload.get("comment")
+    guest = comment.get("guest") if isinstance(comment, dict) else None
+    if not isinstance(guest, dict):
+        guest = payload.get("guest")
+    if isinstance(guest, dict) and isinstance(guest.get("name"), str):
+        return {"id": guest.get("id"), "name": guest["name"]}
+    return None
+
+
+def actor_name(event: Any) -> str:
+    """Who did it, as people read it: a member's full name (else username), "guest: <name>" for
+    a review-link guest, "" for the media pipeline."""
+    if event.actor is not None:
+        return event.actor.get_full_name() or event.actor.get_username()
+    guest = guest_of_event(event.payload)
+    return f"guest: {guest['name']}" if guest else ""
+
+
 def describe(notification: Notification) -> dict[str, Any]:
     """What a mail says of one notification: who did what, where, the excerpt and the link."""
     event = notification.event
     payload = event.payload if isinstance(event.payload, dict) else {}
-    actor = event.actor.get_full_name() or event.actor.get_username() if event.actor else ""
+    actor = actor_name(event)
     first = NotificationReason(notification.reasons[0]) if notification.reasons else None
     sentence = _SENTENCES.get(first, event.kind) if first else event.kind
     comment = payload.get("comment") if isinstance(payload.get("comment"), dict) else {}

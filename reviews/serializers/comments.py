@@ -81,6 +81,7 @@ class CommentSerializer(serializers.ModelSerializer):
     carried_from = serializers.SerializerMethodField()
     beyond_end = serializers.SerializerMethodField()
     guest = serializers.SerializerMethodField()
+    internal = serializers.SerializerMethodField()
 
     class Meta:
         model = Comment
@@ -114,6 +115,13 @@ class CommentSerializer(serializers.ModelSerializer):
             "internal",
             "guest",
         ]
+
+    def get_internal(self, comment: Comment) -> bool:
+        """Hidden from review-link guests: its own flag, or its thread's while the thread is internal."""
+        if comment.internal or comment.thread_id is None:
+            return comment.internal
+        thread_internal = getattr(comment, "thread_internal", None)  # set by selectors.attach_replies
+        return comment.thread.internal if thread_internal is None else thread_internal
 
     def get_deleted(self, comment: Comment) -> bool:
         """A note its author deleted after others replied: the body is empty, the replies stay."""

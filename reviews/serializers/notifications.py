@@ -17,6 +17,7 @@ from reviews.models import (
     NotificationReason,
     NotificationSettings,
 )
+from reviews.notifications.email import guest_of_event
 from reviews.serializers.fields import WholeNumberField
 from reviews.serializers.users import UserSerializer
 
@@ -34,7 +35,10 @@ class NotificationSerializer(serializers.ModelSerializer):
         help_text="Every reason the event concerns you, most direct first.",
     )
     unread = serializers.SerializerMethodField()
-    actor = UserSerializer(source="event.actor", allow_null=True, help_text="Null for the media pipeline.")
+    actor = serializers.SerializerMethodField(
+        help_text="Who did it; a review-link guest as {id: null, username: null, display_name: "
+        '"guest: <name>", guest: {id, name}}; null for the media pipeline.'
+    )
     project = serializers.SerializerMethodField()
     version = serializers.SerializerMethodField()
     comment = serializers.SerializerMethodField()
@@ -56,6 +60,18 @@ class NotificationSerializer(serializers.ModelSerializer):
             "link",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(UserSerializer(allow_null=True))
+    def get_actor(self, notification: Notification) -> dict[str, Any] | None:
+        event = notification.event
+        if event.actor is not None:
+            return UserSerializer(event.actor).data
+        guest = guest_of_event(event.payload)
+        if guest is None:
+            return None
+        # Shown like a member, as a guest's notes are (CommentSerializer.author), with the
+        # guest's id so two guests of the same name can be told apart.
+        return {"id": None, "username": None, "display_name": f"guest: {guest['name']}", "guest": guest}
 
     def get_unread(self, notification: Notification) -> bool:
         return notification.read_at is None

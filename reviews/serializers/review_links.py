@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.conf import settings
@@ -61,7 +62,9 @@ class ReviewLinkSerializer(serializers.ModelSerializer):
 class ReviewLinkWriteSerializer(serializers.Serializer):
     """A new link (POST) or changes to one (PATCH: every field optional)."""
 
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    label = serializers.CharField(
+        max_length=ReviewLink._meta.get_field("label").max_length, required=False, allow_blank=True
+    )
     versions = serializers.PrimaryKeyRelatedField(
         many=True, required=False, queryset=Version.objects.select_related("shot")
     )
@@ -113,9 +116,68 @@ class ReviewLinkOpenSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "email", "opened_at", "last_seen_at", "comment_count"]
 
 
+def clean_guest_name(value: str) -> str:
+    """A guest's name as shown beside their notes: format and control characters (zero-width,
+    bidi overrides: Unicode Cf, Cc) removed, line breaks and tabs read as spaces, runs of
+    spaces made one. Refused when nothing is left, or when it starts "guest:" (notes are
+    already shown as "guest: <name>", and one must not pass for two)."""
+    value = "".join(
+        " " if char.isspace() else char
+        for char in value
+        if char.isspace() or unicodedata.category(char) not in ("Cf", "Cc", "Cs", "Co", "Cn")
+    )
+    value = " ".join(value.split())
+    if not value:
+        raise serializers.ValidationError("Give the name your notes will be signed with.")
+    if "".join(unicodedata.normalize("NFKC", value).casefold().split()).startswith("guest:"):
+        raise serializers.ValidationError('Give your own name, without "guest:".')
+    return value
+
+
+class ReviewLinkNoteSerializer(serializers.Serializer):
+    """A note a guest of the link wrote: who, when, where, its first words, and the review page
+    at its frame with its thread selected."""
+
+    id = serializers.IntegerField()
+    guest = serializers.SerializerMethodField()
+    version = serializers.SerializerMethodField()
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    frame = serializers.IntegerField(allow_null=True)
+    excerpt = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    link = serializers.SerializerMethodField()
+
+    def get_guest(self, comment: Any) -> dict[str, Any]:
+        return {"id": comment.guest_id, "name": comment.guest.name}
+
+    def get_version(self, comment: Any) -> dict[str, Any]:
+        version = comment.version
+        return {
+            "id": version.pk,
+            "number": version.number,
+            "shot": {"id": version.shot_id, "code": version.shot.code},
+        }
+
+    def get_excerpt(self, comment: Any) -> str:
+        return comment.body if len(comment.body) <= 140 else comment.body[:139] + "…"
+
+    def get_link(self, comment: Any) -> str:
+        at = f"frame={comment.frame}&" if comment.frame is not None else ""
+        return f"/review/versions/{comment.version_id}/?{at}comment={comment.thread_id or comment.pk}"
+
+
 class GuestJoinSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    # Each as long as its column holds (ReviewLinkGuest): longer is a 400, never a database error.
+    name = serializers.CharField(max_length=ReviewLinkGuest._meta.get_field("name").max_length)
+    email = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=ReviewLinkGuest._meta.get_field("email").max_length,
+    )
     passphrase = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=PASSPHRASE_MAX_LENGTH, trim_whitespace=False
     )
+
+    def validate_name(self, value: str) -> str:
+        return clean_guest_name(value)

@@ -57,8 +57,8 @@ def comment_create(
     guest: Any = None,
 ) -> Comment:
     """A note or reply by a member (``author``) or by a guest of a review link (``guest``, a
-    ReviewLinkGuest; author None). An internal note is hidden from guests; a reply is internal
-    when its thread is."""
+    ReviewLinkGuest; author None). An internal note is hidden from guests; a reply written while
+    its thread is internal is stored internal, and any reply is hidden while its thread is."""
     thread = None
     if parent is not None:
         if parent.version_id != version.pk:
@@ -146,9 +146,10 @@ def comment_update(
             setattr(comment, name, value)
             fields.append(name)
     if internal is not None and internal != comment.internal:
-        # A thread is internal as a whole: its replies follow the note they answer.
+        # Only the note's own flag: a reply is hidden while its thread is internal (read as
+        # "own flag or the thread's", reviews.review_links), and one written internal stays so
+        # when the thread is made public again.
         comment.internal = internal
-        Comment.objects.filter(thread=comment).update(internal=internal)
         fields += ["internal"]
     edited = sorted({"body", "annotation", "category", "severity", "internal"} & set(fields))
     if resolved is not None and resolved != comment.resolved:

@@ -93,17 +93,39 @@ class GuestMixin:
         return {"request": self.request, "guest": self.guest, "principal": self.principal, **extra}
 
 
+def guest_provenance(provenance: dict[str, Any] | None) -> dict[str, Any]:
+    """What a guest learns of a file's making: whether it is signed (``c2pa.state``), whether it
+    is AI-generated, and what the proxy they watch carries. Never prompts, seeds, models, tags,
+    file names, signers or ``search_text`` (docs/review-links.md)."""
+    if not provenance:
+        return {}
+    kept: dict[str, Any] = {}
+    c2pa = provenance.get("c2pa")
+    if isinstance(c2pa, dict) and "state" in c2pa:
+        kept["c2pa"] = {"state": c2pa["state"]}
+    for key in ("ai_generated", "proxy"):
+        if key in provenance:
+            kept[key] = provenance[key]
+    return kept
+
+
 class GuestVersionSerializer(VersionSerializer):
     def to_representation(self, version: Version) -> dict[str, Any]:
         data = super().to_representation(version)
-        # How a take was generated is the studio's craft, not the client's business.
+        # How a take was made (generation, the prompt and seed the file carries, the name it had
+        # on the artist's disk, the note that came with the upload) is the studio's, not the client's.
         data["generation"] = {}
+        data["provenance"] = guest_provenance(data.get("provenance"))
+        data["original_filename"] = ""
+        data["note"] = ""
         return data
 
 
 def _link_data(view: GuestMixin) -> dict[str, Any]:
     link = view.guest.link
     versions = view.versions()
+    # Only the poster's address: the whole version (its recommendations...) would cost a query each.
+    posters = GuestVersionSerializer(context=view.context())
     return {
         "label": link.label,
         "project": {"id": link.project_id, "name": link.project.name},
@@ -119,7 +141,7 @@ def _link_data(view: GuestMixin) -> dict[str, Any]:
                 "shot": {"id": version.shot_id, "code": version.shot.code, "title": version.shot.title},
                 "review_status": version.review_status,
                 "processing_state": version.processing_state,
-                "poster_url": GuestVersionSerializer(version, context=view.context()).data["poster_url"],
+                "poster_url": posters.get_poster_url(version),
             }
             for version in versions
         ],

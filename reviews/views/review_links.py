@@ -12,8 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from reviews import permissions, review_links, selectors
-from reviews.models import Project, ReviewLink, ReviewLinkGuest
+from reviews.models import Comment, Project, ReviewLink, ReviewLinkGuest
 from reviews.serializers.review_links import (
+    ReviewLinkNoteSerializer,
     ReviewLinkOpenSerializer,
     ReviewLinkSerializer,
     ReviewLinkWriteSerializer,
@@ -82,3 +83,14 @@ class ReviewLinkOpensView(generics.ListAPIView):
 
     def get_queryset(self) -> Any:
         return review_links.opens_of(_link(self.request, self.kwargs["project_id"], self.kwargs["link_id"]))
+
+
+class ReviewLinkNotesView(generics.ListAPIView):
+    """The notes and replies the link's guests wrote, newest first, each with the review page at
+    its frame (``link``)."""
+
+    serializer_class = ReviewLinkNoteSerializer
+    queryset = Comment.objects.none()  # for the schema
+
+    def get_queryset(self) -> Any:
+        return review_links.notes_of(_link(self.request, self.kwargs["project_id"], self.kwargs["link_id"]))

@@ -118,9 +118,9 @@ export class Composer extends EventTarget {
     this.anchorChip.textContent = where ? where.label : "General note";
     this.anchorChip.classList.toggle("general", !where);
     this.anchorChip.classList.toggle("range", Boolean(where && where.frame_end !== null));
-    this.body.placeholder = where
-      ? `Leave a note at ${where.label}… (@ to mention)`
-      : "Leave a note on the whole clip… (@ to mention)";
+    // Guests see no members, so they mention no one (guest_version.html says so).
+    const hint = document.querySelector('meta[name="can-mention"]')?.content === "false" ? "" : " (@ to mention)";
+    this.body.placeholder = where ? `Leave a note at ${where.label}…${hint}` : `Leave a note on the whole clip…${hint}`;
     this.annotationNote.hidden = this.annotationCanvas.draft.length === 0;
   }
 
