@@ -3,7 +3,7 @@
 On PostgreSQL this is full-text search (``websearch_to_tsquery``, so people may type
 ``"wide sky" -night``) over each version's generation metadata (weight A), its note (B) and
 its provenance's ``search_text`` (C; docs/provenance.md), plus its comments' bodies; both
-documents have a GIN expression index (migration 0015) and the queries below use the very same
+documents have a GIN expression index (migrations 0014, 0016) and the queries below use the very same
 expressions, so the planner can use them. On SQLite, ``make run``'s default, a plain
 ``icontains`` stands in, ranked by how many of those places match; SQLite's LIKE folds the
 case of ASCII letters only ("ñandú" does not find "Ñandú" there).
@@ -55,7 +55,7 @@ def _parts_sql(sql: str) -> str:
     return f"translate({sql}, '{_SEPARATORS}', '   ')"
 
 
-# Both expressions are also those of the GIN indexes of migration 0015; change them together.
+# Both expressions are also those of the GIN indexes of migration 0016; change them together.
 # Columns are unqualified: Django gives tables aliases in subqueries, and no table joined here
 # has a column of these names but the one meant.
 VERSION_DOCUMENT_SQL = (

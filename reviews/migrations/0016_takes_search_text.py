@@ -33,6 +33,6 @@ def _recreate(expression):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reviews", "0014_takes")]
+    dependencies = [("reviews", "0015_invitation_email_key_mail_secret")]
 
     operations = [migrations.RunPython(_recreate(NEW_EXPRESSION), _recreate(OLD_EXPRESSION))]
