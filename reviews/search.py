@@ -2,16 +2,19 @@
 
 On PostgreSQL this is full-text search (``websearch_to_tsquery``, so people may type
 ``"wide sky" -night``) over each version's generation metadata (weight A), its note (B) and
-the string values of its provenance (C), plus its comments' bodies; both documents have a GIN
-expression index (migration 0014) and the queries below use the very same expressions, so the
-planner can use them. On SQLite, ``make run``'s default, a plain case-blind ``icontains``
-stands in, ranked by how many of those places match.
+its provenance's ``search_text`` (C; docs/provenance.md), plus its comments' bodies; both
+documents have a GIN expression index (migrations 0014, 0016) and the queries below use the very same
+expressions, so the planner can use them. On SQLite, ``make run``'s default, a plain
+``icontains`` stands in, ranked by how many of those places match; SQLite's LIKE folds the
+case of ASCII letters only ("ñandú" does not find "Ñandú" there).
 
 A page of hits is one query (with its snippets), whatever the number of hits.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
@@ -38,25 +41,38 @@ from reviews.models import Comment, Project, Version
 # The text search configuration: English stemming, so "hesitates" finds "hesitation".
 CONFIG = "english"
 
-# Both expressions are also those of the GIN indexes of migration 0014; change them together.
+# Of the provenance only its ``search_text`` (docs/provenance.md) is searched: the rest holds
+# fixed wording ("proxy", "absent"), keys, and the negative prompt (what the take avoids).
+_SEARCH_TEXT_SQL = "coalesce(\"provenance\" ->> 'search_text', '')"
+_MODEL_SQL = "coalesce(\"generation\" ->> 'model', '')"
+# PostgreSQL's parser keeps "wan2.1_t2v_14B.safetensors" as one token: model names are also
+# indexed with these separators as spaces, and queries are also tried so (``_SEPARATED``).
+_SEPARATORS = "._-"
+_SEPARATED = r"(?<=\w)[._-](?=\w)"
+
+
+def _parts_sql(sql: str) -> str:
+    return f"translate({sql}, '{_SEPARATORS}', '   ')"
+
+
+# Both expressions are also those of the GIN indexes of migration 0016; change them together.
 # Columns are unqualified: Django gives tables aliases in subqueries, and no table joined here
 # has a column of these names but the one meant.
 VERSION_DOCUMENT_SQL = (
     "(setweight(jsonb_to_tsvector('english'::regconfig, \"generation\","
-    " '[\"string\", \"numeric\"]'::jsonb), 'A')"
+    ' \'["string", "numeric"]\'::jsonb)'
+    f" || to_tsvector('english'::regconfig, {_parts_sql(_MODEL_SQL)}), 'A')"
     " || setweight(to_tsvector('english'::regconfig, \"note\"), 'B')"
-    " || setweight(jsonb_to_tsvector('english'::regconfig, \"provenance\","
-    " '[\"string\"]'::jsonb), 'C'))"
+    f" || setweight(to_tsvector('english'::regconfig, {_SEARCH_TEXT_SQL} || ' ' || {_parts_sql(_SEARCH_TEXT_SQL)}), 'C'))"
 )
 COMMENT_DOCUMENT_SQL = "to_tsvector('english'::regconfig, \"body\")"
 
-# The text a snippet is cut from: the note, generation's values, the provenance's strings.
+# The text a snippet is cut from: the note, generation's values, the provenance's search_text.
 _VERSION_TEXT_SQL = (
     "concat_ws(' … ', NULLIF(\"note\", ''),"
-    " (SELECT string_agg(value, ' ') FROM jsonb_each_text(\"generation\")),"
-    " (SELECT string_agg(item #>> '{}', ' ') FROM"
-    ' jsonb_path_query("provenance", \'strict $.** ? (@.type() == "string")\')'
-    " AS found(item)))"
+    " (SELECT string_agg(value, ' ') FROM jsonb_each_text(\"generation\")"
+    " WHERE jsonb_typeof(\"generation\" -> key) IN ('string', 'number')),"
+    f" NULLIF(replace({_SEARCH_TEXT_SQL}, E'\\n', ' · '), ''))"
 )
 # A comment counts for half as much as the version's own words.
 COMMENT_WEIGHT = 0.5
@@ -69,12 +85,31 @@ def full_text_available() -> bool:
 
 
 def _filtered(versions: QuerySet[Version], *, model: str | None, seed: str | None) -> QuerySet[Version]:
+    """``model``: generation's, else one of the file's ComfyUI models (with or without its
+    extension), else the one guessed from the file name; ``seed``: generation's, else ComfyUI's."""
     if model:
-        versions = versions.annotate(generation_model=KT("generation__model")).filter(
-            generation_model__iexact=model
+        versions = versions.annotate(
+            generation_model=KT("generation__model"),
+            comfyui_models=Cast(KT("provenance__comfyui__models"), TextField()),
+            guessed_model=KT("provenance__filename__model"),
+        )
+        # The models are a JSON list of names: a name is between quotes, or a quote and its extension.
+        named = json.dumps(model)
+        versions = versions.filter(
+            Q(generation_model__iexact=model)
+            | (
+                Q(generation_model__isnull=True)
+                & (
+                    Q(comfyui_models__icontains=named)
+                    | Q(comfyui_models__icontains=named[:-1] + ".")
+                    | Q(guessed_model__iexact=model)
+                )
+            )
         )
     if seed:
-        versions = versions.annotate(generation_seed=KT("generation__seed")).filter(generation_seed=seed)
+        versions = versions.annotate(
+            generation_seed=KT("generation__seed"), comfyui_seed=KT("provenance__comfyui__seed")
+        ).filter(Q(generation_seed=seed) | Q(generation_seed__isnull=True, comfyui_seed=seed))
     return versions
 
 
@@ -104,6 +139,10 @@ def search_versions(
 
 def _full_text(versions: QuerySet[Version], q: str) -> QuerySet[Version]:
     query = SearchQuery(q, search_type="websearch", config=CONFIG)
+    # "wan2.1_t2v_14B" is one token of the query: also look for its parts ("-night" stays a NOT).
+    parts = re.sub(_SEPARATED, " ", q)
+    if parts != q:
+        query = query | SearchQuery(parts, search_type="websearch", config=CONFIG)
     document = RawSQL(VERSION_DOCUMENT_SQL, [], output_field=SearchVectorField())
     matching_comments = (
         Comment.objects.filter(deleted_at__isnull=True)
@@ -165,7 +204,7 @@ def _contains(versions: QuerySet[Version], q: str) -> QuerySet[Version]:
     comment_match = comment_match.filter(comment_filter)
     versions = versions.annotate(
         generation_text=Cast("generation", TextField()),
-        provenance_text=Cast("provenance", TextField()),
+        provenance_text=KT("provenance__search_text"),
         matched_comment=Subquery(comment_match.order_by("id").values("body")[:1]),
     )
     hit = {
@@ -190,17 +229,29 @@ def snippet_of(version: Version, q: str) -> str:
     if snippet:
         return snippet
     generation = version.generation if isinstance(version.generation, dict) else {}
+    provenance = version.provenance if isinstance(version.provenance, dict) else {}
     texts = [
         version.note,
-        " ".join(str(value) for value in generation.values()),
+        " ".join(str(value) for value in generation.values() if isinstance(value, (str, int, float))),
         getattr(version, "matched_comment", None) or "",
-        str(version.provenance or ""),
+        str(provenance.get("search_text") or "").replace("\n", " · "),
     ]
-    words = [word.lower() for word in q.split()]
+    words = [word.casefold() for word in q.split()]
     for text in texts:
-        at = next((text.lower().find(word) for word in words if word and word in text.lower()), -1)
+        folded = text.casefold()
+        if len(folded) != len(text):  # "ß" folds to "ss": positions must stay those of text
+            folded = text.lower()
+        at = next((folded.find(word) for word in words if word and word in folded), -1)
         if at >= 0:
             start = max(0, at - SNIPPET_CHARACTERS // 3)
-            excerpt = text[start : start + SNIPPET_CHARACTERS]
-            return ("…" if start else "") + excerpt + ("…" if start + SNIPPET_CHARACTERS < len(text) else "")
+            if start:
+                # From the start of a word, not the middle of one.
+                space = text.rfind(" ", 0, start + 1)
+                start = space + 1 if space >= 0 and at - space < SNIPPET_CHARACTERS else 0
+            end = start + SNIPPET_CHARACTERS
+            if end < len(text):
+                space = text.rfind(" ", at, end)
+                end = space if space > at else end
+            excerpt = text[start:end]
+            return ("…" if start else "") + excerpt + ("…" if end < len(text) else "")
     return ""

@@ -1,6 +1,6 @@
 """Writes of issue 14's takes: the director's decision, mentors' recommendations, lineage.
 
-Every change of a shot's takes queues on the shot's row lock, so two directors selecting
+Every change of a shot's takes (and a version's delete) queues on the shot's row lock, so two directors selecting
 different takes at once are applied one after the other (the later one wins) and the
 database's partial unique index (one selected take per shot) is never what refuses them.
 """
@@ -18,7 +18,8 @@ from reviews.events import event_record, version_payload
 from reviews.models import Decision, EventKind, Recommendation, Shot, Version
 
 
-def _lock_shot(shot_id: int) -> None:
+def lock_shot(shot_id: int) -> None:
+    """Queue on the shot's row lock until the transaction ends (Http404 if the shot is gone)."""
     if not list(Shot.objects.select_for_update().filter(pk=shot_id).values_list("pk", flat=True)):
         raise Http404("This shot was deleted meanwhile.")
 
@@ -40,7 +41,7 @@ def version_decide(*, version: Version, decision: str, by: AbstractBaseUser | No
     decision it already has changes and records nothing. Raises Http404 if the version or its
     shot was deleted meanwhile.
     """
-    _lock_shot(version.shot_id)
+    lock_shot(version.shot_id)
     _reload(version)
     previous_decision = version.decision
     if decision == previous_decision:
@@ -148,7 +149,7 @@ def parent_check(*, shot_id: int, version: Version | None, parent_id: int | None
 @transaction.atomic
 def version_set_parent(*, version: Version, parent_id: int | None) -> Version:
     """Say which take (by id) ``version`` was regenerated from (None: none); see ``parent_check``."""
-    _lock_shot(version.shot_id)
+    lock_shot(version.shot_id)
     _reload(version)
     parent = parent_check(shot_id=version.shot_id, version=version, parent_id=parent_id)
     if version.parent_version_id != (parent.pk if parent else None):

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.test import AsyncClient
 from django.utils import timezone
 
-from reviews import live, live_feed, services
+from reviews import live, live_feed, services, takes
 from reviews.models import Event, EventKind, Membership, ProcessingState
 from tests.factories import ProjectFactory, ShotFactory, VersionFactory
 
@@ -209,6 +209,25 @@ def test_a_version_stream_carries_only_its_version_and_newer_versions_of_its_sho
         )
         event = await stream.next()
         assert event["event"] == "version.review_status_changed"
+        await stream.close()
+
+    run(main)
+
+
+def test_a_version_stream_hears_another_take_of_its_shot_being_selected(project, shot, version, director):
+    # Selecting the sibling unselects this take: its page must hear it (docs/takes.md).
+    sibling = VersionFactory(shot=shot)
+    other_shot = VersionFactory(shot=ShotFactory(project=project))
+
+    async def main():
+        stream = Stream(await (await signed_in(director)).get(f"/api/v1/versions/{version.pk}/events/"))
+        await on_hub_thread(
+            lambda: takes.version_decide(version=other_shot, decision="selected", by=director)
+        )
+        await on_hub_thread(lambda: takes.version_decide(version=sibling, decision="selected", by=director))
+        event = await stream.next()
+        assert event["event"] == "version.decision_changed"
+        assert event["data"]["payload"]["version"]["id"] == sibling.pk
         await stream.close()
 
     run(main)

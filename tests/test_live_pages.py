@@ -179,3 +179,37 @@ def test_the_project_page_shows_a_new_version_and_its_progress_live(
     alice.set_viewport_size(PHONE)
     screenshot(alice, "live-project-390.png")
     assert alice.errors == []
+
+
+@pytest.mark.browser
+def test_the_page_of_a_take_hears_that_another_director_selected_another(
+    browser, server, project, shot, director, settings
+):
+    from reviews import takes
+    from tests.conftest import member
+    from tests.test_takes_page import ready_take
+
+    v1 = ready_take(shot, 1, settings)
+    v2 = ready_take(shot, 2, settings)
+    takes.version_decide(version=v1, decision="selected", by=director)
+    alice = open_as(browser, director, f"{server.url}/review/versions/{v1.pk}/")
+    wait_live(alice)
+    control = alice.locator("#take-control")
+    expect(control.locator(".segment.active")).to_have_text("Selected take")
+
+    # Frank selects v2 from his own page: v1 loses the selection, and its page follows unreloaded.
+    frank = member(project, "frank", "director")
+    selected = requests.post(
+        f"{server.url}/api/v1/versions/{v2.pk}/decision/",
+        json={"decision": "selected"},
+        headers=token_for(frank),
+        timeout=10,
+    )
+    assert selected.status_code == 200, selected.text
+    expect(control.locator(".segment.active")).to_have_count(0, timeout=3000)
+    expect(control.locator(".segment")).to_have_text(["Select take", "Reject"])
+    alice.locator("#takes-button").click()
+    items = alice.locator("#takes-menu .take-item")
+    expect(items.nth(0)).to_contain_text("Selected take")  # v2, the newest first
+    expect(items.nth(1)).not_to_contain_text("Selected take")
+    assert alice.errors == []

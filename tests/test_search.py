@@ -204,3 +204,100 @@ def test_the_fallback_ranks_the_prompt_above_a_comment_and_filters_by_model_and_
         version.pk
         for version in search.search_versions(project=project, q="sky", seed="1234", full_text=False)
     ] == [takes["wide"].pk]
+
+
+# --- what of the provenance is searched: its search_text only -------------------
+
+
+def _comfyui_take(project):
+    """A take that says nothing in generation: its model and seed are the file's ComfyUI tags."""
+    from reviews.media.provenance import search_text
+
+    provenance = {
+        "c2pa": {"state": "absent"},
+        "comfyui": {
+            "positive_prompt": "a lighthouse in a storm at dusk",
+            "negative_prompt": "blurry, watermark",
+            "seed": 156680208700286,
+            "models": ["wan2.1_t2v_14B.safetensors"],
+            "loras": [],
+        },
+        "filename": None,
+        "proxy": {"credentialed": False, "note": "The proxy is a re-encode carrying no credentials."},
+    }
+    provenance["search_text"] = search_text(provenance)
+    return VersionFactory(
+        shot=ShotFactory(project=project, code="SH030"), generation={}, provenance=provenance
+    )
+
+
+@pytest.mark.parametrize("full_text", [True, False])
+def test_it_finds_nothing_by_the_negative_prompt_or_the_provenances_fixed_wording(project, full_text):
+    take = _comfyui_take(project)
+    for q in ("watermark", "credentials", "proxy", "absent", "positive_prompt", "comfyui"):
+        assert list(search.search_versions(project=project, q=q, full_text=full_text)) == [], q
+    assert [v.pk for v in search.search_versions(project=project, q="lighthouse", full_text=full_text)] == [
+        take.pk
+    ]
+
+
+@pytest.mark.parametrize("full_text", [True, False])
+def test_a_take_known_only_by_its_comfyui_tags_is_found_by_model_and_seed(project, full_text):
+    take = _comfyui_take(project)
+    for model in ("wan2.1_t2v_14B", "WAN2.1_T2V_14B.safetensors"):
+        found = search.search_versions(project=project, q="lighthouse", model=model, full_text=full_text)
+        assert [v.pk for v in found] == [take.pk], model
+    assert (
+        list(search.search_versions(project=project, q="lighthouse", model="wan2.1", full_text=full_text))
+        == []
+    )
+    found = search.search_versions(
+        project=project, q="lighthouse", seed="156680208700286", full_text=full_text
+    )
+    assert [v.pk for v in found] == [take.pk]
+    assert list(search.search_versions(project=project, q="lighthouse", seed="1", full_text=full_text)) == []
+
+
+def test_a_hit_reports_the_model_seed_and_prompt_of_the_comfyui_tags(director, project):
+    take = _comfyui_take(project)
+    [hit] = find(director, project, q="lighthouse", seed="156680208700286")
+    assert (hit["version"], hit["model"], hit["seed"]) == (
+        take.pk,
+        "wan2.1_t2v_14B.safetensors",
+        "156680208700286",
+    )
+    assert hit["prompt"] == "a lighthouse in a storm at dusk"
+
+
+@pytest.mark.parametrize("q", ["wan2.1_t2v_14B", "wan2.1_t2v_14B.safetensors", "t2v", "wan2.1"])
+@pytest.mark.parametrize("full_text", [True, False])
+def test_a_model_name_is_found_whole_or_by_its_parts(project, q, full_text):
+    take = _comfyui_take(project)
+    assert [v.pk for v in search.search_versions(project=project, q=q, full_text=full_text)] == [take.pk]
+
+
+def test_a_model_name_in_generation_is_found_by_its_parts_too(director, project, takes):
+    assert [hit["version"] for hit in find(director, project, q="kling 2.1")] == [takes["wide_kling"].pk]
+    assert [hit["version"] for hit in find(director, project, q="runway")] == [takes["provenance"].pk]
+
+
+@pytest.mark.parametrize("full_text", [True, False])
+def test_a_snippet_shows_no_json(director, project, full_text):
+    take = _comfyui_take(project)
+    [found] = search.search_versions(project=project, q="lighthouse", full_text=full_text)
+    snippet = search.snippet_of(found, "lighthouse")
+    assert "lighthouse" in snippet
+    for syntax in ("{", "}", '":', "'", "[", "\n"):
+        assert syntax not in snippet, (syntax, snippet)
+    assert found.pk == take.pk
+
+
+def test_the_fallbacks_snippet_starts_and_ends_at_a_word(project):
+    note = " ".join(f"word{n}" for n in range(60)) + " lighthouse " + " ".join(f"tail{n}" for n in range(60))
+    VersionFactory(shot=ShotFactory(project=project), note=note)
+    [found] = search.search_versions(project=project, q="lighthouse", full_text=False)
+    snippet = search.snippet_of(found, "lighthouse")
+    assert snippet.startswith("…word"), snippet
+    assert snippet.endswith("…"), snippet
+    words = snippet.strip("…").split(" ")
+    assert all(word in note.split(" ") for word in words), snippet

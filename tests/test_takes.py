@@ -320,3 +320,50 @@ def test_deleting_a_parent_makes_its_children_roots(director, shot, v1, v2):
     assert client.delete(f"/api/v1/versions/{v2.pk}/").status_code == 204
     roots = client.get(f"/api/v1/shots/{shot.pk}/versions/tree/").json()["roots"]
     assert [node["number"] for node in roots] == [1, 3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_take_while_another_is_made_its_child_serialises_on_the_shot(project):
+    # The delete and the lineage change queue on the shot's lock: either the child is linked
+    # first and then loses its parent with it, or the link is refused as naming no take.
+    alice = member(project, "alice", "director")
+    for round_ in range(8):
+        shot = ShotFactory(project=project)
+        parent, child = (VersionFactory(shot=shot, number=n) for n in (1, 2))
+        barrier = threading.Barrier(2)
+        answers: dict[str, object] = {}
+
+        def patch(barrier=barrier, answers=answers, parent=parent, child=child) -> None:
+            try:
+                barrier.wait(timeout=10)
+                answers["patch"] = client_for(alice).patch(
+                    f"/api/v1/versions/{child.pk}/", {"parent_version": parent.pk}, format="json"
+                )
+            except BaseException as error:  # reported below, with the round
+                answers["patch"] = error
+            finally:
+                connections.close_all()
+
+        def delete(barrier=barrier, answers=answers, parent=parent) -> None:
+            try:
+                barrier.wait(timeout=10)
+                answers["delete"] = client_for(alice).delete(f"/api/v1/versions/{parent.pk}/")
+            except BaseException as error:
+                answers["delete"] = error
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=patch), threading.Thread(target=delete)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        deleted, patched = answers["delete"], answers["patch"]
+        assert getattr(deleted, "status_code", deleted) == 204, f"round {round_}: {deleted!r}"
+        assert not Version.objects.filter(pk=parent.pk).exists()
+        child.refresh_from_db()
+        assert child.parent_version_id is None, f"round {round_}"
+        status = getattr(patched, "status_code", patched)
+        assert status in (200, 400), f"round {round_}: {patched!r}"
+        if status == 400:
+            assert "parent_version" in patched.json(), f"round {round_}: {patched.json()}"

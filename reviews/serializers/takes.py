@@ -68,12 +68,32 @@ class VersionNodeSerializer(serializers.Serializer):
 
 
 def generation_value(version: Version, key: str) -> str | None:
-    """A generation value as text (a seed may be stored as a number), or None."""
+    """A generation value as text (a seed may be stored as a number), or None.
+
+    Without one in ``generation``, the file's own: ComfyUI's seed, first model and positive
+    prompt, else the model and prompt start guessed from the file name (docs/provenance.md).
+    """
     generation = version.generation if isinstance(version.generation, dict) else {}
     value = generation.get(key)
     if value is None or isinstance(value, (dict, list)):
+        value = _provenance_value(version, key)
+    if value is None or isinstance(value, (dict, list)):
         return None
     return str(value)
+
+
+def _provenance_value(version: Version, key: str) -> Any:
+    provenance = version.provenance if isinstance(version.provenance, dict) else {}
+    comfyui = provenance.get("comfyui") if isinstance(provenance.get("comfyui"), dict) else {}
+    guessed = provenance.get("filename") if isinstance(provenance.get("filename"), dict) else {}
+    if key == "seed":
+        return comfyui.get("seed")
+    if key == "model":
+        models = comfyui.get("models")
+        return (models[0] if isinstance(models, list) and models else None) or guessed.get("model")
+    if key == "prompt":
+        return comfyui.get("positive_prompt") or guessed.get("prompt_start")
+    return None
 
 
 class SearchQuerySerializer(serializers.Serializer):

@@ -137,7 +137,15 @@ def _delete_with_media(instance: Project | Shot | Version, versions: list[Versio
         transaction.on_commit(remove_files)
 
 
+@transaction.atomic
 def version_delete(*, version: Version) -> None:
+    """Delete ``version`` and, after commit, its files; the takes regenerated from it lose their parent.
+
+    Takes the shot's row lock first, as lineage changes do (reviews/takes.py): a parallel
+    ``parent_version`` change either lands first (and the delete then clears it) or waits and is
+    refused as naming no version of the shot. Raises Http404 if the shot was deleted meanwhile.
+    """
+    takes.lock_shot(version.shot_id)
     _delete_with_media(version, [version])
 
 

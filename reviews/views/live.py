@@ -188,7 +188,7 @@ async def project_events(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 async def version_events(request: HttpRequest, version_id: int) -> HttpResponse:
-    """GET /api/v1/versions/{id}/events/: events about one version (and newer versions of its shot)."""
+    """GET /api/v1/versions/{id}/events/: events about one version, and new takes and decisions of its shot."""
     if (refusal := _refusal(request)) is not None:
         return refusal
     async with _joining() as feed:
@@ -198,8 +198,10 @@ async def version_events(request: HttpRequest, version_id: int) -> HttpResponse:
         shot_id = opened[2]
 
         def wants(event: LiveEvent) -> bool:
+            # A new take, or another take's decision (selecting one unselects the selected one).
             return event.version_id == version_id or (
-                event.kind == EventKind.VERSION_CREATED and event.shot_id == shot_id
+                event.kind in (EventKind.VERSION_CREATED, EventKind.VERSION_DECISION_CHANGED)
+                and event.shot_id == shot_id
             )
 
         return await _respond(request, feed, opened, wants=wants, version_id=version_id)

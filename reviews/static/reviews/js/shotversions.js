@@ -39,18 +39,14 @@ export class ShotVersions {
     this.takes?.render(this.versions, current);
   }
 
-  // Selecting a take changes another take's decision too: read them all again.
+  // Selecting a take changes another take's decision too: read them all again (also on the
+  // live stream's version.created and any take's version.decision_changed, and by polling).
   async refresh() {
     this.versions = await getAll(`shots/${this.shotId}/versions/`);
     const fresh = this.versions.find((version) => version.id === this.current.id) ?? this.current;
     const changed = takeState(fresh) !== takeState(this.current);
     this.show(fresh);
     if (changed) this.onCurrentDecision(fresh);
-  }
-
-  async refresh() {
-    this.versions = await getAll(`shots/${this.shotId}/versions/`);
-    this.show(this.versions.find((version) => version.id === this.current.id) ?? this.current);
   }
 
   // Polls for newer versions; skipped while isLive() (the live stream announces them).

@@ -23,8 +23,11 @@ export function followVersion({ versionId, state, loadComments, onStatus }) {
     }
   });
   live.on("version.review_status_changed", reloadVersion);
-  live.on("version.decision_changed", reloadVersion);
-  live.on("version.created", () => state.versions.refresh().catch(reportError));
+  // Any take of the shot: selecting one unselects another, whose page hears it here too. The
+  // takes are read again and compared, so the decision control follows (docs/takes.md).
+  const refreshTakes = coalesce(() => state.versions.refresh().catch(reportError));
+  live.on("version.decision_changed", refreshTakes);
+  live.on("version.created", refreshTakes);
   live.on("version.progress", (data) => {
     if (state.player || data.version.id !== versionId) return;
     renderProcessing({ processing: { state: data.state, progress: data.percent } });
