@@ -108,13 +108,41 @@ def frame_link(notification: Notification, *, absolute: bool = True) -> str:
     return url
 
 
+def _decision_sentence(payload: dict[str, Any]) -> str:
+    """What a change of the chosen take did, from its event's ``to`` and ``previous_selected``."""
+    previous = (
+        payload.get("previous_selected") if isinstance(payload.get("previous_selected"), dict) else None
+    )
+    to = payload.get("to")
+    if to == "selected":
+        return (
+            f"chose this take over v{previous['number']}"
+            if previous and previous.get("number")
+            else "chose this take"
+        )
+    if to == "rejected":
+        return "rejected this take"
+    if to == "candidate" and payload.get("from") == "selected":
+        return "unchose this take: it is a candidate again"
+    return _SENTENCES[NotificationReason.DECISION_CHANGED]
+
+
+def what_happened(notification: Notification) -> str:
+    """The sentence after the actor's name (or a whole one for the pipeline), as mail and inbox say it."""
+    event = notification.event
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    first = NotificationReason(notification.reasons[0]) if notification.reasons else None
+    if first == NotificationReason.DECISION_CHANGED:
+        return _decision_sentence(payload)
+    return _SENTENCES.get(first, event.kind) if first else event.kind
+
+
 def describe(notification: Notification) -> dict[str, Any]:
     """What a mail says of one notification: who did what, where, the excerpt and the link."""
     event = notification.event
     payload = event.payload if isinstance(event.payload, dict) else {}
     actor = event.actor.get_full_name() or event.actor.get_username() if event.actor else ""
-    first = NotificationReason(notification.reasons[0]) if notification.reasons else None
-    sentence = _SENTENCES.get(first, event.kind) if first else event.kind
+    sentence = what_happened(notification)
     comment = payload.get("comment") if isinstance(payload.get("comment"), dict) else {}
     shot = (payload.get("shot") or {}).get("code", "")
     number = (payload.get("version") or {}).get("number")

@@ -39,6 +39,9 @@ class NotificationSerializer(serializers.ModelSerializer):
     version = serializers.SerializerMethodField()
     comment = serializers.SerializerMethodField()
     link = serializers.SerializerMethodField(help_text="The review page at the exact frame and thread.")
+    summary = serializers.SerializerMethodField(
+        help_text='What happened, after the actor\'s name (e.g. "chose this take over v1"), as mail says it.'
+    )
 
     class Meta:
         model = Notification
@@ -54,8 +57,14 @@ class NotificationSerializer(serializers.ModelSerializer):
             "version",
             "comment",
             "link",
+            "summary",
         ]
         read_only_fields = fields
+
+    def get_summary(self, notification: Notification) -> str:
+        from reviews.notifications.email import what_happened
+
+        return what_happened(notification)
 
     def get_unread(self, notification: Notification) -> bool:
         return notification.read_at is None

@@ -20,7 +20,7 @@ let unreadOnly = false;
 let nextPage = null;
 
 function sentence(notification) {
-  const what = REASONS[notification.reasons[0]] ?? notification.kind;
+  const what = notification.summary || REASONS[notification.reasons[0]] || notification.kind;
   const who = notification.actor?.display_name;
   return who && what[0] === what[0].toLowerCase() ? `${who} ${what}` : what;
 }
