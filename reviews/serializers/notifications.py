@@ -20,6 +20,9 @@ from reviews.models import (
 from reviews.serializers.fields import WholeNumberField
 from reviews.serializers.users import UserSerializer
 
+# Names tzdata ships that are not a place: the server's own zone, and tzdata's "Factory" placeholder.
+NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
 
 def _quoted(notification: Notification, key: str) -> dict[str, Any]:
     payload = notification.event.payload
@@ -135,13 +138,24 @@ class NotificationSettingsSerializer(serializers.ModelSerializer):
         help_text="In the inbox: `all`, `mentions` (mentions and replies only) or `none`.",
     )
     email_level = serializers.ChoiceField(
-        choices=NotificationLevel.choices, required=False, help_text="By email, the same levels."
+        choices=NotificationLevel.choices,
+        required=False,
+        help_text="By email, the same levels; mail only ever carries what the inbox gets, so "
+        "`level: none` means no mail either (see `email_effective_level`).",
+    )
+    email_effective_level = serializers.SerializerMethodField(
+        help_text="What mail actually follows: the stricter of `level` and `email_level`."
     )
 
     class Meta:
         model = NotificationSettings
-        fields = ["project", "level", "email_level"]
-        read_only_fields = ["project"]
+        fields = ["project", "level", "email_level", "email_effective_level"]
+        read_only_fields = ["project", "email_effective_level"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=NotificationLevel.choices))
+    def get_email_effective_level(self, settings: NotificationSettings) -> str:
+        order = [NotificationLevel.NONE, NotificationLevel.MENTIONS, NotificationLevel.ALL]
+        return min(settings.level, settings.email_level, key=order.index)
 
 
 class DigestPreferencesSerializer(serializers.ModelSerializer):
@@ -162,7 +176,7 @@ class DigestPreferencesSerializer(serializers.ModelSerializer):
         read_only_fields = ["last_sent_at"]
 
     def validate_time_zone(self, value: str) -> str:
-        if value not in zoneinfo.available_timezones():
+        if value not in zoneinfo.available_timezones() or value in NOT_PLACES:
             raise serializers.ValidationError(
                 f"{value!r} is not a time zone; use an IANA name such as Europe/Paris."
             )
