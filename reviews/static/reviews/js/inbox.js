@@ -21,7 +21,9 @@ const EMPTY = "Nothing yet. You hear here when someone mentions you, answers you
 let nextPage = null;
 
 function sentence(notification) {
-  const what = notification.summary || REASONS[notification.reasons[0]] || notification.kind;
+  // A change of the chosen take says which take (the server's summary); the rest read as before.
+  const first = notification.reasons[0];
+  const what = (first === "decision_changed" && notification.summary) || REASONS[first] || notification.kind;
   const who = notification.actor?.display_name;
   return who && what[0] === what[0].toLowerCase() ? `${who} ${what}` : what;
 }
