@@ -393,6 +393,11 @@ WEBHOOK_FIRST_RETRY_SECONDS = float(os.getenv("REVIEWSVC_WEBHOOK_FIRST_RETRY_SEC
 # The embedded default keeps messages in files under var/broker: a real worker
 # process with no broker server. Production points this at Redis.
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "filesystem://localhost//")
+BROKER_IS_FILESYSTEM = CELERY_BROKER_URL.startswith("filesystem:")
+# kombu's filesystem transport lets a worker read a message its publisher is still writing
+# (and then stop); ours writes each message whole (reviewsvc/filesystem_broker.py).
+if BROKER_IS_FILESYSTEM:
+    CELERY_BROKER_TRANSPORT = "reviewsvc.filesystem_broker:Transport"
 _broker_folder = str(VAR_DIR / "broker")
 # The longest transcode may run this long; the broker must not hand the same
 # message to another worker while the first still works on it.
@@ -406,7 +411,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         # after this pause; kombu's 1 s let a few hundred event fan-outs hold an upload for minutes.
         "polling_interval": 0.1,
     }
-    if CELERY_BROKER_URL.startswith("filesystem")
+    if BROKER_IS_FILESYSTEM
     else {
         "visibility_timeout": envint("REVIEWSVC_BROKER_VISIBILITY_TIMEOUT", CELERY_TASK_MAX_TIME_LIMIT + 3600)
     }

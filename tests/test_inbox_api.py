@@ -149,10 +149,20 @@ def test_the_inbox_refuses_a_query_it_cannot_apply(reviewer, query, field):
 def test_a_member_reads_and_changes_their_notification_settings(project, viewer):
     url = f"/api/v1/projects/{project.pk}/notification-settings/"
 
-    assert client_for(viewer).get(url).json() == {"project": project.pk, "level": "all", "email_level": "all"}
+    assert client_for(viewer).get(url).json() == {
+        "project": project.pk,
+        "level": "all",
+        "email_level": "all",
+        "email_effective_level": "all",
+    }
     response = client_for(viewer).patch(url, {"level": "mentions", "email_level": "none"}, format="json")
 
-    assert response.json() == {"project": project.pk, "level": "mentions", "email_level": "none"}
+    assert response.json() == {
+        "project": project.pk,
+        "level": "mentions",
+        "email_level": "none",
+        "email_effective_level": "none",
+    }
     assert NotificationSettings.objects.get(user=viewer, project=project).level == "mentions"
 
 
@@ -195,6 +205,8 @@ def test_a_person_chooses_when_their_digest_comes(viewer):
     [
         ({"hour": 24}, "hour"),
         ({"time_zone": "Mars/Olympus"}, "time_zone"),
+        ({"time_zone": "localtime"}, "time_zone"),
+        ({"time_zone": "Factory"}, "time_zone"),
         ({"frequency": "weekly"}, "frequency"),
     ],
 )
@@ -203,6 +215,15 @@ def test_digest_settings_refuse_what_they_cannot_keep(viewer, body, field):
 
     assert response.status_code == 400
     assert field in response.json()
+
+
+def test_the_settings_say_that_no_inbox_means_no_mail_either(project, viewer):
+    url = f"/api/v1/projects/{project.pk}/notification-settings/"
+    response = client_for(viewer).patch(url, {"level": "none", "email_level": "all"}, format="json")
+
+    assert response.json()["email_effective_level"] == "none"
+    response = client_for(viewer).patch(url, {"level": "mentions"}, format="json")
+    assert response.json()["email_effective_level"] == "mentions"
 
 
 # --- watching ------------------------------------------------------------------

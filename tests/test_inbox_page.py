@@ -133,3 +133,48 @@ def test_the_inbox_page_needs_a_sign_in_and_the_bell_is_on_every_page(client, re
     html = client.get("/review/").content.decode()
     assert 'id="bell"' in html
     assert "reviews/js/bell.js" in html
+
+
+def _heights(page, selector: str) -> list[float]:
+    return page.locator(selector).evaluate_all(
+        "(nodes) => nodes.map((n) => n.getBoundingClientRect().height)"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("viewport", "least"), [(None, 32), (PHONE, 44)])
+def test_a_group_shows_its_earlier_notifications_on_demand_and_controls_are_big_enough(
+    live_server, reviewer, mentor, shot, director, viewport, least
+):
+    version = VersionFactory(shot=shot, number=3, uploaded_by=director)
+    for frame in range(11):
+        note(version, mentor, f"@carol look at frame {frame}", frame=frame)
+    with chromium() as browser:
+        page = phone_page(browser) if viewport else new_page(browser)
+        sign_in(page, f"{live_server.url}/review/inbox/", "carol", PASSWORD)
+        group = page.locator(".inbox-group").first
+        expect(group.locator(".inbox-item")).to_have_count(5)
+        more = group.get_by_role("button", name="Show 6 earlier notifications on SH010 v3")
+        expect(more).to_have_text("Show 6 earlier")
+        assert (
+            min(_heights(page, ".inbox-tools .button, .inbox-group-head .button, button.inbox-more-note"))
+            >= least
+        )
+        if viewport:
+            assert min(_heights(page, ".inbox-group-head h2 a")) >= 44
+            more.tap()
+        else:
+            more.click()
+        expect(group.locator(".inbox-item")).to_have_count(11)
+        expect(group.locator(".inbox-item").last).to_contain_text("frame 0")
+
+        page.get_by_role("button", name="Mark all read").click()
+        expect(page.locator(".inbox-item.unread")).to_have_count(0)
+        page.get_by_role("button", name="Unread", exact=True).click()
+        expect(page.locator("#inbox-empty")).to_have_text("No unread notifications.")
+        page.get_by_role("button", name="All", exact=True).click()
+        expect(page.locator(".inbox-group")).to_have_count(1)
+        expect(page.locator("#inbox-empty")).to_be_hidden()
+        assert page.errors == []

@@ -134,6 +134,28 @@ def test_a_change_of_the_chosen_take_tells_the_shots_watchers(people, version):
     assert told(event) == {"carol": ["decision_changed"]}
 
 
+def test_choosing_a_take_through_the_api_tells_the_watchers_which_take_replaced_which(people, shot, version):
+    """``POST /versions/{id}/decision/`` records version.decision_changed; watchers read what it did."""
+    from reviews.notifications.email import describe
+
+    CommentFactory(version=version, author=people["carol"])
+    services.version_update(version=version, by=people["alice"], decision="selected")
+    deliver_last_event()
+    second = VersionFactory(shot=shot, number=2, uploaded_by=people["bob"])
+    response = client_for(people["alice"]).post(
+        f"/api/v1/versions/{second.pk}/decision/", {"decision": "selected"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    event = deliver_last_event()
+    assert event.kind == "version.decision_changed"
+    assert told(event) == {"bob": ["decision_changed"], "carol": ["decision_changed"]}
+    said = describe(Notification.objects.get(event=event, recipient=people["carol"]))
+    assert said["what"] == "Alice chose this take over v1"
+    assert said["where"] == "SH010 v2"
+    inbox = client_for(people["carol"]).get("/api/v1/notifications/").json()
+    assert inbox["results"][0]["summary"] == "chose this take over v1"
+
+
 def test_resolving_a_note_tells_its_author(people, version):
     note = services.comment_create(
         version=version, author=people["carol"], body="Flicker at the door", frame=3

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import zoneinfo
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from reviews.mail import mail_queue
 from reviews.models import (
+    Comment,
     DigestFrequency,
     DigestPreferences,
     EmailRoute,
@@ -37,9 +38,6 @@ from reviews.models import (
 logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "reviewsvc.notifications.unsubscribe"
-# A daily digest is not sent twice within this long, whatever the clocks and time zones do.
-DAILY_GAP = timedelta(hours=20)
-HOURLY_GAP = timedelta(minutes=55)
 
 _SENTENCES = {
     NotificationReason.MENTIONED: "mentioned you",
@@ -133,13 +131,41 @@ def actor_name(event: Any) -> str:
     return f"guest: {guest['name']}" if guest else ""
 
 
+def _decision_sentence(payload: dict[str, Any]) -> str:
+    """What a change of the chosen take did, from its event's ``to`` and ``previous_selected``."""
+    previous = (
+        payload.get("previous_selected") if isinstance(payload.get("previous_selected"), dict) else None
+    )
+    to = payload.get("to")
+    if to == "selected":
+        return (
+            f"chose this take over v{previous['number']}"
+            if previous and previous.get("number")
+            else "chose this take"
+        )
+    if to == "rejected":
+        return "rejected this take"
+    if to == "candidate" and payload.get("from") == "selected":
+        return "unchose this take: it is a candidate again"
+    return _SENTENCES[NotificationReason.DECISION_CHANGED]
+
+
+def what_happened(notification: Notification) -> str:
+    """The sentence after the actor's name (or a whole one for the pipeline), as mail and inbox say it."""
+    event = notification.event
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    first = NotificationReason(notification.reasons[0]) if notification.reasons else None
+    if first == NotificationReason.DECISION_CHANGED:
+        return _decision_sentence(payload)
+    return _SENTENCES.get(first, event.kind) if first else event.kind
+
+
 def describe(notification: Notification) -> dict[str, Any]:
     """What a mail says of one notification: who did what, where, the excerpt and the link."""
     event = notification.event
     payload = event.payload if isinstance(event.payload, dict) else {}
     actor = actor_name(event)
-    first = NotificationReason(notification.reasons[0]) if notification.reasons else None
-    sentence = _SENTENCES.get(first, event.kind) if first else event.kind
+    sentence = what_happened(notification)
     comment = payload.get("comment") if isinstance(payload.get("comment"), dict) else {}
     shot = (payload.get("shot") or {}).get("code", "")
     number = (payload.get("version") or {}).get("number")
@@ -168,7 +194,21 @@ def _still_wanted(notifications: list[Notification], user_id: int) -> list[Notif
             "project_id", flat=True
         )
     )
-    return [n for n in notifications if n.project_id in member and n.project_id not in muted]
+    return [n for n in _still_news(notifications) if n.project_id in member and n.project_id not in muted]
+
+
+def _comment_id(notification: Notification) -> int | None:
+    payload = notification.event.payload if isinstance(notification.event.payload, dict) else {}
+    comment = payload.get("comment") if isinstance(payload.get("comment"), dict) else {}
+    return comment.get("id") if isinstance(comment.get("id"), int) else None
+
+
+def _still_news(notifications: list[Notification]) -> list[Notification]:
+    """Drop what mail would tell too late: read on the site already, or about a note deleted since."""
+    unread = [n for n in notifications if n.read_at is None]
+    about = {_comment_id(n) for n in unread} - {None}
+    alive = set(Comment.objects.filter(pk__in=about, deleted_at__isnull=True).values_list("pk", flat=True))
+    return [n for n in unread if _comment_id(n) is None or _comment_id(n) in alive]
 
 
 @transaction.atomic
@@ -220,19 +260,39 @@ def send_soon(*, user_id: int, version_id: int) -> int:
     return len(items)
 
 
-def _digest_due(preferences: DigestPreferences, now: datetime) -> bool:
-    last = preferences.last_sent_at
-    if preferences.frequency == DigestFrequency.OFF:
-        return False
-    if preferences.frequency == DigestFrequency.HOURLY:
-        return last is None or now - last >= HOURLY_GAP
+def _zone(name: str) -> zoneinfo.ZoneInfo:
     try:
-        zone = zoneinfo.ZoneInfo(preferences.time_zone)
+        return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         # Validated when set; a zone a later tzdata dropped falls back to UTC rather than no digest.
-        zone = zoneinfo.ZoneInfo("UTC")
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _clock_hour(moment: datetime, zone: zoneinfo.ZoneInfo) -> tuple[Any, int, Any]:
+    """The local clock hour a moment falls in (its offset tells apart the hour a DST change repeats)."""
+    local = moment.astimezone(zone)
+    return local.date(), local.hour, local.utcoffset()
+
+
+def digest_due(preferences: DigestPreferences, now: datetime) -> bool:
+    """Whether a person's digest may go out at ``now`` (the beat only asks when something is pending).
+
+    Daily: at most one per local calendar day, never before the chosen local hour; so the first
+    beat at or after that hour with something pending sends it, and the next day's goes at the
+    hour again whatever time today's went. Hourly: at most one per local clock hour.
+    Dates and hours are taken in the person's zone with zoneinfo, so DST changes neither skip
+    nor double a day.
+    """
+    if preferences.frequency == DigestFrequency.OFF:
+        return False
+    zone = _zone(preferences.time_zone)
+    last = preferences.last_sent_at
+    if preferences.frequency == DigestFrequency.HOURLY:
+        return last is None or _clock_hour(last, zone) != _clock_hour(now, zone)
     local = now.astimezone(zone)
-    return local.hour >= preferences.hour and (last is None or now - last >= DAILY_GAP)
+    if local.hour < preferences.hour:
+        return False
+    return last is None or last.astimezone(zone).date() < local.date()
 
 
 def send_digests(*, now: datetime | None = None) -> int:
@@ -257,7 +317,7 @@ def _send_digest(*, user_id: int, now: datetime) -> int:
         return 0
     DigestPreferences.objects.get_or_create(user=user)
     preferences = DigestPreferences.objects.select_for_update().get(user=user)
-    if not _digest_due(preferences, now):
+    if not digest_due(preferences, now):
         return 0
     pending = list(
         Notification.objects.filter(recipient_id=user_id, email=EmailRoute.DIGEST, emailed_at__isnull=True)
@@ -266,6 +326,9 @@ def _send_digest(*, user_id: int, now: datetime) -> int:
     )
     wanted = _still_wanted(pending, user_id) if user.email else []
     Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=now)
+    if not wanted:
+        # Nothing left worth a mail (all read or deleted since): today's digest is still to come.
+        return 0
     preferences.last_sent_at = now
     preferences.save(update_fields=["last_sent_at"])
     per_project: dict[int, list[Notification]] = defaultdict(list)

@@ -91,9 +91,12 @@ def _comment_updated(event: Event, found: Recipients) -> None:
     comment = Comment.objects.filter(pk=comment_id).first()
     if comment is None:
         return
-    already = Notification.objects.filter(
-        event__subject_type="comment", event__subject_id=comment_id, reasons__contains=[Reason.MENTIONED]
-    ).values_list("recipient_id", flat=True)
+    # Reasons are a JSON list: read them here rather than with a JSON ``contains`` lookup, which
+    # SQLite (make run's default) does not support.
+    told = Notification.objects.filter(event__subject_type="comment", event__subject_id=comment_id)
+    already = {
+        user for user, reasons in told.values_list("recipient_id", "reasons") if Reason.MENTIONED in reasons
+    }
     for user_id in comment.mentions.exclude(pk__in=already).values_list("pk", flat=True):
         found[user_id].add(Reason.MENTIONED)
 

@@ -21,6 +21,9 @@ from reviews.notifications.email import guest_of_event
 from reviews.serializers.fields import WholeNumberField
 from reviews.serializers.users import UserSerializer
 
+# Names tzdata ships that are not a place: the server's own zone, and tzdata's "Factory" placeholder.
+NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
 
 def _quoted(notification: Notification, key: str) -> dict[str, Any]:
     payload = notification.event.payload
@@ -43,6 +46,9 @@ class NotificationSerializer(serializers.ModelSerializer):
     version = serializers.SerializerMethodField()
     comment = serializers.SerializerMethodField()
     link = serializers.SerializerMethodField(help_text="The review page at the exact frame and thread.")
+    summary = serializers.SerializerMethodField(
+        help_text='What happened, after the actor\'s name (e.g. "chose this take over v1"), as mail says it.'
+    )
 
     class Meta:
         model = Notification
@@ -58,6 +64,7 @@ class NotificationSerializer(serializers.ModelSerializer):
             "version",
             "comment",
             "link",
+            "summary",
         ]
         read_only_fields = fields
 
@@ -72,6 +79,11 @@ class NotificationSerializer(serializers.ModelSerializer):
         # Shown like a member, as a guest's notes are (CommentSerializer.author), with the
         # guest's id so two guests of the same name can be told apart.
         return {"id": None, "username": None, "display_name": f"guest: {guest['name']}", "guest": guest}
+
+    def get_summary(self, notification: Notification) -> str:
+        from reviews.notifications.email import what_happened
+
+        return what_happened(notification)
 
     def get_unread(self, notification: Notification) -> bool:
         return notification.read_at is None
@@ -142,13 +154,24 @@ class NotificationSettingsSerializer(serializers.ModelSerializer):
         help_text="In the inbox: `all`, `mentions` (mentions and replies only) or `none`.",
     )
     email_level = serializers.ChoiceField(
-        choices=NotificationLevel.choices, required=False, help_text="By email, the same levels."
+        choices=NotificationLevel.choices,
+        required=False,
+        help_text="By email, the same levels; mail only ever carries what the inbox gets, so "
+        "`level: none` means no mail either (see `email_effective_level`).",
+    )
+    email_effective_level = serializers.SerializerMethodField(
+        help_text="What mail actually follows: the stricter of `level` and `email_level`."
     )
 
     class Meta:
         model = NotificationSettings
-        fields = ["project", "level", "email_level"]
-        read_only_fields = ["project"]
+        fields = ["project", "level", "email_level", "email_effective_level"]
+        read_only_fields = ["project", "email_effective_level"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=NotificationLevel.choices))
+    def get_email_effective_level(self, settings: NotificationSettings) -> str:
+        order = [NotificationLevel.NONE, NotificationLevel.MENTIONS, NotificationLevel.ALL]
+        return min(settings.level, settings.email_level, key=order.index)
 
 
 class DigestPreferencesSerializer(serializers.ModelSerializer):
@@ -169,7 +192,7 @@ class DigestPreferencesSerializer(serializers.ModelSerializer):
         read_only_fields = ["last_sent_at"]
 
     def validate_time_zone(self, value: str) -> str:
-        if value not in zoneinfo.available_timezones():
+        if value not in zoneinfo.available_timezones() or value in NOT_PLACES:
             raise serializers.ValidationError(
                 f"{value!r} is not a time zone; use an IANA name such as Europe/Paris."
             )

@@ -1,7 +1,7 @@
 // /review/inbox/: your notifications grouped per version, newest activity first; unread ones
 // are marked, opening one marks it read and goes to its exact frame and thread.
 
-import { get, post } from "./api.js";
+import { get, getAll, post } from "./api.js";
 import { $, h, reportError, timeAgo } from "./dom.js";
 
 const REASONS = {
@@ -17,10 +17,13 @@ const REASONS = {
 };
 
 let unreadOnly = false;
+const EMPTY = "Nothing yet. You hear here when someone mentions you, answers you, or leaves a note on your clips.";
 let nextPage = null;
 
 function sentence(notification) {
-  const what = REASONS[notification.reasons[0]] ?? notification.kind;
+  // A change of the chosen take says which take (the server's summary); the rest read as before.
+  const first = notification.reasons[0];
+  const what = (first === "decision_changed" && notification.summary) || REASONS[first] || notification.kind;
   const who = notification.actor?.display_name;
   return who && what[0] === what[0].toLowerCase() ? `${who} ${what}` : what;
 }
@@ -97,8 +100,32 @@ function group(entry) {
       markRead,
     ),
     h("ol", { class: "inbox-items" }, entry.notifications.map(item)),
-    more > 0 ? h("p", { class: "muted small inbox-more-note" }, `and ${more} earlier`) : null,
+    more > 0 && version ? earlier(version, more) : null,
+    more > 0 && !version ? h("p", { class: "muted small inbox-more-note" }, `and ${more} earlier`) : null,
   );
+}
+
+// "Show 6 earlier": the group's whole list (?version=), in place, newest first.
+function earlier(version, more) {
+  const button = h(
+    "button",
+    { type: "button", class: "button ghost small inbox-more-note", "aria-label": `Show ${more} earlier notifications on ${version.shot.code} v${version.number}` },
+    `Show ${more} earlier`,
+  );
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const items = await getAll(`notifications/?version=${version.id}${unreadOnly ? "&unread=true" : ""}`);
+      const list = button.closest(".inbox-group").querySelector(".inbox-items");
+      list.replaceChildren(...items.map(item));
+      list.querySelector(`li:nth-child(${items.length - more + 1}) a`)?.focus();
+      button.remove();
+    } catch (failure) {
+      button.disabled = false;
+      reportError(failure);
+    }
+  });
+  return button;
 }
 
 function summarize(page) {
@@ -117,6 +144,7 @@ async function load(append = false) {
   else list.replaceChildren(...groups);
   list.setAttribute("aria-busy", "false");
   $("#inbox-empty").hidden = list.children.length > 0;
+  $("#inbox-empty").textContent = unreadOnly ? "No unread notifications." : EMPTY;
   $("#inbox-more").hidden = !nextPage;
   summarize(page);
 }
