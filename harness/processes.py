@@ -67,6 +67,8 @@ def service_env(media_root: Path | None = None, **overrides: str) -> dict[str, s
         "DATABASE_CONN_MAX_AGE": "0",
         "REVIEWSVC_MEDIA_ROOT": str(media_root or settings.MEDIA_ROOT),
         "REVIEWSVC_CELERY_QUEUE": app.conf.task_default_queue,
+        # The channel prefix otherwise hashes the database name, which differs in this process.
+        "REVIEWSVC_LIVE_CHANNEL_PREFIX": settings.LIVE_CHANNEL_PREFIX,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "PYTHONUNBUFFERED": "1",
     }

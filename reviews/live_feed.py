@@ -32,11 +32,17 @@ from typing import Any
 import redis.asyncio as aioredis
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
-from django.db.models import Max, Min
 
 from reviews import live, permissions
-from reviews.models import Event, EventKind, ProcessingState, Version
+from reviews.live_queries import (
+    _close_connection,
+    _events_after,
+    _guarded,
+    _processing_rows,
+    _project_of_version,
+    _settled_start,
+)
+from reviews.models import Event, EventKind
 from reviews.permissions import Principal
 
 logger = logging.getLogger(__name__)
@@ -62,11 +68,19 @@ class LiveEvent:
     frame: bytes
 
 
+# Why a stream was closed, as its ``stream.closed`` frame says (``reason``): the first two are
+# final (the page stops and polls), ``behind`` asks the page to reconnect with Last-Event-ID.
+REMOVED = "removed"
+SIGNED_OUT = "signed_out"
+BEHIND = "behind"
+
+
 @dataclass(frozen=True)
 class Closed:
     """Put on a stream's queue to end it, with the reason the client is told."""
 
     detail: str
+    reason: str = REMOVED
 
 
 # An event as the activity feed shows it (id, kind, created_at, actor, subject, payload). The
@@ -107,7 +121,14 @@ class Listener:
     wants: Callable[[LiveEvent], bool] = lambda event: True
     # For progress messages: None for every version of the project.
     version_id: int | None = None
+    # Whether the credential the stream was opened with still holds (token not deleted, session
+    # not flushed, account active); runs in the hub's thread. ``credential_key`` names that
+    # credential, so tabs sharing one are checked once.
+    credential: Callable[[], bool] = lambda: True
+    credential_key: Any = None
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+    # Which project each version a progress message named belongs to (None: no such version).
+    version_projects: dict[int, int | None] = field(default_factory=dict)
 
     def offer(self, item: LiveEvent | bytes | Closed) -> None:
         if isinstance(item, LiveEvent) and not (
@@ -115,7 +136,7 @@ class Listener:
         ):
             return
         if self.queue.qsize() >= QUEUE_LIMIT and not isinstance(item, Closed):
-            item = Closed("The stream fell too far behind; reconnect to catch up.")
+            item = Closed("The stream fell too far behind; reconnect to catch up.", BEHIND)
         self.queue.put_nowait(item)
 
 
@@ -232,11 +253,18 @@ class Hub:
     async def recheck(self) -> None:
         streams = [listener for group in self.listeners.values() for listener in group]
 
-        def reread() -> list[Principal | None]:
-            # One query per person and project, however many tabs they have open.
+        def reread() -> list[Principal | str | None]:
+            # One query per credential, and per person and project, however many tabs are open.
+            credentials: dict[Any, bool] = {}
             seen: dict[tuple[Any, int], Principal | None] = {}
-            verdicts = []
+            verdicts: list[Principal | str | None] = []
             for listener in streams:
+                held = listener.credential_key if listener.credential_key is not None else id(listener)
+                if held not in credentials:
+                    credentials[held] = listener.credential()
+                if not credentials[held]:
+                    verdicts.append(SIGNED_OUT)
+                    continue
                 user_id = listener.principal.user_id
                 key = (user_id if user_id is not None else id(listener), listener.project_id)
                 if key not in seen:
@@ -246,8 +274,10 @@ class Hub:
 
         verdicts = await self.db(reread)
         for listener, principal in zip(streams, verdicts, strict=True):
-            if principal is None:
-                listener.offer(Closed("You can no longer see this project."))
+            if principal == SIGNED_OUT:
+                listener.offer(Closed("You were signed out.", SIGNED_OUT))
+            elif principal is None:
+                listener.offer(Closed("You can no longer see this project.", REMOVED))
             else:
                 listener.principal = principal
 
@@ -283,11 +313,41 @@ class Hub:
             self.wake.set()
         elif body.get("type") == "progress" and project_id is not None:
             try:
-                self.deliver_progress(
-                    project_id, int(body["version"]), str(body["state"]), int(body["percent"])
-                )
+                version_id, state, percent = int(body["version"]), str(body["state"]), int(body["percent"])
             except (KeyError, TypeError, ValueError):
                 logger.warning("a malformed progress message on %s", channel)
+                return
+            task = asyncio.create_task(self.deliver_checked_progress(project_id, version_id, state, percent))
+            self.tasks.append(task)
+            task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task) -> None:
+        with contextlib.suppress(ValueError):
+            self.tasks.remove(task)
+
+    async def deliver_checked_progress(
+        self, project_id: int, version_id: int, state: str, percent: int
+    ) -> None:
+        """Pass a progress message from pub/sub on only if its version belongs to the channel's project.
+
+        Anyone who can publish to the Redis server can name any version on any channel: a
+        message for a version of another project, or of none, is dropped. Each stream caches
+        what it learnt, so a render's stream of messages costs one query per stream at most.
+        """
+        streams = [s for s in self.listeners.get(project_id, ()) if s.version_id in (None, version_id)]
+        unknown = [s for s in streams if version_id not in s.version_projects]
+        if unknown:
+            try:
+                found = await self.db(_project_of_version, version_id)
+            except Exception:
+                logger.exception("the project of version %s could not be read", version_id)
+                return
+            for listener in unknown:
+                listener.version_projects[version_id] = found
+        if any(s.version_projects.get(version_id) == project_id for s in streams):
+            self.deliver_progress(project_id, version_id, state, percent)
+        else:
+            logger.warning("dropped a progress message for version %s on project %s", version_id, project_id)
 
     async def stop(self) -> None:
         current = asyncio.current_task()
@@ -346,66 +406,3 @@ def hub() -> Hub:
     if current is None:
         current = _hubs[loop] = Hub()
     return current
-
-
-# --- queries, run on the hub's thread -------------------------------------------
-
-
-def _guarded(function: Callable[..., Any], *args: Any) -> Any:
-    try:
-        return function(*args)
-    except Exception:
-        connection.close()
-        raise
-
-
-def _close_connection() -> None:
-    connection.close()
-
-
-def _settled_start() -> int:
-    """Where a new hub starts: the newest event older than the gap window, so that anything
-    younger (perhaps with a gap still filling) is read through ``settle``. With none that old,
-    just before the oldest there is; with none at all, the last id the table's sequence gave
-    out. Ids below those may belong to deleted events, which must not be waited for as gaps."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    horizon = timezone.now() - timedelta(milliseconds=settings.LIVE_GAP_MS)
-    newest_old = Event.objects.filter(created_at__lt=horizon).aggregate(newest=Max("id"))["newest"]
-    if newest_old is not None:
-        return newest_old
-    oldest = Event.objects.aggregate(oldest=Min("id"))["oldest"]
-    return _last_id_given_out() if oldest is None else oldest - 1
-
-
-def _last_id_given_out() -> int:
-    table = Event._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-            (sequence,) = cursor.fetchone()
-            if sequence is None:
-                return 0
-            # The name comes from PostgreSQL itself, schema-qualified and quoted as needed.
-            cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {sequence}")
-            return int(cursor.fetchone()[0])
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-            row = cursor.fetchone()
-            return int(row[0]) if row else 0
-    return 0
-
-
-def _events_after(settled: int, limit: int) -> list[Event]:
-    return list(Event.objects.filter(id__gt=settled).select_related("actor").order_by("id")[:limit])
-
-
-def _processing_rows(project_ids: list[int]) -> list[tuple[int, int, str, int]]:
-    return list(
-        Version.objects.filter(
-            shot__project_id__in=project_ids,
-            processing_state__in=[ProcessingState.QUEUED, ProcessingState.PROCESSING],
-        ).values_list("id", "shot__project_id", "processing_state", "processing_progress")
-    )

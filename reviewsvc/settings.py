@@ -461,9 +461,22 @@ LIVE_REDIS_URL = (
     or os.getenv("REDIS_URL")
     or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")
 )
-# Pub/sub channels are shared by every database of a Redis server: name them after the queue,
-# which each test run (and each deployment sharing a Redis) names apart.
-LIVE_CHANNEL_PREFIX = os.getenv("REVIEWSVC_LIVE_CHANNEL_PREFIX", CELERY_TASK_DEFAULT_QUEUE)
+
+
+def _live_channel_prefix(queue: str, database: dict, secret_key: str) -> str:
+    """The queue name and a hash of this deployment's database and secret key (docs/live.md)."""
+    import hashlib
+
+    where = "|".join(str(database.get(key) or "") for key in ("ENGINE", "HOST", "PORT", "NAME"))
+    return f"{queue}:{hashlib.sha256(f'{where}|{secret_key}'.encode()).hexdigest()[:12]}"
+
+
+# Pub/sub channels are shared by every database of a Redis server, and deployments sharing a
+# Redis often keep the default queue name: the prefix also names the database and the secret key
+# (hashed), so no two deployments read each other's messages unless told to.
+LIVE_CHANNEL_PREFIX = os.getenv("REVIEWSVC_LIVE_CHANNEL_PREFIX") or _live_channel_prefix(
+    CELERY_TASK_DEFAULT_QUEUE, DATABASES["default"], SECRET_KEY
+)
 # How often a web process reads the record without a wake-up (the only way, without Redis).
 LIVE_POLL_MS = envint("REVIEWSVC_LIVE_POLL_MS", 1000)
 # An event id missing below newer committed ones is a transaction still committing (or one

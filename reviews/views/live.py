@@ -10,12 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from importlib import import_module
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
+from django.contrib import auth
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
@@ -49,14 +54,40 @@ def _refusal(request: HttpRequest) -> JsonResponse | None:
     return None
 
 
-def _user(request: HttpRequest) -> Any:
-    """The signed-in user by token or session, as every API view reads it; None if neither."""
+def _user(request: HttpRequest) -> tuple[Any, Callable[[], bool], Any] | JsonResponse:
+    """The signed-in user by token or session, as every API view reads it, with a check that the
+    credential still holds (for the re-check while open) and its key; or a 401 response."""
     drf_request = Request(request, authenticators=[TokenAuthentication(), SessionAuthentication()])
     try:
         user = drf_request.user
-    except APIException:
-        return None
-    return user if user.is_authenticated else None
+    except APIException as error:
+        # A bad or revoked token: the same answer as the rest of the API ("Invalid token.").
+        return JsonResponse({"detail": str(error.detail)}, status=401)
+    if not user.is_authenticated:
+        return JsonResponse({"detail": "Authentication credentials were not provided."}, status=401)
+    if isinstance(drf_request.auth, Token):
+        key = drf_request.auth.key
+        return user, lambda: _token_holds(key, user.pk), ("token", key)
+    session_key = request.session.session_key
+    return user, lambda: _session_holds(session_key, user.pk), ("session", session_key)
+
+
+def _token_holds(key: str, user_id: int) -> bool:
+    """The token still exists (not signed out, nor revoked by a password change) and its account is active."""
+    return Token.objects.filter(key=key, user_id=user_id, user__is_active=True).exists()
+
+
+def _session_holds(session_key: str | None, user_id: int) -> bool:
+    """The session still exists and signs in this user, active, with the password it was made with.
+
+    Read as Django reads it on each request (``auth.get_user``): a flushed or deleted session, a
+    changed password (the session's hash no longer matches) or an inactive account fail.
+    """
+    if not session_key:
+        return False
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    user = auth.get_user(SimpleNamespace(session=store))
+    return bool(user.is_authenticated and user.pk == user_id and user.is_active)
 
 
 def _principal(user: Any, project_id: int) -> Principal | None:
@@ -67,10 +98,12 @@ def _principal(user: Any, project_id: int) -> Principal | None:
 
 
 def _open(request: HttpRequest, *, project_id: int | None = None, version_id: int | None = None) -> Any:
-    """Authenticate and authorise on the hub's thread: (user, project_id, shot_id, principal) or a response."""
-    user = _user(request)
-    if user is None:
-        return JsonResponse({"detail": "Authentication credentials were not provided."}, status=401)
+    """Authenticate and authorise on the hub's thread: (user, project_id, shot_id, principal, credential
+    check, credential key) or a response."""
+    signed_in = _user(request)
+    if isinstance(signed_in, JsonResponse):
+        return signed_in
+    user, credential, credential_key = signed_in
     shot_id = None
     if version_id is not None:
         found = Version.objects.filter(pk=version_id).values_list("shot__project_id", "shot_id").first()
@@ -80,7 +113,7 @@ def _open(request: HttpRequest, *, project_id: int | None = None, version_id: in
     principal = _principal(user, project_id)
     if principal is None or not can_receive_event(principal, version_id=version_id):
         return JsonResponse({"detail": NOT_FOUND}, status=404)
-    return user, project_id, shot_id, principal
+    return user, project_id, shot_id, principal, credential, credential_key
 
 
 def _last_event_id(request: HttpRequest) -> int | JsonResponse | None:
@@ -133,7 +166,9 @@ async def _stream(feed: Hub, listener: Listener, cursor: int, upto: int) -> Asyn
             frames = []
             for item in items:
                 if isinstance(item, Closed):
-                    frames.append(sse_frame(data={"detail": item.detail}, kind="stream.closed"))
+                    frames.append(
+                        sse_frame(data={"detail": item.detail, "reason": item.reason}, kind="stream.closed")
+                    )
                     yield b"".join(frames)
                     return
                 if isinstance(item, bytes):
@@ -160,13 +195,15 @@ async def _respond(
     last_event_id = _last_event_id(request)
     if isinstance(last_event_id, JsonResponse):
         return last_event_id
-    user, project_id, _shot_id, principal = opened
+    user, project_id, _shot_id, principal, credential, credential_key = opened
     listener = Listener(
         project_id=project_id,
         principal=principal,
         reauthorise=lambda: _principal(user, project_id),
         wants=wants,
         version_id=version_id,
+        credential=credential,
+        credential_key=credential_key,
     )
     # No await between joining and reading the settled point: nothing falls between the two.
     upto = feed.add(listener)
@@ -178,6 +215,9 @@ async def _respond(
     return response
 
 
+# Token and session both: a write method must get the documented JSON 405, not a CSRF 403
+# (a stream writes nothing, so there is nothing for CSRF to protect).
+@csrf_exempt
 async def project_events(request: HttpRequest, project_id: int) -> HttpResponse:
     """GET /api/v1/projects/{id}/events/: every event of the project, and processing progress, as they happen."""
     if (refusal := _refusal(request)) is not None:
@@ -187,6 +227,7 @@ async def project_events(request: HttpRequest, project_id: int) -> HttpResponse:
         return await _respond(request, feed, opened, wants=lambda event: True, version_id=None)
 
 
+@csrf_exempt
 async def version_events(request: HttpRequest, version_id: int) -> HttpResponse:
     """GET /api/v1/versions/{id}/events/: events about one version, and new takes and decisions of its shot."""
     if (refusal := _refusal(request)) is not None:

@@ -5,6 +5,8 @@ const API = "/api/v1/";
 // After the server refused the stream (signed out, access removed) or the browser gave up,
 // try again this much later; meanwhile the page polls.
 const RETRY_MS = 15000;
+// After the server closed a stream that fell behind: reconnect soon, with Last-Event-ID.
+const BEHIND_RETRY_MS = 500;
 
 export class LiveStream extends EventTarget {
   // path: "projects/3/events/" or "versions/12/events/".
@@ -43,17 +45,23 @@ export class LiveStream extends EventTarget {
         this.dispatchEvent(new CustomEvent(kind, { detail: { data, id: message.lastEventId } }));
       });
     }
-    // The server ends the stream on purpose (access removed): do not reconnect.
+    // The server ends the stream on purpose. Signed out or access removed ("signed_out",
+    // "removed"): final, the page polls. Fell too far behind ("behind"): reconnect at once from the
+    // last event received, which catches up from the record.
     source.addEventListener("stream.closed", (message) => {
-      this.ended = true;
-      this.stop();
-      let detail = "";
+      let body = {};
       try {
-        detail = JSON.parse(message.data).detail;
+        body = JSON.parse(message.data) ?? {};
       } catch {
-        detail = "";
+        body = {};
       }
-      this.dispatchEvent(new CustomEvent("ended", { detail: { detail } }));
+      this.stop();
+      if (body.reason === "behind") {
+        setTimeout(() => this.start(), BEHIND_RETRY_MS);
+        return;
+      }
+      this.ended = true;
+      this.dispatchEvent(new CustomEvent("ended", { detail: { detail: body.detail ?? "", reason: body.reason } }));
     });
     source.addEventListener("error", () => {
       // The browser reconnects by itself (with Last-Event-ID) unless the server refused it.
