@@ -179,7 +179,7 @@ class ShotWatchView(APIView):
         services.shot_watch(shot=shot, user=request.user, watching=True)
         return self._answer(request, shot)
 
-    @extend_schema(request=None, responses=WatchSerializer)
+    @extend_schema(request=None, responses={200: WatchSerializer})
     def delete(self, request: Request, shot_id: int) -> Response:
         """Stop watching this shot, even though you commented or uploaded there."""
         shot = self._shot(request, shot_id)

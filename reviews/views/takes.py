@@ -53,7 +53,7 @@ class VersionRecommendationView(APIView):
         takes.version_recommend(version=version, by=request.user)
         return _answer(request, version)
 
-    @extend_schema(request=None, responses=VersionSerializer)
+    @extend_schema(request=None, responses={200: VersionSerializer})
     def delete(self, request: Request, pk: int) -> Response:
         """Withdraw your recommendation of this take (nothing happens if you had none)."""
         version = _version(request, pk)
