@@ -54,6 +54,18 @@ def chromium() -> Iterator[Browser]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+def record_console_errors(page: Page) -> None:
+    """Count every console error as a page error, but the 503 the WSGI test server gives the pages'
+    event streams (they then poll; docs/live.md), which Chromium logs as a failed load."""
+
+    def seen(message) -> None:
+        stream_refused = "503" in message.text and "/events/" in message.location.get("url", "")
+        if message.type == "error" and not stream_refused:
+            page.errors.append(message.text)
+
+    page.on("console", seen)
+
+
 def new_page(browser: Browser) -> Page:
     """A fresh, signed-out tab: its own cookies, so two people can be signed in at once."""
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)

@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 
 from harness import media, paired_numbers
 from reviews.models import Comment
-from tests.browser import TIMEOUT_MS, new_page, sign_in
+from tests.browser import TIMEOUT_MS, new_page, record_console_errors, sign_in
 from tests.conftest import client_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -85,16 +85,8 @@ def open_as_bob(browser, live_server, path: str, *, viewport=None, touch=False):
         page = new_page(browser)
         if viewport:
             page.set_viewport_size(viewport)
-    # What the Content-Security-Policy refuses shows only in the console, not as a page error. The test
-    # server is WSGI: the event streams the pages open answer 503 there, logged as a failed load.
-    page.on(
-        "console",
-        lambda message: (
-            message.type == "error"
-            and not ("503" in message.text and "/events/" in message.location.get("url", ""))
-            and page.errors.append(message.text)
-        ),
-    )
+    # What the Content-Security-Policy refuses shows only in the console, not as a page error.
+    record_console_errors(page)
     sign_in(page, f"{live_server.url}{path}", "bob", PASSWORD)
     return page
 

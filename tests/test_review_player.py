@@ -30,6 +30,7 @@ from tests.browser import (
     drag,
     new_page,
     position,
+    record_console_errors,
     sign_in,
     thread_of,
     wait_for_player,
@@ -76,7 +77,7 @@ def ready_version(director, shot, path: Path, **fields) -> int:
 def open_as_bob(browser, live_server, path: str, **context):
     page = new_page(browser)
     # What the Content-Security-Policy refuses shows only in the console, not as a page error.
-    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    record_console_errors(page)
     if context:
         page.set_viewport_size(context["viewport"])
     sign_in(page, f"{live_server.url}{path}", "bob", PASSWORD)
