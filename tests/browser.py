@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
+from pathlib import Path
 from typing import NamedTuple
 
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
@@ -185,3 +186,14 @@ def drag(page: Page, selector: str, points: list[tuple[float, float]]) -> None:
     for point in points[1:]:
         page.mouse.move(*at(point), steps=4)
     page.mouse.up()
+
+
+# Where the browser tests save the screenshots docs/screenshots/ is made from; none when unset.
+SCREENSHOT_DIR = os.getenv("REVIEWSVC_SCREENSHOT_DIR")
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save the page as ``name`` in REVIEWSVC_SCREENSHOT_DIR, if that is set."""
+    if SCREENSHOT_DIR:
+        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name))

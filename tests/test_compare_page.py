@@ -12,18 +12,16 @@ Set REVIEWSVC_SCREENSHOT_DIR (e.g. docs/screenshots) to save the pages as PNG.
 from __future__ import annotations
 
 import math
-import os
 import re
 import time
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from harness import media, paired_numbers
 from reviews.models import Comment
-from tests.browser import TIMEOUT_MS, new_page, record_console_errors, sign_in
+from tests.browser import TIMEOUT_MS, new_page, record_console_errors, screenshot, sign_in
 from tests.conftest import client_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -32,7 +30,6 @@ PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 A_RATE, B_RATE = Fraction(24), Fraction(16)
 A_FRAMES, B_FRAMES = 96, 48
 PHONE = {"width": 390, "height": 844}
-SCREENSHOT_DIR = os.getenv("REVIEWSVC_SCREENSHOT_DIR")
 
 
 @pytest.fixture(scope="module")
@@ -155,12 +152,6 @@ def assert_pictures_match(page, expected: tuple[int, int]) -> None:
             break
         page.wait_for_timeout(50)
     assert seen == wanted
-
-
-def screenshot(page, name: str) -> None:
-    if SCREENSHOT_DIR:
-        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name))
 
 
 @pytest.mark.django_db(transaction=True)

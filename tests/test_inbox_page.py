@@ -7,9 +7,7 @@ Set REVIEWSVC_SCREENSHOT_DIR (e.g. docs/screenshots) to save the pages as PNG.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -18,18 +16,11 @@ from playwright.sync_api import expect
 from reviews import services
 from reviews.models import Event, VersionView
 from reviews.notifications.services import notifications_create
-from tests.browser import chromium, new_page, sign_in
+from tests.browser import chromium, new_page, screenshot, sign_in
 from tests.factories import ShotFactory, VersionFactory
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
-SCREENSHOT_DIR = os.getenv("REVIEWSVC_SCREENSHOT_DIR")
 PHONE = {"width": 390, "height": 844}
-
-
-def screenshot(page, name: str) -> None:
-    if SCREENSHOT_DIR:
-        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name))
 
 
 def note(version, author, body, **fields):

@@ -6,9 +6,7 @@ the event streams need the ASGI server, which pytest-django's live server is not
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 import requests
@@ -17,11 +15,10 @@ from playwright.sync_api import expect
 from harness import clips
 from harness.processes import Gunicorn
 from reviews.models import Membership, ProcessingState, Version
-from tests.browser import chromium, new_page, sign_in, thread_of
+from tests.browser import chromium, new_page, screenshot, sign_in, thread_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOT_DIR = os.getenv("REVIEWSVC_SCREENSHOT_DIR")
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "correct horse battery staple"
 
@@ -47,12 +44,6 @@ def token_for(user) -> dict[str, str]:
 
     token, _ = Token.objects.get_or_create(user=user)
     return {"Authorization": f"Token {token.key}"}
-
-
-def screenshot(page, name: str) -> None:
-    if SCREENSHOT_DIR:
-        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name))
 
 
 def open_as(browser, user, url: str):

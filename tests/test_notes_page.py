@@ -9,7 +9,6 @@ Set REVIEWSVC_SCREENSHOT_DIR (e.g. docs/screenshots) to save the pages as PNG.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -18,19 +17,12 @@ from playwright.sync_api import expect
 from harness import clips, media
 from reviews import services
 from reviews.models import Comment
-from tests.browser import chromium, new_page, sign_in, thread_of, wait_for_player
+from tests.browser import chromium, new_page, screenshot, sign_in, thread_of, wait_for_player
 from tests.conftest import client_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
-SCREENSHOT_DIR = os.getenv("REVIEWSVC_SCREENSHOT_DIR")
-
-
-def screenshot(page, name: str) -> None:
-    if SCREENSHOT_DIR:
-        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name))
 
 
 def upload_ready(director, shot, path: Path, **fields) -> int:

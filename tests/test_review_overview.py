@@ -10,7 +10,6 @@ Set REVIEWSVC_SCREENSHOT_DIR (e.g. docs/screenshots) to save the project page as
 from __future__ import annotations
 
 import base64
-import os
 import subprocess
 from pathlib import Path
 
@@ -20,12 +19,11 @@ from playwright.sync_api import expect
 from harness import clips
 from reviews import services
 from reviews.models import ProcessingState, ReviewStatus, Shot, Version
-from tests.browser import chromium, new_page, sign_in
+from tests.browser import chromium, new_page, screenshot, sign_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
-SCREENSHOT_DIR = os.getenv("REVIEWSVC_SCREENSHOT_DIR")
 PHONE = {"width": 390, "height": 844}
 
 
@@ -33,12 +31,6 @@ PHONE = {"width": 390, "height": 844}
 def browser():
     with chromium() as browser:
         yield browser
-
-
-def screenshot(page, name: str) -> None:
-    if SCREENSHOT_DIR:
-        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name))
 
 
 def ready_version(shot, number: int, *, width: int, height: int, source: str, settings) -> Version:

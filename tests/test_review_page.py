@@ -28,6 +28,7 @@ from tests.browser import (
     drag,
     new_page,
     position,
+    screenshot,
     sign_in,
     thread_of,
     wait_for_player,
@@ -59,12 +60,6 @@ def upload(director, shot, path: Path, **fields) -> int:
 def wait_until_ready(director, version_id: int) -> None:
     version, _ = media.wait_until_processed(client_for(director), version_id, timeout=60)
     assert version["processing"]["state"] == "ready", version["processing"]["error"]
-
-
-def screenshot(page, name: str) -> None:
-    if SCREENSHOT_DIR:
-        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name))
 
 
 def dress_the_project(director, project, directory: Path) -> list[int]:

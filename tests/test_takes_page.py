@@ -6,7 +6,6 @@ Set REVIEWSVC_SCREENSHOT_DIR (e.g. docs/screenshots) to save the pages as PNG.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -14,12 +13,11 @@ import pytest
 from playwright.sync_api import expect
 
 from reviews.models import Decision, ProcessingState, Version
-from tests.browser import TIMEOUT_MS, chromium, new_page, sign_in
+from tests.browser import TIMEOUT_MS, chromium, new_page, screenshot, sign_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
-SCREENSHOT_DIR = os.getenv("REVIEWSVC_SCREENSHOT_DIR")
 PHONE = {"width": 390, "height": 844}
 SOURCES = {1: "testsrc2", 2: "mandelbrot", 3: "smptebars"}
 GENERATIONS = {
@@ -33,12 +31,6 @@ GENERATIONS = {
 def browser():
     with chromium() as browser:
         yield browser
-
-
-def screenshot(page, name: str) -> None:
-    if SCREENSHOT_DIR:
-        Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOT_DIR) / name))
 
 
 def ffmpeg(*arguments: str) -> None:
