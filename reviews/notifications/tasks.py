@@ -7,6 +7,7 @@ calls a service that is safe to run twice.
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import IntegrityError
 
 from reviews.events import consumer
 from reviews.models import Event
@@ -23,7 +24,9 @@ def notify_on_event(event: Event) -> None:
         create_notifications.delay(event.pk)
 
 
-@shared_task
+# A version or project deleted while the notifications were written fails their commit
+# (reviews.services.versions._delete_with_media); written again, they no longer name it.
+@shared_task(autoretry_for=(IntegrityError,), max_retries=3, default_retry_delay=1)
 def create_notifications(event_id: int) -> None:
     """Tell everyone an event concerns (``services.notifications_create``)."""
     event = Event.objects.select_related("actor").filter(pk=event_id).first()

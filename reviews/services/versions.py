@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
-from django.db.models import F
+from django.db import DatabaseError, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
+from psycopg import errors as psycopg_errors
 
 from reviews import takes
 from reviews.events import event_record, version_payload
@@ -24,6 +26,8 @@ from reviews.models import (
     VersionView,
 )
 from reviews.services.projects import model_update
+
+logger = logging.getLogger(__name__)
 
 
 def file_sha256(file: File) -> str:
@@ -123,38 +127,69 @@ def version_update(*, version: Version, by: AbstractBaseUser, **fields: Any) -> 
     return version
 
 
-def _delete_with_media(instance: Project | Shot | Version, versions: list[Version]) -> None:
-    """Delete rows, then, once that has committed, the files of every version they held."""
-    # Read before the delete, which clears the primary key of the instance it is given.
-    doomed = [(version.pk, version.file.name) for version in versions]
-    with transaction.atomic():
-        instance.delete()
-
-        def remove_files() -> None:
-            for version_id, original in doomed:
-                storage.remove_version(version_id, original)
-
-        transaction.on_commit(remove_files)
+# A delete that a worker's concurrent write made fail (see _delete_with_media) is tried again
+# this many times in all before the error reaches the client.
+DELETE_ATTEMPTS = 3
 
 
-@transaction.atomic
+def _is_write_conflict(error: DatabaseError) -> bool:
+    cause = error.__cause__
+    return isinstance(cause, (psycopg_errors.ForeignKeyViolation, psycopg_errors.DeadlockDetected))
+
+
+def _delete_with_media(
+    instance: Project | Shot | Version, versions: QuerySet[Version], *, shot_id: int | None = None
+) -> None:
+    """Delete ``instance`` and, once that has committed, the files of ``versions`` (what it holds).
+
+    Locks the shot ``shot_id`` (as lineage changes do, reviews/takes.py), then the rows, before
+    Django's collector reads what refers to them. A worker's row naming them (a notification, a
+    pipeline event) checks that reference when it commits, under a key-share lock: with these locks
+    the worker waits for the delete and its own write fails (its task retries). A conflict the
+    locks cannot order (a deadlock with a worker's checks on several rows, a row committed before
+    the lock) rolls the delete back, and it is tried again from the start, up to DELETE_ATTEMPTS
+    times when no outer transaction holds it. Raises Http404 if the shot was deleted meanwhile.
+    """
+    model, pk = type(instance), instance.pk
+    attempts = 1 if transaction.get_connection().in_atomic_block else DELETE_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic():
+                if shot_id is not None:
+                    takes.lock_shot(shot_id)
+                target = model._base_manager.select_for_update().filter(pk=pk).first()
+                if target is None:
+                    return  # deleted meanwhile: what was asked holds
+                doomed = list(versions.select_for_update().values_list("pk", "file"))
+                target.delete()
+
+                def remove_files(doomed: list[tuple[int, str]] = doomed) -> None:
+                    for version_id, original in doomed:
+                        storage.remove_version(version_id, original)
+
+                transaction.on_commit(remove_files)
+            return
+        except DatabaseError as error:
+            if attempt == attempts or not _is_write_conflict(error):
+                raise
+            logger.info("delete of %s %s met a concurrent write; trying again", model.__name__, pk)
+
+
 def version_delete(*, version: Version) -> None:
     """Delete ``version`` and, after commit, its files; the takes regenerated from it lose their parent.
 
-    Takes the shot's row lock first, as lineage changes do (reviews/takes.py): a parallel
-    ``parent_version`` change either lands first (and the delete then clears it) or waits and is
-    refused as naming no version of the shot. Raises Http404 if the shot was deleted meanwhile.
+    A parallel ``parent_version`` change either lands first (and the delete then clears it) or
+    waits on the shot's lock and is refused as naming no version of the shot.
     """
-    takes.lock_shot(version.shot_id)
-    _delete_with_media(version, [version])
+    _delete_with_media(version, Version.objects.filter(pk=version.pk), shot_id=version.shot_id)
 
 
 def shot_delete(*, shot: Shot) -> None:
-    _delete_with_media(shot, list(shot.versions.all()))
+    _delete_with_media(shot, Version.objects.filter(shot_id=shot.pk))
 
 
 def project_delete(*, project: Project) -> None:
-    _delete_with_media(project, list(Version.objects.filter(shot__project=project)))
+    _delete_with_media(project, Version.objects.filter(shot__project_id=project.pk))
 
 
 def version_reprocess(*, version: Version) -> Version:
