@@ -6,6 +6,7 @@ import { del, get, getAll } from "./api.js";
 import { acceptDrops, membersPanel, moveShot, newShotForm, reorderButtons, uploadTools } from "./director.js";
 import { $, h, reportError, toast } from "./dom.js";
 import { reviewLinksPanel } from "./reviewlinks.js";
+import { projectSearch } from "./search.js";
 import { coalesce, LiveStream } from "./live.js";
 import { invitationsPanel } from "./invitations.js";
 import { shotStatus, shotSummary } from "./shotcard.js";
@@ -138,6 +139,7 @@ async function main() {
   const invitations = await invitationsPanel(project);
   if (invitations) tools.push(invitations);
   $("#project-tools").replaceChildren(...tools);
+  projectSearch(projectId);
   await refresh();
   schedule();
   startLive();
