@@ -231,6 +231,20 @@ def test_a_version_row_pointing_outside_the_originals_is_never_served(shot, dire
     assert fetch(url).status_code == 404
 
 
+def test_behind_nginx_the_original_is_handed_over_with_its_headers(version, director, settings):
+    # REVIEWSVC_MEDIA_ACCEL_REDIRECT: Django checks the link, nginx sends the bytes and keeps
+    # the Content-Type and Content-Disposition given here.
+    settings.MEDIA_ACCEL_REDIRECT_PREFIX = "/protected-media/"
+    url = client_for(director).get(f"/api/v1/versions/{version.pk}/original/").json()["url"]
+
+    handed = fetch(url)
+
+    assert handed.status_code == 200
+    assert handed["X-Accel-Redirect"] == f"/protected-media/{version.file.name}"
+    assert handed["Content-Type"] == "video/quicktime"
+    assert disposition_name(handed["Content-Disposition"]) == NAME
+
+
 HOSTILE_NAMES = [
     # (the name as stored, the name it downloads as)
     ('the "final" take.mov', 'the "final" take.mov'),
