@@ -35,6 +35,8 @@ class Action(StrEnum):
     # Choosing a shot's take (selected / rejected / candidate), and recommending one to the director.
     DECIDE = "decide"
     RECOMMEND = "recommend"
+    # Downloading a version's uploaded file, byte for byte (docs/downloads.md).
+    DOWNLOAD_ORIGINAL = "download_original"
 
 
 class CommentAction(StrEnum):
@@ -46,13 +48,24 @@ class CommentAction(StrEnum):
     DELETE = "delete"
 
 
+# Every member may download originals: the file holds nothing a member cannot already read (its
+# name, generation metadata and provenance are in the version, its picture in the proxy), and a
+# team reviews, grades or conforms from it. Sharing it outside the team is a review link's
+# ``can_download_original``, off by default (guest_actions).
 MATRIX: dict[Role, frozenset[Action]] = {
     Role.DIRECTOR: frozenset(Action),
     Role.MENTOR: frozenset(
-        {Action.READ, Action.COMMENT, Action.RESOLVE, Action.SET_REVIEW_STATUS, Action.RECOMMEND}
+        {
+            Action.READ,
+            Action.COMMENT,
+            Action.RESOLVE,
+            Action.SET_REVIEW_STATUS,
+            Action.RECOMMEND,
+            Action.DOWNLOAD_ORIGINAL,
+        }
     ),
-    Role.REVIEWER: frozenset({Action.READ, Action.COMMENT}),
-    Role.VIEWER: frozenset({Action.READ}),
+    Role.REVIEWER: frozenset({Action.READ, Action.COMMENT, Action.DOWNLOAD_ORIGINAL}),
+    Role.VIEWER: frozenset({Action.READ, Action.DOWNLOAD_ORIGINAL}),
 }
 
 _WHAT = {
@@ -65,6 +78,7 @@ _WHAT = {
     Action.MODERATE: "delete other people's comments",
     Action.DECIDE: "choose the take",
     Action.RECOMMEND: "recommend a take",
+    Action.DOWNLOAD_ORIGINAL: "download the original file",
 }
 
 # Version fields anyone who manages shots may change; review_status and decision have their own actions.
@@ -116,11 +130,16 @@ GUEST = "guest"
 
 
 def guest_actions(link: Any) -> frozenset[Action]:
-    """What a guest of ``link`` (a ReviewLink) may do: read, and comment if the link allows it,
-    while it is neither revoked nor expired."""
+    """What a guest of ``link`` (a ReviewLink) may do: read, comment if the link allows it, and
+    download originals if it allows that, while it is neither revoked nor expired."""
     if not link.is_live():
         return frozenset()
-    return frozenset({Action.READ, Action.COMMENT} if link.can_comment else {Action.READ})
+    allowed = {Action.READ}
+    if link.can_comment:
+        allowed.add(Action.COMMENT)
+    if link.can_download_original:
+        allowed.add(Action.DOWNLOAD_ORIGINAL)
+    return frozenset(allowed)
 
 
 def can(principal: Principal, action: Action) -> bool:

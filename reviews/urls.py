@@ -71,6 +71,7 @@ urlpatterns = [
     path("versions/<int:pk>/", views.VersionDetailView.as_view(), name="version-detail"),
     path("versions/<int:pk>/seen/", views.VersionSeenView.as_view(), name="version-seen"),
     path("versions/<int:pk>/reprocess/", views.VersionReprocessView.as_view(), name="version-reprocess"),
+    path("versions/<int:pk>/original/", views.VersionOriginalView.as_view(), name="version-original"),
     path("versions/<int:version_id>/comments/", views.CommentListView.as_view(), name="comment-list"),
     # Issue 14's takes (docs/takes.md).
     path("versions/<int:pk>/decision/", views.VersionDecisionView.as_view(), name="version-decision"),
@@ -138,6 +139,11 @@ urlpatterns = [
         "guest/shots/<int:pk>/versions/", guests.GuestShotVersionsView.as_view(), name="guest-shot-versions"
     ),
     path("guest/versions/<int:pk>/", guests.GuestVersionView.as_view(), name="guest-version-detail"),
+    path(
+        "guest/versions/<int:pk>/original/",
+        guests.GuestVersionOriginalView.as_view(),
+        name="guest-version-original",
+    ),
     path(
         "guest/versions/<int:pk>/comments/", guests.GuestCommentListView.as_view(), name="guest-comment-list"
     ),

@@ -32,6 +32,7 @@ CHROMIUM_ARGS = [
 ]
 # Large enough for the player and the thread side by side, as on a laptop.
 VIEWPORT = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 20_000
 
 
@@ -67,9 +68,10 @@ def record_console_errors(page: Page) -> None:
     page.on("console", seen)
 
 
-def new_page(browser: Browser) -> Page:
-    """A fresh, signed-out tab: its own cookies, so two people can be signed in at once."""
-    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+def new_page(browser: Browser, *, viewport: dict[str, int] = VIEWPORT, has_touch: bool = False) -> Page:
+    """A fresh, signed-out tab: its own cookies, so two people can be signed in at once. A phone's
+    tab is ``viewport=PHONE, has_touch=True`` (its elements then take ``tap()``)."""
+    context = browser.new_context(viewport=viewport, device_scale_factor=1, has_touch=has_touch)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     # A script error on the page should fail the test, not pass unnoticed.

@@ -36,8 +36,9 @@ def world(project, director, mentor, shot, settings):
     oscar = member(night_swim, "oscar", "director")
     ns_shot = ShotFactory(project=night_swim, code="NS010")
     ns_version = ready_version(ns_shot, 1, root)
-    link_a = create_link(director, project, versions=[shared.pk])
-    link_b = create_link(director, project, versions=[bs.pk])
+    # Both links let guests download originals, so only the link's scope can refuse them.
+    link_a = create_link(director, project, versions=[shared.pk], can_download_original=True)
+    link_b = create_link(director, project, versions=[bs.pk], can_download_original=True)
     gina, _ = join(link_a["token"], "Gina")
     hal, _ = join(link_b["token"], "Hal")
     return {
@@ -82,6 +83,7 @@ def world(project, director, mentor, shot, settings):
 # Every guest route naming an object: (method, URL template, body). The {own} version is Gina's.
 GUEST_OPERATIONS = {
     "read version": ("get", "/api/v1/guest/versions/{version}/", None),
+    "download original": ("get", "/api/v1/guest/versions/{version}/original/", None),
     "list comments": ("get", "/api/v1/guest/versions/{version}/comments/", None),
     "comment": ("post", "/api/v1/guest/versions/{version}/comments/", {"body": "hello"}),
     "read comment": ("get", "/api/v1/guest/comments/{comment}/", None),
@@ -164,6 +166,7 @@ def test_a_guest_of_link_a_gets_what_a_missing_id_gets(world, target):
 def test_a_guest_reaches_what_link_a_shows(world):
     gina, shared = world["gina"], world["shared"]
     assert gina.get(f"/api/v1/guest/versions/{shared.pk}/").status_code == 200
+    assert gina.get(f"/api/v1/guest/versions/{shared.pk}/original/").status_code == 200
     assert gina.get(f"/api/v1/guest/comments/{world['shared_comment'].pk}/").status_code == 200
     assert gina.get(f"/api/v1/guest/shots/{shared.shot_id}/").status_code == 200
     assert gina.get(f"/api/v1/guest/projects/{world['project'].pk}/").status_code == 200
@@ -222,6 +225,9 @@ def test_a_guests_media_links_end_with_their_own_link_only(world, director):
     bs = world["targets"]["link B's version"]["version"]
     hal_version = world["hal"].get(f"/api/v1/guest/versions/{bs.pk}/").json()
     assert Client().get(hal_version["proxy_url"], HTTP_RANGE="bytes=0-9").status_code == 206
+    hal_original = world["hal"].get(f"/api/v1/guest/versions/{bs.pk}/original/").json()["url"]
+    gina_original = world["gina"].get(f"/api/v1/guest/versions/{world['shared'].pk}/original/").json()["url"]
+    assert Client().get(hal_original).status_code == 200
 
     client_for(director).patch(
         f"/api/v1/projects/{world['project'].pk}/review-links/{world['link_b']['id']}/",
@@ -231,6 +237,8 @@ def test_a_guests_media_links_end_with_their_own_link_only(world, director):
 
     assert Client().get(hal_version["proxy_url"], HTTP_RANGE="bytes=0-9").status_code == 404
     assert Client().get(gina_version["proxy_url"], HTTP_RANGE="bytes=0-9").status_code == 206
+    assert Client().get(hal_original).status_code == 404
+    assert Client().get(gina_original).status_code == 200
     # An edited media link is a 404, whoever holds it.
     edited = gina_version["proxy_url"].replace("/proxy.mp4", "/poster.jpg")
     assert Client().get(edited).status_code == 404

@@ -22,12 +22,13 @@ EVERYTHING = [
     "moderate",
     "decide",
     "recommend",
+    "download_original",
 ]
 BY_ROLE = {
     "director": EVERYTHING,
-    "mentor": ["read", "comment", "resolve", "set_review_status", "recommend"],
-    "reviewer": ["read", "comment"],
-    "viewer": ["read"],
+    "mentor": ["read", "comment", "resolve", "set_review_status", "recommend", "download_original"],
+    "reviewer": ["read", "comment", "download_original"],
+    "viewer": ["read", "download_original"],
 }
 
 
@@ -65,7 +66,7 @@ def test_it_follows_a_role_change(project, version, director, mentor):
         f"/api/v1/projects/{project.pk}/members/{mentor.pk}/", {"role": "viewer"}, format="json"
     )
     assert response.status_code == 200
-    assert client_for(mentor).get(url).json()["my_actions"] == ["read"]
+    assert client_for(mentor).get(url).json()["my_actions"] == ["read", "download_original"]
 
 
 def test_it_answers_a_new_project_and_a_changed_one_with_my_actions(director):

@@ -202,4 +202,5 @@ def test_actions_are_named_the_same_in_the_matrix_and_the_api():
         "moderate",
         "decide",
         "recommend",
+        "download_original",
     ]

@@ -194,6 +194,27 @@ def open_output(name: str) -> tuple[File, int]:
     return _storage().open(name, "rb"), size
 
 
+def is_original(name: str) -> bool:
+    """Whether `name` (``version.file.name``) is an upload as ``models.original_upload_to`` stores it:
+    one file straight in ``originals/``, never a path that climbs out of it."""
+    folder, _, file = name.partition("/")
+    return folder == _ORIGINALS and bool(file) and "/" not in file and not file.startswith(".")
+
+
+def open_original(name: str) -> tuple[File, int]:
+    """An uploaded original (``version.file.name``) opened for reading, byte for byte as it arrived,
+    and its size in bytes; FileNotFoundError if it is gone or `name` is no stored original."""
+    if not is_original(name):
+        raise FileNotFoundError(name)
+    return open_output(name)
+
+
+def original_link_name(name: str) -> str:
+    """The last segment of a link to an original: ``original`` and the stored file's suffix
+    (``original.mov``), never the name it had on the uploader's disk."""
+    return f"original{PurePosixPath(name).suffix}"
+
+
 # --- what a crash may leave behind, for reviews.media.sweep ------------------
 
 

@@ -237,6 +237,37 @@ class VersionSerializer(serializers.ModelSerializer):
         }
 
 
+class OriginalDownloadSerializer(serializers.Serializer):
+    """``GET versions/{id}/original/`` (and the guests' twin): where to get the uploaded file."""
+
+    url = serializers.URLField(
+        help_text="A signed link to the file, as uploaded, served as an attachment; no credentials "
+        "needed. It stops working at expires_at, or at once when you may no longer download it."
+    )
+    filename = serializers.CharField(help_text="The name the file downloads as.")
+    content_type = serializers.CharField()
+    size_bytes = serializers.IntegerField()
+    sha256 = serializers.CharField(help_text="Of the file's bytes, as computed at upload.")
+    expires_at = serializers.DateTimeField()
+
+
+def original_download(request: Any, version: Version, *, guest: Any = None) -> dict[str, Any]:
+    """The OriginalDownloadSerializer data for the member of `request`, or for `guest` (a
+    ReviewLinkGuest). Asks no permission: the views require Action.DOWNLOAD_ORIGINAL first."""
+    holder = {"guest_id": guest.pk} if guest is not None else {"user_id": request.user.pk}
+    url = links.signed_url(version, links.ORIGINAL, **holder)
+    return OriginalDownloadSerializer(
+        {
+            "url": request.build_absolute_uri(url),
+            "filename": links.original_download_name(version, guest=guest is not None),
+            "content_type": links.original_content_type(version),
+            "size_bytes": version.size_bytes,
+            "sha256": version.sha256,
+            "expires_at": links.link_expires_at(),
+        }
+    ).data
+
+
 # A version's note is a sentence or a paragraph, as long as a comment may be.
 NOTE_MAX_LENGTH = 10000
 

@@ -29,6 +29,7 @@ from reviews.views.versions import (
     MediaFileView,
     VersionDetailView,
     VersionListView,
+    VersionOriginalView,
     VersionReprocessView,
     VersionSeenView,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "VersionDecisionView",
     "VersionDetailView",
     "VersionListView",
+    "VersionOriginalView",
     "VersionRecommendationView",
     "VersionReprocessView",
     "VersionSeenView",

@@ -30,7 +30,7 @@ from reviews.guest_session import NO_GUEST, REVOKED, guest_of, touch
 from reviews.models import Comment, ReviewLinkGuest, Version
 from reviews.permissions import Action, Principal
 from reviews.serializers import CommentCreateSerializer, CommentSerializer, CommentUpdateSerializer
-from reviews.serializers.versions import VersionSerializer
+from reviews.serializers.versions import OriginalDownloadSerializer, VersionSerializer, original_download
 from reviews.views.notes import NoteTypesView
 from reviews.views.validation import validated
 
@@ -221,6 +221,16 @@ class GuestVersionView(GuestMixin, APIView):
         return Response(GuestVersionSerializer(self.version(pk), context=self.context()).data)
 
 
+class GuestVersionOriginalView(GuestMixin, APIView):
+    @extend_schema(responses=OriginalDownloadSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        """A signed link to the version's uploaded file, when the review link allows downloading
+        originals (403 otherwise); it downloads as ``<shot code>_v<number><suffix>``."""
+        version = self.version(pk)
+        permissions.require(self.principal, Action.DOWNLOAD_ORIGINAL)
+        return Response(original_download(request, version, guest=self.guest))
+
+
 class GuestCommentListView(GuestMixin, generics.ListCreateAPIView):
     serializer_class = CommentSerializer
     queryset = Comment.objects.none()  # for the schema
@@ -307,5 +317,6 @@ __all__ = [
     "GuestProjectView",
     "GuestShotVersionsView",
     "GuestShotView",
+    "GuestVersionOriginalView",
     "GuestVersionView",
 ]

@@ -21,6 +21,7 @@ from reviews.media import links
 from reviews.models import Shot, Version
 from reviews.permissions import Action
 from reviews.serializers import VersionSerializer, VersionUpdateSerializer, VersionUploadSerializer
+from reviews.serializers.versions import OriginalDownloadSerializer, original_download
 from reviews.views.validation import validated
 
 # --- versions ---------------------------------------------------------------
@@ -103,12 +104,24 @@ class VersionReprocessView(APIView):
         )
 
 
-# What the generated files are served as (reviews.media.storage.FILE_NAMES).
-_MEDIA_TYPES = ("video/mp4", "image/jpeg")
+class VersionOriginalView(APIView):
+    @extend_schema(responses=OriginalDownloadSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        """A signed link to download the version's uploaded file, byte for byte, under its
+        original name; whatever its processing state (docs/downloads.md)."""
+        version = get_object_or_404(selectors.versions_for(request.user), pk=pk)
+        permissions.require(selectors.principal_in(request.user, version), Action.DOWNLOAD_ORIGINAL)
+        return Response(original_download(request, version))
+
+
+# What the generated files are served as (reviews.media.storage.FILE_NAMES); an original is
+# served as its suffix says (video/quicktime, video/webm, …), described here as any bytes.
+_MEDIA_TYPES = ("video/mp4", "image/jpeg", "application/octet-stream")
 
 
 class MediaFileView(APIView):
-    """A generated file behind a signed link (see reviews.media.links)."""
+    """A generated file, or a version's uploaded original, behind a signed link (see
+    reviews.media.links)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -132,4 +145,4 @@ class MediaFileView(APIView):
         version, kind, holder = links.resolve(token, filename)
         if kind == "thumbnails":
             return links.thumbnails_response(version, holder=holder)
-        return links.file_response(request, version, kind)
+        return links.file_response(request, version, kind, holder=holder)

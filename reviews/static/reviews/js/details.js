@@ -1,7 +1,7 @@
 // What surrounds the player: breadcrumbs, the version switcher, the review status
 // control and the facts about this version (who made it, how, and its media).
 
-import { PAGES, patch } from "./api.js";
+import { get, PAGES, patch } from "./api.js";
 import { $, h, present, reportError, STATE_LABELS, STATUS_LABELS, timeAgo } from "./dom.js";
 import { rateLabel } from "./timecode.js";
 
@@ -121,6 +121,7 @@ export function renderVersionInfo(version, rate) {
         h("strong", {}, `Version ${version.number}`),
         h("span", { class: "muted" }, ` uploaded by ${version.uploaded_by?.display_name ?? "a former member"} ${timeAgo(version.created_at)}`),
         h("span", { class: "muted small filename", title: version.original_filename }, version.original_filename),
+        downloadOriginalButton(version),
       ),
       version.note ? h("p", { class: "info-note" }, version.note) : null,
       extras.length || [model, prompt, seed].some((value) => value !== undefined)
@@ -136,6 +137,38 @@ export function renderVersionInfo(version, rate) {
         : null,
       h("p", { class: "facts muted small" }, facts.join(" · ")),
     ]),
+  );
+}
+
+// The file as it was uploaded, for those the server lets download it (members; guests when their
+// link allows it). The signed link is asked for at the click, so it is always fresh; it answers
+// with an attachment, so the page stays where it is.
+function downloadOriginalButton(version) {
+  if (!version.my_actions.includes("download_original")) return null;
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "button small download-original",
+      id: "download-original",
+      title: `The file as uploaded (${formatBytes(version.size_bytes)})`,
+      onclick: async (event) => {
+        const button = event.currentTarget;
+        button.disabled = true;
+        try {
+          const { url } = await get(`versions/${version.id}/original/`);
+          const link = h("a", { href: url, download: "", hidden: true });
+          document.body.append(link);
+          link.click();
+          link.remove();
+        } catch (error) {
+          reportError(error);
+        } finally {
+          button.disabled = false;
+        }
+      },
+    },
+    "Download original",
   );
 }
 
