@@ -64,12 +64,14 @@ class SmtpSink:
         with self._lock:
             self.messages.clear()
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
-        """Wait until at least ``count`` messages arrived; return them all."""
+    def wait_for(self, count: int, timeout: float = 10.0, *, to: str | None = None) -> list[EmailMessage]:
+        """Wait until at least ``count`` messages arrived (addressed to ``to``, if given); return
+        them all (those to ``to``)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:
-                if len(self.messages) >= count:
-                    return list(self.messages)
+                arrived = [message for message in self.messages if to is None or message["To"] == to]
+            if len(arrived) >= count:
+                return arrived
             time.sleep(0.05)
-        raise AssertionError(f"expected {count} message(s) within {timeout} s, got {len(self.messages)}")
+        raise AssertionError(f"expected {count} message(s) within {timeout} s, got {len(arrived)}")

@@ -158,6 +158,8 @@ def smtp(settings):
 
 
 _worker_running = False
+# How long the in-process worker must stay idle before a test's database is flushed.
+IDLE_FOR_SECONDS = 0.3
 
 
 @pytest.fixture(scope="session")
@@ -191,6 +193,7 @@ def _wait_until_the_worker_is_idle(timeout: float = 20) -> None:
     from reviewsvc.celery import app
 
     deadline = time.monotonic() + timeout
+    idle_since = None
     with app.connection_for_read() as connection:
         channel = connection.default_channel
         while time.monotonic() < deadline:
@@ -198,8 +201,14 @@ def _wait_until_the_worker_is_idle(timeout: float = 20) -> None:
                 waiting = channel.queue_declare(app.conf.task_default_queue, passive=True).message_count
             except connection.channel_errors:
                 waiting = 0  # Redis keeps no empty queue
-            if not waiting and not state.active_requests and not state.reserved_requests:
-                return
+            if waiting or state.active_requests or state.reserved_requests:
+                idle_since = None
+            else:
+                # A message the worker has fetched but not yet counted as reserved is in neither
+                # place for a moment (a job queued by the job that just ended): idle must last.
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since >= IDLE_FOR_SECONDS:
+                    return
             time.sleep(0.05)
 
 
