@@ -107,8 +107,11 @@ def _filtered(versions: QuerySet[Version], *, model: str | None, seed: str | Non
             )
         )
     if seed:
+        # As text on both databases: a JSON number 42 and a string "42" are both "42", and the
+        # seed asked for is compared as text, never parsed as JSON (SQLite's key lookups would).
         versions = versions.annotate(
-            generation_seed=KT("generation__seed"), comfyui_seed=KT("provenance__comfyui__seed")
+            generation_seed=Cast(KT("generation__seed"), TextField()),
+            comfyui_seed=Cast(KT("provenance__comfyui__seed"), TextField()),
         ).filter(Q(generation_seed=seed) | Q(generation_seed__isnull=True, comfyui_seed=seed))
     return versions
 
@@ -119,6 +122,7 @@ def search_versions(
     q: str,
     model: str | None = None,
     seed: str | None = None,
+    match: str = "all",
     full_text: bool | None = None,
 ) -> QuerySet[Version]:
     """The project's versions matching ``q``, best first, each with ``rank`` (a float, higher is
@@ -126,15 +130,30 @@ def search_versions(
     start of the text that matched).
 
     ``model`` (any case) and ``seed`` (as written in ``generation``) narrow the hits.
+    ``match``: ``"all"`` (every word, as a search engine) or ``"any"`` (at least one of the
+    words, best first: for a question typed as a sentence; quotes and ``-word`` are not read then).
     ``full_text`` defaults to whether the database is PostgreSQL.
     """
     versions = Version.objects.filter(shot__project=project).select_related("shot")
     versions = _filtered(versions, model=model, seed=seed)
     if full_text is None:
         full_text = full_text_available()
+    if match == "any":
+        words = any_words(q)
+        if not words:
+            return versions.none()
+        if full_text:
+            return _full_text(versions, " or ".join(words))
+        return _contains(versions, q, any_word=True)
     if full_text:
         return _full_text(versions, q)
     return _contains(versions, q)
+
+
+def any_words(q: str) -> list[str]:
+    """The plain words of ``q`` for ``match="any"``: no quotes, no ``-word``, no ``or``."""
+    words = re.findall(r"[^\s\"]+", q)
+    return [word for word in words if not word.startswith("-") and word.casefold() != "or"]
 
 
 def _full_text(versions: QuerySet[Version], q: str) -> QuerySet[Version]:
@@ -186,41 +205,71 @@ def _headline(text: Any, query: SearchQuery) -> Any:
     )
 
 
-def _contains(versions: QuerySet[Version], q: str) -> QuerySet[Version]:
-    """The fallback without full-text search: every word of ``q`` somewhere, in any case."""
-    words = q.split()
-    comment_match = Comment.objects.filter(version=OuterRef("pk"), deleted_at__isnull=True)
-    places = {
-        "note": Q(),
-        "generation": Q(),
-        "provenance": Q(),
-    }
+# How much a word found in each place of a version counts in the fallback's rank.
+_PLACE_WEIGHTS = {"generation": 3, "note": 2, "provenance": 1}
+
+
+def _contains(versions: QuerySet[Version], q: str, *, any_word: bool = False) -> QuerySet[Version]:
+    """The fallback without full-text search: every word of ``q`` somewhere, in any case; or,
+    with ``any_word``, any of them, ranked by how many are found and where."""
+    words = any_words(q) if any_word else q.split()
+    lookups = {"note": "note", "generation": "generation_text", "provenance": "provenance_text"}
+    # Per word, whether each place holds it: "all" wants the word in one place or another for
+    # every word of a place's condition; "any" adds up the words found.
+    found = [
+        {place: Q(**{f"{field}__icontains": word}) for place, field in lookups.items()} for word in words
+    ]
     comment_filter = Q()
     for word in words:
-        places["note"] &= Q(note__icontains=word)
-        places["generation"] &= Q(generation_text__icontains=word)
-        places["provenance"] &= Q(provenance_text__icontains=word)
-        comment_filter &= Q(body__icontains=word)
-    comment_match = comment_match.filter(comment_filter)
+        word_filter = Q(body__icontains=word)
+        comment_filter = (
+            (comment_filter | word_filter) if any_word and comment_filter else comment_filter & word_filter
+        )
+    comment_match = Comment.objects.filter(version=OuterRef("pk"), deleted_at__isnull=True).filter(
+        comment_filter
+    )
     versions = versions.annotate(
-        generation_text=Cast("generation", TextField()),
+        generation_text=_generation_values_text(),
         provenance_text=KT("provenance__search_text"),
         matched_comment=Subquery(comment_match.order_by("id").values("body")[:1]),
     )
-    hit = {
-        name: Case(When(place, then=1), default=0, output_field=IntegerField())
-        for name, place in places.items()
-    }
-    versions = versions.annotate(
-        rank=Cast(
-            hit["generation"] * 3
-            + hit["note"] * 2
-            + hit["provenance"]
-            + Case(When(matched_comment__isnull=False, then=1), default=0, output_field=IntegerField()),
-            FloatField(),
+
+    def hit(condition: Q) -> Case:
+        return Case(When(condition, then=1), default=0, output_field=IntegerField())
+
+    if any_word:
+        score = sum(
+            (weight * hit(word[place]) for word in found for place, weight in _PLACE_WEIGHTS.items()),
+            Value(0),
         )
-    )
+    else:
+        every = {place: Q() for place in _PLACE_WEIGHTS}
+        for word in found:
+            for place in every:
+                every[place] &= word[place]
+        score = sum((weight * hit(every[place]) for place, weight in _PLACE_WEIGHTS.items()), Value(0))
+    comment_hit = Case(When(matched_comment__isnull=False, then=1), default=0, output_field=IntegerField())
+    versions = versions.annotate(rank=Cast(score + comment_hit, FloatField()))
     return versions.filter(rank__gt=0).order_by("-rank", "shot__order", "shot__code", "number")
+
+
+def _generation_values_text() -> Any:
+    """The values of ``generation`` as plain text. SQLite keeps JSON with non-ASCII letters
+    escaped (``\\u00e9``), so its values are read out with ``json_each``, which unescapes them."""
+    if connection.vendor == "sqlite":
+        return RawSQL(
+            "(SELECT group_concat(value, ' ') FROM json_each(\"generation\"))", [], output_field=TextField()
+        )
+    return Cast("generation", TextField())
+
+
+def _marked(text: str, words: list[str]) -> str:
+    """``text`` with each occurrence of ``words`` (any case) between « and », as PostgreSQL's headline."""
+    words = [word for word in words if word]
+    if not words:
+        return text
+    pattern = re.compile("|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)), re.I)
+    return pattern.sub(lambda found: f"«{found.group(0)}»", text)
 
 
 def snippet_of(version: Version, q: str) -> str:
@@ -252,6 +301,6 @@ def snippet_of(version: Version, q: str) -> str:
             if end < len(text):
                 space = text.rfind(" ", at, end)
                 end = space if space > at else end
-            excerpt = text[start:end]
+            excerpt = _marked(text[start:end], q.split())
             return ("…" if start else "") + excerpt + ("…" if end < len(text) else "")
     return ""

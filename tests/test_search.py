@@ -299,5 +299,29 @@ def test_the_fallbacks_snippet_starts_and_ends_at_a_word(project):
     snippet = search.snippet_of(found, "lighthouse")
     assert snippet.startswith("…word"), snippet
     assert snippet.endswith("…"), snippet
-    words = snippet.strip("…").split(" ")
+    assert "«lighthouse»" in snippet
+    words = snippet.strip("…").replace("«", "").replace("»", "").split(" ")
     assert all(word in note.split(" ") for word in words), snippet
+
+
+@pytest.mark.parametrize("full_text", [True, False])
+def test_a_question_typed_as_a_sentence_finds_the_takes_with_some_of_its_words_best_first(
+    project, takes, full_text
+):
+    question = "which seed made the wide sky shot?"
+    assert list(search.search_versions(project=project, q=question, full_text=full_text)) == []
+    found = list(search.search_versions(project=project, q=question, match="any", full_text=full_text))
+    assert {version.pk for version in found[:2]} == {takes["wide"].pk, takes["wide_kling"].pk}
+    # Quotes and -words are not read in that mode: "-night" does not match every take without it.
+    assert search.any_words('"wide sky" -night or dusk') == ["wide", "sky", "dusk"]
+
+
+def test_the_api_says_which_match_it_takes(director, project, takes):
+    client = client_for(director)
+    url = f"/api/v1/projects/{project.pk}/search/"
+    answer = client.get(url, {"q": "which seed made the wide sky shot?", "match": "any"})
+    assert answer.status_code == 200
+    assert answer.json()["count"] >= 2
+    refused = client.get(url, {"q": "sky", "match": "some"})
+    assert refused.status_code == 400
+    assert "match" in refused.json()

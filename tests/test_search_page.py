@@ -103,6 +103,14 @@ def test_a_director_finds_the_seed_of_the_wide_sky_take_and_opens_it(browser, li
     expect(box).to_have_value("")
     expect(page).to_have_url(url)
 
+    # A question typed as a sentence: no take has every word, so those with some of them.
+    box.fill("which seed made the wide sky shot?")
+    box.press("Enter")
+    expect(page.locator("#search-status")).to_contain_text(
+        "No take has all of these words; 2 takes have some"
+    )
+    expect(hits.first).to_contain_text("SH010 · v2")
+
     # The hit opens its take.
     box.fill("wide sky")
     box.press("Enter")
@@ -130,6 +138,8 @@ def test_on_a_phone_the_search_is_reached_by_touch(browser, live_server, project
     ]:
         box = control.bounding_box()
         assert box["height"] >= 44, control
+    # The words' field is as tall as its label and box, not a column's worth of empty space.
+    assert page.locator(".search-words").bounding_box()["height"] < 90
     screenshot(page, "project-search-phone.png")
     page.locator("#project-search button[type=reset]").tap()
     expect(page.locator("#search-results")).to_be_hidden()

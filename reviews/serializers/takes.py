@@ -105,6 +105,11 @@ class SearchQuerySerializer(serializers.Serializer):
         required=False, max_length=200, help_text="Only takes of this model (any case)."
     )
     seed = serializers.CharField(required=False, max_length=100, help_text="Only takes with this seed.")
+    match = serializers.ChoiceField(
+        choices=["all", "any"],
+        default="all",
+        help_text="all: every word (default); any: at least one of the words, best first.",
+    )
 
 
 class SearchHitSerializer(serializers.Serializer):

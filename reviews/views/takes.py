@@ -89,6 +89,12 @@ class ProjectSearchView(generics.ListAPIView):
             ),
             OpenApiParameter("model", str, description="Only takes of this model (any case)."),
             OpenApiParameter("seed", str, description="Only takes with this seed."),
+            OpenApiParameter(
+                "match",
+                str,
+                enum=["all", "any"],
+                description=SearchQuerySerializer().fields["match"].help_text,
+            ),
         ]
     )
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:

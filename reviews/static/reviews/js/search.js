@@ -78,14 +78,25 @@ export function projectSearch(projectId) {
     status.textContent = "Searching…";
     results.setAttribute("aria-busy", "true");
     try {
-      const page = await get(`projects/${projectId}/search/?${query}`);
+      let page = await get(`projects/${projectId}/search/?${query}`);
+      // A question typed as a sentence ("which seed made the wide sky shot?") rarely has every
+      // word in one take: then the takes with some of them, best first.
+      let some = false;
+      if (!page.count && values.q.split(/\s+/).length > 1) {
+        query.set("match", "any");
+        page = await get(`projects/${projectId}/search/?${query}`);
+        some = page.count > 0;
+      }
       if (mine !== asked) return; // a newer search answered first, or it was cleared
       results.replaceChildren(...page.results.map(hitItem));
       results.hidden = page.results.length === 0;
       const more = page.count > page.results.length ? ` (the best ${page.results.length} shown)` : "";
-      status.textContent = page.count
-        ? `${page.count} ${page.count === 1 ? "take matches" : "takes match"}${more}.`
-        : "No take matches. Try fewer words, or leave out the model or seed.";
+      const takes = `${page.count} ${page.count === 1 ? "take" : "takes"}`;
+      status.textContent = some
+        ? `No take has all of these words; ${takes} ${page.count === 1 ? "has" : "have"} some of them, best first${more}.`
+        : page.count
+          ? `${takes} ${page.count === 1 ? "matches" : "match"}${more}.`
+          : "No take matches. Try other words, or leave out the model or seed.";
     } catch (error) {
       if (mine === asked) status.textContent = "";
       reportError(error);
