@@ -136,6 +136,31 @@ def carry_open_threads(*, version: Version) -> int:
     return len(rows)
 
 
+def rehome_carried_threads(*, version: Version) -> int:
+    """Before ``version`` is deleted: move its own threads that are shown on later takes onto the
+    first of those (the lowest number), with their replies, at the moment mapped there; how many.
+
+    Without this the delete took them from every take they were carried onto. A thread whose
+    moment lay past that take's end becomes a general note of it: the frame it named was on the
+    clip being deleted. Its carried rows onto later takes stay as they are.
+    """
+    homes: dict[int, CarriedThread] = {}
+    links = CarriedThread.objects.filter(thread__version=version).order_by("thread_id", "version__number")
+    for link in links:
+        homes.setdefault(link.thread_id, link)
+    for thread_id, link in homes.items():
+        Comment.objects.filter(pk=thread_id).update(
+            version_id=link.version_id, frame=link.frame, frame_end=link.frame_end
+        )
+        # One by one, parents first: SQLite's triggers check each reply against its parent's version.
+        for reply_id in (
+            Comment.objects.filter(thread_id=thread_id).order_by("id").values_list("pk", flat=True)
+        ):
+            Comment.objects.filter(pk=reply_id).update(version_id=link.version_id)
+        link.delete()
+    return len(homes)
+
+
 def reply_version(*, version: Version, parent: Comment | None) -> Version:
     """The version a reply posted on ``version`` lives on: the thread's own version when the
     thread was carried onto ``version`` (so the thread stays one), else ``version`` itself."""

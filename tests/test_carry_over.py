@@ -366,3 +366,38 @@ def test_a_carried_thread_stays_when_the_take_it_came_through_is_deleted(shot, p
         ("hand", 30, None, 2),
         ("ending drifts", 44, None, 2),
     ]
+
+
+def test_deleting_a_take_keeps_its_open_notes_on_the_later_take_they_were_carried_onto(
+    shot, parent, threads, mentor, reviewer
+):
+    second = _take(shot, 2, rate=24, frames=48, parent=parent)
+    carry_open_threads(version=second)
+    # Written on v2: one within v3's length, one past its end, one resolved, with a reply.
+    hands = services.comment_create(version=second, author=mentor, body="hands more delicate", frame=12)
+    services.comment_create(version=second, author=reviewer, body="yes, slower", parent=hands)
+    services.comment_create(version=second, author=mentor, body="the last beat lingers", frame=40)
+    done = services.comment_create(version=second, author=mentor, body="sorted", frame=3)
+    services.comment_update(comment=done, by=mentor, resolved=True)
+    third = _take(shot, 3, rate=16, frames=16, parent=second)  # 1 s at 16 fps
+    carry_open_threads(version=third)
+
+    services.version_delete(version=second)
+
+    listed = {c["body"]: c for c in _list(client_for(reviewer), third)}
+    moved = listed["hands more delicate"]
+    # Now v3's own note, at 0.5 s on its timeline, with its reply.
+    assert (moved["version"], moved["frame"], moved["carried_from"]) == (third.pk, 8, None)
+    assert [reply["body"] for reply in moved["replies"]] == ["yes, slower"]
+    # Past v3's end: kept, as a general note of v3.
+    assert (listed["the last beat lingers"]["frame"], listed["the last beat lingers"]["version"]) == (
+        None,
+        third.pk,
+    )
+    # v1's threads still come from v1; the resolved note went with v2.
+    assert listed["hand"]["carried_from"]["written_on"] == 1
+    assert "sorted" not in listed
+    assert not Comment.objects.filter(body="sorted").exists()
+    # Resolving it now is resolving it on v3.
+    response = client_for(mentor).patch(f"/api/v1/comments/{moved['id']}/", {"resolved": True}, format="json")
+    assert response.status_code == 200, response.content

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -14,7 +15,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from psycopg import errors as psycopg_errors
 
-from reviews import takes
+from reviews import carry_over, takes
 from reviews.events import event_record, version_payload
 from reviews.media import pipeline, storage
 from reviews.models import (
@@ -138,7 +139,11 @@ def _is_write_conflict(error: DatabaseError) -> bool:
 
 
 def _delete_with_media(
-    instance: Project | Shot | Version, versions: QuerySet[Version], *, shot_id: int | None = None
+    instance: Project | Shot | Version,
+    versions: QuerySet[Version],
+    *,
+    shot_id: int | None = None,
+    before: Callable[[Any], object] | None = None,
 ) -> None:
     """Delete ``instance`` and, once that has committed, the files of ``versions`` (what it holds).
 
@@ -149,6 +154,7 @@ def _delete_with_media(
     locks cannot order (a deadlock with a worker's checks on several rows, a row committed before
     the lock) rolls the delete back, and it is tried again from the start, up to DELETE_ATTEMPTS
     times when no outer transaction holds it. Raises Http404 if the shot was deleted meanwhile.
+    ``before(target)`` runs under the locks, just before the delete.
     """
     model, pk = type(instance), instance.pk
     attempts = 1 if transaction.get_connection().in_atomic_block else DELETE_ATTEMPTS
@@ -161,6 +167,8 @@ def _delete_with_media(
                 if target is None:
                     return  # deleted meanwhile: what was asked holds
                 doomed = list(versions.select_for_update().values_list("pk", "file"))
+                if before is not None:
+                    before(target)
                 target.delete()
 
                 def remove_files(doomed: list[tuple[int, str]] = doomed) -> None:
@@ -179,9 +187,15 @@ def version_delete(*, version: Version) -> None:
     """Delete ``version`` and, after commit, its files; the takes regenerated from it lose their parent.
 
     A parallel ``parent_version`` change either lands first (and the delete then clears it) or
-    waits on the shot's lock and is refused as naming no version of the shot.
+    waits on the shot's lock and is refused as naming no version of the shot. Its open threads
+    shown on later takes move onto the first of them (``carry_over.rehome_carried_threads``).
     """
-    _delete_with_media(version, Version.objects.filter(pk=version.pk), shot_id=version.shot_id)
+    _delete_with_media(
+        version,
+        Version.objects.filter(pk=version.pk),
+        shot_id=version.shot_id,
+        before=lambda target: carry_over.rehome_carried_threads(version=target),
+    )
 
 
 def shot_delete(*, shot: Shot) -> None:
