@@ -14,6 +14,7 @@ from typing import Any
 from reviews import selectors
 from reviews.carry_over import carried_from
 from reviews.models import Comment, NoteCategory, Severity, Version
+from reviews.take_settings import SETTINGS, take_setting
 from reviews.timecode import frame_to_timecode, rate_label
 
 # Notes whose author did not say, after the said ones.
@@ -58,7 +59,8 @@ def next_prompt(version: Version) -> dict[str, Any]:
     """What to tell the next generation of ``version``'s shot.
 
     Shape: ``{"version": {"id", "number", "shot": {"id", "code", "title"}}, "generation":
-    {"model", "prompt", "seed"} (each null when not recorded), "rate": "24", "open_note_count",
+    {"model", "prompt", "seed"} (each null when not recorded; generation's, else what the file says:
+    reviews/take_settings.py), "read_from_file": [those the file gave], "rate": "24", "open_note_count",
     "groups": [{"category": value or "", "label", "notes": [note, ...]}]}``. Groups follow the
     documented category order, uncategorised last; notes in a group go must-fix first, then
     suggestion, then unsaid, each by time. A note: ``id, severity, frame, frame_end, timecode,
@@ -84,14 +86,15 @@ def next_prompt(version: Version) -> dict[str, Any]:
             label = NoteCategory(comment.category).label if comment.category else UNCATEGORISED_LABEL
             groups.append({"category": comment.category, "label": label, "notes": []})
         groups[-1]["notes"].append(_note(comment, rate))
-    generation = version.generation if isinstance(version.generation, dict) else {}
+    settings = {key: take_setting(version, key) for key in SETTINGS}
     return {
         "version": {
             "id": version.pk,
             "number": version.number,
             "shot": {"id": version.shot_id, "code": version.shot.code, "title": version.shot.title},
         },
-        "generation": {key: generation.get(key) for key in ("model", "prompt", "seed")},
+        "generation": {key: settings[key][0] for key in ("model", "prompt", "seed")},
+        "read_from_file": [key for key in ("model", "prompt", "seed") if settings[key][1]],
         "rate": rate_label(rate),
         "open_note_count": len(ordered),
         "groups": groups,
@@ -167,6 +170,8 @@ def next_prompt_markdown(data: dict[str, Any]) -> str:
     settings = [(name, generation[name]) for name in ("model", "seed") if generation[name] not in (None, "")]
     if settings:
         lines += [""] + [f"- {name.capitalize()}: {_code_span(value)}" for name, value in settings]
+    if data.get("read_from_file"):
+        lines += ["", f"({', '.join(data['read_from_file']).capitalize()}: read from the file's metadata.)"]
     count = data["open_note_count"]
     lines += ["", f"## Notes to address ({count} open, timecodes at {data['rate']} fps)"]
     if not count:

@@ -317,3 +317,46 @@ def test_the_next_prompt_runs_a_constant_number_of_queries(version, notes, mento
     with CaptureQueriesContext(connection) as many:
         assert _get(client, version).json()["open_note_count"] == 24
     assert len(many) == len(few)
+
+
+COMFYUI_PROVENANCE = {
+    "c2pa": {"state": "absent"},
+    "comfyui": {
+        "positive_prompt": "open on a wide sky, slow tilt down",
+        "seed": 987654321,
+        "models": ["wan2.1_t2v_14B.safetensors"],
+    },
+}
+
+
+def test_a_comfyui_export_with_no_generation_gives_the_files_prompt_model_and_seed(shot, viewer):
+    version = VersionFactory(shot=shot, generation={}, provenance=COMFYUI_PROVENANCE)
+    client = client_for(viewer)
+    data = client.get(f"/api/v1/versions/{version.pk}/next-prompt/").json()
+    assert data["generation"] == {
+        "model": "wan2.1_t2v_14B.safetensors",
+        "prompt": "open on a wide sky, slow tilt down",
+        "seed": 987654321,
+    }
+    assert data["read_from_file"] == ["model", "prompt", "seed"]
+    markdown = client.get(f"/api/v1/versions/{version.pk}/next-prompt/", {"format": "md"}).content.decode()
+    assert "open on a wide sky, slow tilt down" in markdown
+    assert "- Seed: `987654321`" in markdown
+    assert "(Model, prompt, seed: read from the file's metadata.)" in markdown
+    assert "(no prompt recorded)" not in markdown
+
+    # The version says the same, for the takes menu and the version page.
+    settings = client.get(f"/api/v1/versions/{version.pk}/").json()["take_settings"]
+    assert settings == {
+        "model": "wan2.1_t2v_14B.safetensors",
+        "seed": "987654321",
+        "prompt": "open on a wide sky, slow tilt down",
+        "read_from_file": ["model", "seed", "prompt"],
+    }
+
+
+def test_what_the_director_recorded_wins_over_the_file(shot, viewer):
+    version = VersionFactory(shot=shot, generation={"seed": 7}, provenance=COMFYUI_PROVENANCE)
+    data = client_for(viewer).get(f"/api/v1/versions/{version.pk}/next-prompt/").json()
+    assert data["generation"]["seed"] == 7
+    assert data["read_from_file"] == ["model", "prompt"]

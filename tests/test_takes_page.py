@@ -172,3 +172,50 @@ def test_a_director_chooses_the_take_from_the_version_page(
     expect(bob.locator(f".take-item[data-version-id='{v3.pk}']")).to_contain_text("recommended by Bob")
     expect(bob.locator(".take-decide")).to_have_count(0)
     assert bob.errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_comfyui_export_shows_what_its_file_says(browser, live_server, project, director, shot, settings):
+    take = ready_take(shot, 1, settings)
+    Version.objects.filter(pk=take.pk).update(
+        generation={},
+        provenance={
+            "c2pa": {
+                "state": "untrusted",
+                "claim_generator": "ComfyUI 0.3",
+                "signer": {"common_name": "Studio"},
+            },
+            "comfyui": {
+                "positive_prompt": "open on a wide sky",
+                "negative_prompt": "blurry",
+                "seed": 987654321,
+                "sampler_name": "uni_pc",
+                "steps": 30,
+                "models": ["wan2.1_t2v_14B.safetensors"],
+                "loras": [],
+            },
+            "aigc": {"label": "1"},
+            "ai_generated": True,
+            "proxy": {"credentialed": False},
+        },
+    )
+    page = new_page(browser)
+    sign_in(page, f"{live_server.url}/review/versions/{take.pk}/", "alice", PASSWORD)
+    info = page.locator("#version-info")
+    expect(info.locator(".generation").first).to_contain_text("wan2.1_t2v_14B.safetensors (from the file)")
+    expect(info.locator(".generation").first).to_contain_text("open on a wide sky (from the file)")
+    page.locator("#provenance summary").click()
+    provenance = page.locator("#provenance")
+    expect(provenance).to_contain_text("signed, by a signer not on the trust list · signed by Studio")
+    expect(provenance).to_contain_text("yes (AIGC label 1)")
+    expect(provenance).to_contain_text("uni_pc · 30 steps")
+    expect(provenance).to_contain_text("blurry")
+    page.locator("#takes-button").click()
+    expect(page.locator("#takes-menu .take-generation")).to_have_text(
+        "wan2.1_t2v_14B.safetensors · seed 987654321"
+    )
+    page.keyboard.press("Escape")
+    # Redrawn since (the takes menu reloads the version): still open.
+    expect(provenance).to_have_attribute("open", "")
+    screenshot(page, "version-provenance.png")
+    assert page.errors == []

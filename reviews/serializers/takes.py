@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from reviews.models import Decision, Version
 from reviews.serializers.users import UserSerializer
+from reviews.take_settings import generation_value
 
 # Ids are bigint in the database: a larger number is a 400, not a database error.
 _MAX_ID = 2**63 - 1
@@ -65,35 +66,6 @@ class VersionNodeSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_children(self, node: dict[str, Any]) -> list[dict[str, Any]]:
         return [VersionNodeSerializer(child).data for child in node["children"]]
-
-
-def generation_value(version: Version, key: str) -> str | None:
-    """A generation value as text (a seed may be stored as a number), or None.
-
-    Without one in ``generation``, the file's own: ComfyUI's seed, first model and positive
-    prompt, else the model and prompt start guessed from the file name (docs/provenance.md).
-    """
-    generation = version.generation if isinstance(version.generation, dict) else {}
-    value = generation.get(key)
-    if value is None or isinstance(value, (dict, list)):
-        value = _provenance_value(version, key)
-    if value is None or isinstance(value, (dict, list)):
-        return None
-    return str(value)
-
-
-def _provenance_value(version: Version, key: str) -> Any:
-    provenance = version.provenance if isinstance(version.provenance, dict) else {}
-    comfyui = provenance.get("comfyui") if isinstance(provenance.get("comfyui"), dict) else {}
-    guessed = provenance.get("filename") if isinstance(provenance.get("filename"), dict) else {}
-    if key == "seed":
-        return comfyui.get("seed")
-    if key == "model":
-        models = comfyui.get("models")
-        return (models[0] if isinstance(models, list) and models else None) or guessed.get("model")
-    if key == "prompt":
-        return comfyui.get("positive_prompt") or guessed.get("prompt_start")
-    return None
 
 
 class SearchQuerySerializer(serializers.Serializer):

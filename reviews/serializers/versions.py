@@ -15,6 +15,7 @@ from reviews.serializers.actions import MyActionsField
 from reviews.serializers.jsonvalues import reject_null_characters
 from reviews.serializers.takes import RecommendedByField, parent_version_field
 from reviews.serializers.users import UserSerializer
+from reviews.take_settings import take_settings
 
 
 class VersionSummarySerializer(serializers.ModelSerializer):
@@ -156,6 +157,15 @@ class JSONObjectField(serializers.JSONField):
         return data
 
 
+class TakeSettingsSerializer(serializers.Serializer):
+    """The schema of ``take_settings`` (reviews/take_settings.py)."""
+
+    model = serializers.CharField(allow_null=True)
+    seed = serializers.CharField(allow_null=True)
+    prompt = serializers.CharField(allow_null=True)
+    read_from_file = serializers.ListField(child=serializers.ChoiceField(choices=["model", "seed", "prompt"]))
+
+
 class VersionSerializer(serializers.ModelSerializer):
     uploaded_by = UserSerializer(read_only=True, allow_null=True)
     processing = serializers.SerializerMethodField()
@@ -168,6 +178,10 @@ class VersionSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="What the uploaded file itself says of its making (C2PA, tags, its name), read "
         "before any transcode; {} until probed. Shape: docs/provenance.md.",
+    )
+    take_settings = serializers.SerializerMethodField(
+        help_text="Model, seed and prompt as text: generation's, else what the file says "
+        "(read_from_file names those); the same the takes menu, search and next prompt show."
     )
     my_role = serializers.CharField(read_only=True, allow_null=True)
     my_actions = MyActionsField()
@@ -187,6 +201,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "note",
             "generation",
             "provenance",
+            "take_settings",
             "processing",
             "media",
             "proxy_url",
@@ -208,6 +223,10 @@ class VersionSerializer(serializers.ModelSerializer):
             "decision",
             "parent_version",
         ]
+
+    @extend_schema_field(TakeSettingsSerializer)
+    def get_take_settings(self, version: Version) -> dict[str, Any]:
+        return take_settings(version)
 
     @extend_schema_field(ProcessingSerializer)
     def get_processing(self, version: Version) -> dict[str, Any]:

@@ -115,6 +115,7 @@ class GuestVersionSerializer(VersionSerializer):
         # How a take was made (generation, the prompt and seed the file carries, the name it had
         # on the artist's disk, the note that came with the upload) is the studio's, not the client's.
         data["generation"] = {}
+        data["take_settings"] = {key: None for key in ("model", "seed", "prompt")} | {"read_from_file": []}
         data["provenance"] = guest_provenance(data.get("provenance"))
         data["original_filename"] = ""
         data["note"] = ""

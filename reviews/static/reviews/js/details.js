@@ -100,10 +100,47 @@ function formatBytes(bytes) {
   return `${value.toFixed(value < 10 && unit ? 1 : 0)} ${units[unit]}`;
 }
 
+// What the file says of its making (docs/provenance.md), in a person's words; null when nothing.
+function provenanceLines(provenance) {
+  if (!provenance || typeof provenance !== "object") return [];
+  const lines = [];
+  const c2pa = provenance.c2pa ?? {};
+  const C2PA_STATES = {
+    valid: "valid",
+    untrusted: "signed, by a signer not on the trust list",
+    invalid: "invalid: the file was changed after signing, or the manifest is broken",
+    unread: "could not be read",
+  };
+  if (C2PA_STATES[c2pa.state]) {
+    const signer = c2pa.signer?.common_name || c2pa.signer?.issuer;
+    const by = [signer ? `signed by ${signer}` : null, c2pa.claim_generator ? `made with ${c2pa.claim_generator}` : null];
+    lines.push(["Content credentials", [C2PA_STATES[c2pa.state], ...by].filter(Boolean).join(" · ")]);
+  }
+  if (provenance.ai_generated !== null && provenance.ai_generated !== undefined) {
+    const sources = [c2pa.ai_generated ? "C2PA" : null, provenance.aigc ? `AIGC label ${provenance.aigc.label}` : null].filter(Boolean);
+    lines.push(["AI-generated", `${provenance.ai_generated ? "yes" : "no"}${sources.length ? ` (${sources.join(", ")})` : ""}`]);
+  }
+  const comfyui = provenance.comfyui;
+  if (comfyui) {
+    const sampler = [comfyui.sampler_name, comfyui.scheduler, comfyui.steps ? `${comfyui.steps} steps` : null, comfyui.cfg ? `CFG ${comfyui.cfg}` : null];
+    lines.push(["ComfyUI", [...sampler, ...(comfyui.loras ?? []).map((lora) => `LoRA ${lora}`)].filter(Boolean).join(" · ") || "graph found"]);
+    if (comfyui.negative_prompt) lines.push(["Negative prompt", comfyui.negative_prompt]);
+  }
+  if (provenance.filename?.tool) lines.push(["Guessed from the name", provenance.filename.tool]);
+  return lines;
+}
+
 export function renderVersionInfo(version, rate) {
   const media = version.media;
   const generation = version.generation ?? {};
-  const { model, prompt, seed, ...extra } = generation;
+  // What the director recorded, else what the file says (take_settings.read_from_file).
+  const settings = version.take_settings ?? { read_from_file: [] };
+  const fromFile = Object.fromEntries(settings.read_from_file.map((key) => [key, settings[key]]));
+  const { model, prompt, seed, ...extra } = { ...fromFile, ...generation };
+  const fileMark = (key) => (key in fromFile && !(key in generation) ? h("span", { class: "muted small from-file" }, " (from the file)") : null);
+  const provenance = provenanceLines(version.provenance);
+  // The panel is redrawn on every update of the version: an open "What the file says" stays open.
+  const provenanceOpen = $("#provenance")?.open ?? false;
   const extras = Object.entries(extra);
   const facts = [
     media ? `${media.width}×${media.height}` : null,
@@ -128,11 +165,20 @@ export function renderVersionInfo(version, rate) {
         ? h(
             "dl",
             { class: "generation" },
-            model !== undefined ? [h("dt", {}, "Model"), h("dd", {}, jsonNode(model))] : null,
-            seed !== undefined ? [h("dt", {}, "Seed"), h("dd", {}, jsonNode(seed))] : null,
-            prompt !== undefined ? [h("dt", {}, "Prompt"), h("dd", { class: "prompt" }, jsonNode(prompt))] : null,
+            model !== undefined ? [h("dt", {}, "Model"), h("dd", {}, jsonNode(model), fileMark("model"))] : null,
+            seed !== undefined ? [h("dt", {}, "Seed"), h("dd", {}, jsonNode(seed), fileMark("seed"))] : null,
+            prompt !== undefined ? [h("dt", {}, "Prompt"), h("dd", { class: "prompt" }, jsonNode(prompt), fileMark("prompt"))] : null,
             // One flat run of terms and definitions: h() flattens a single level of nesting.
             extras.flatMap(([key, value]) => [h("dt", {}, key), h("dd", {}, jsonNode(value))]),
+          )
+        : null,
+      provenance.length
+        ? h(
+            "details",
+            { class: "provenance", id: "provenance", open: provenanceOpen },
+            h("summary", {}, "What the file says"),
+            h("dl", { class: "generation" }, provenance.flatMap(([term, text]) => [h("dt", {}, term), h("dd", {}, text)])),
+            h("p", { class: "muted small" }, "The player shows a re-encoded proxy: it carries no credentials."),
           )
         : null,
       h("p", { class: "facts muted small" }, facts.join(" · ")),

@@ -7,11 +7,12 @@ import { $, h, reportError, STATE_LABELS, STATUS_LABELS } from "./dom.js";
 
 export const DECISION_LABELS = { candidate: "Candidate", selected: "Selected take", rejected: "Rejected" };
 
+// The director's generation settings, else what the file says (take_settings: the server decides).
 function generationLine(version) {
-  const generation = version.generation ?? {};
+  const settings = version.take_settings ?? {};
   const parts = [];
-  if (generation.model) parts.push(String(generation.model));
-  if (generation.seed !== undefined && generation.seed !== null) parts.push(`seed ${generation.seed}`);
+  if (settings.model) parts.push(settings.model);
+  if (settings.seed !== null && settings.seed !== undefined) parts.push(`seed ${settings.seed}`);
   return parts.join(" · ");
 }
 
