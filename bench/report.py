@@ -56,12 +56,12 @@ def markdown(results: dict, command: str) -> str:
         up = results["upload"]
         lines += [
             "| upload | through gunicorn, to its response | … and fsynced | same bytes written + fsynced"
-            " | ratio (on disk) | web processes' peak RSS growth |",
-            "|---|---|---|---|---|---|",
-            f"| {up['bytes'] / 1024**3:.0f} GiB, median of {up.get('repeats', 1)}"
+            " | ratio (on disk) | last byte → response | web processes' peak RSS growth |",
+            "|---|---|---|---|---|---|---|",
+            f"| {_size(up['bytes'])} clip, median of {up.get('repeats', 1)}"
             f" | {up['upload_mib_per_second']:.0f} MiB/s | {up.get('upload_on_disk_mib_per_second', 0):.0f} MiB/s"
             f" | {up['disk_write_mib_per_second']:.0f} MiB/s | **{up['ratio']:.2f}**"
-            f" | {up['web_peak_rss_growth_mib']:.1f} MiB |",
+            f" | {up.get('after_body_seconds', 0):.2f} s | {up['web_peak_rss_growth_mib']:.1f} MiB |",
             "",
         ]
     if "live" in results:
@@ -88,3 +88,7 @@ def markdown(results: dict, command: str) -> str:
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024**3:g} GiB" if size >= 1024**3 else f"{size / 1024**2:.0f} MiB"

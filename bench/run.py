@@ -98,9 +98,14 @@ def main(argv: list[str] | None = None) -> int:
         if "upload" in parts:
             from bench import upload
 
-            log("\n== Upload: a streamed body through gunicorn, against writing the same bytes")
+            log("\n== Upload: a streamed clip through gunicorn, against writing the same bytes")
             results["upload"] = upload.run(
-                web, port=port, size=int(args.upload_gib * 1024**3), repeats=args.upload_repeats, log=log
+                web,
+                worker,
+                port=port,
+                size=int(args.upload_gib * 1024**3),
+                repeats=args.upload_repeats,
+                log=log,
             )
         if "live" in parts:
             from bench import live

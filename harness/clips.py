@@ -7,6 +7,7 @@ poster taken from the first frame would be black. Sizes and lengths are small to
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,39 @@ def make_video(
         *(["-movflags", "+faststart"] if faststart else []),
         *("-t", str(seconds), str(path)),
     )
+    return path
+
+
+def make_large_video(
+    path: Path, *, size: int, width: int = 1920, height: int = 1080, rate: str = "24", timeout: float = 1800
+) -> Path:
+    """An H.264 + AAC MP4 of exactly `size` bytes, for upload benchmarks: testsrc2 under heavy
+    noise, which does not compress (at CRF 4 about 2.5 MB a 1080p frame, so 2 GiB is ~35 s of
+    1080p24, made in about as long on two cores).
+
+    ffmpeg's file size limit (-fs) stops it a little short of `size` (the index and the last
+    packet come after the check), and an MP4 `free` box, which readers skip, fills the rest.
+    Raises RuntimeError if ffmpeg fails or overshoots.
+    """
+    margin = 16 * 1024**2  # more than a 1080p frame of noise and the index of a few thousand
+    if size <= 2 * margin:
+        raise ValueError(f"make_large_video is for large files; {size} bytes is too small")
+    noisy = f"testsrc2=size={width}x{height}:rate={rate},noise=alls=60:allf=t+u"
+    _ffmpeg(
+        *("-f", "lavfi", "-i", noisy),
+        *("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"),
+        *("-c:v", "libx264", "-preset", "ultrafast", "-crf", "4", "-pix_fmt", "yuv420p"),
+        *("-c:a", "aac", "-fs", str(size - margin), "-f", "mp4", str(path)),
+        timeout=timeout,
+    )
+    fill = size - path.stat().st_size
+    if fill < 8:
+        raise RuntimeError(f"ffmpeg wrote {path.stat().st_size} bytes, past the {size} asked for")
+    with path.open("ab") as clip:
+        clip.write(struct.pack(">I4s", fill, b"free"))
+        rest = fill - 8
+        while rest:
+            rest -= clip.write(bytes(min(rest, 1024**2)))
     return path
 
 
@@ -86,9 +120,9 @@ def _tone(seconds: float) -> list[str]:
     return ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
 
 
-def _ffmpeg(*args: str) -> None:
+def _ffmpeg(*args: str, timeout: float = 120) -> None:
     command = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
         raise RuntimeError(f"ffmpeg could not make a test clip: {result.stderr.strip()}")
 

@@ -7,6 +7,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 
+# Invitations, review links and their guests; notifications, mail and webhooks: each module
+# registers its own on import.
+from reviews import admin_access, admin_delivery  # noqa: F401
 from reviews.accounts import normalize_username, username_problem
 from reviews.models import Comment, Event, Membership, Project, Shot, Version
 

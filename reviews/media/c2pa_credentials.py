@@ -26,6 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from reviews.media import children
+
 # Reading never reaches the network: no remote manifest, no OCSP, no host allowed at all.
 OFFLINE_SETTINGS: dict[str, Any] = {
     "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False, "verify_trust": True},
@@ -57,7 +59,7 @@ def read(path: Path, *, trust_anchors_pem: str = "", timeout: float = 60) -> dic
         settings["trust"] = {"user_anchors": trust_anchors_pem}
     command = [sys.executable, "-m", "reviews.media.c2pa_credentials", str(path.resolve())]
     try:
-        result = subprocess.run(
+        result = children.run(
             command, input=json.dumps(settings), capture_output=True, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired:

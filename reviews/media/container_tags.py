@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reviews.media import children
 from reviews.media.ffprobe import FFPROBE, untrusted_input
 
 # A tag's line of ffprobe JSON (its escaped value plus the key) longer than this is not kept.
@@ -70,7 +71,7 @@ def read_tags(path: Path, *, timeout: float = 30) -> Tags:
     command += ["-show_entries", "format_tags:stream=index:stream_tags", *untrusted_input(path)]
     tags = Tags()
     timed_out = threading.Event()
-    with subprocess.Popen(
+    with children.popen(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     ) as process:
 

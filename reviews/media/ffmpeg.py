@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from reviews.media import children
 from reviews.media.ffprobe import (
     MediaError,
     MediaTimeout,
@@ -213,7 +214,7 @@ def _run_ffmpeg(
     (the proxy) and the time of the picture its second output (the poster) shows."""
     stderr_tail: deque[str] = deque(maxlen=20)
     expired = threading.Event()
-    with subprocess.Popen(
+    with children.popen(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from reviews.media import children
+
 FFPROBE = "ffprobe"
 
 # The demuxers an upload may be read with. None of them opens other files or URLs; hls, dash,
@@ -199,7 +201,7 @@ def _ffprobe(path: Path, head: bytes, args: list[str], *, timeout: float) -> str
     command = [FFPROBE, "-v", "error", "-threads", "1", "-of", "json", *args]
     command += untrusted_input(path)
     try:
-        result = subprocess.run(
+        result = children.run(
             command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired:
@@ -300,7 +302,7 @@ def _duration_from_packets(path: Path, video: dict, first_picture: float, timeou
     command += ["-show_entries", "packet=pts_time,dts_time,duration_time", "-of", "csv=p=0"]
     command += untrusted_input(path)
     last_end = -math.inf
-    with subprocess.Popen(
+    with children.popen(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     ) as process:
         watchdog = threading.Timer(timeout, process.kill)
