@@ -18,7 +18,7 @@ Why this way, and not the alternatives:
   it imports nothing and takes no lock, which is what makes `preexec_fn` unsafe in a threaded
   process (Python's documentation warns of locks another thread held at the fork). Its cost:
   with a `preexec_fn` Python forks instead of using vfork. Measured from a process holding
-  150 MiB, on this project's shared 2-core machine at a load average of 9: 21–28 ms a start
+  150 MiB, on this project's shared 2-core machine at a load average of 9: 21 to 28 ms a start
   instead of 1.6 ms (`setpriv` would cost 2.5 ms). A clip's processing starts about five
   tools, an upload's probe three, each of which takes ~70 ms or far more anyway.
 
