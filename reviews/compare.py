@@ -34,7 +34,9 @@ def _version_id(value: str | None, name: str) -> int:
     if value is None or value == "":
         raise CompareRefused(f"Choose two versions to compare: the link has no “{name}”.")
     if not value.isascii() or not value.isdigit() or len(value) > 18:
-        raise CompareRefused(f"“{name}” must be a version number from a review link, not “{value[:40]}”.")
+        raise CompareRefused(
+            f"“{name}” must be the id of a version (a whole number, as in /review/versions/<id>/), not “{value[:40]}”."
+        )
     return int(value)
 
 

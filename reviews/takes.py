@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 
 from reviews.events import event_record, version_payload
-from reviews.models import Decision, EventKind, Recommendation, Shot, Version
+from reviews.models import Decision, EventKind, ProcessingState, Recommendation, Shot, Version
 
 
 def lock_shot(shot_id: int) -> None:
@@ -26,7 +26,7 @@ def lock_shot(shot_id: int) -> None:
 
 def _reload(version: Version) -> None:
     try:
-        version.refresh_from_db(fields=["decision", "parent_version"])
+        version.refresh_from_db(fields=["decision", "parent_version", "processing_state"])
     except Version.DoesNotExist:
         raise Http404("This version was deleted meanwhile.") from None
 
@@ -39,13 +39,16 @@ def version_decide(*, version: Version, decision: str, by: AbstractBaseUser | No
     transaction. Records ``version.decision_changed`` with ``from``, ``to`` and
     ``previous_selected`` (``{"id", "number"}`` of the take it replaced, or null); setting the
     decision it already has changes and records nothing. Raises Http404 if the version or its
-    shot was deleted meanwhile.
+    shot was deleted meanwhile, and a ValidationError on ``decision`` for selecting a take whose
+    processing failed.
     """
     lock_shot(version.shot_id)
     _reload(version)
     previous_decision = version.decision
     if decision == previous_decision:
         return version
+    if decision == Decision.SELECTED:
+        _refuse_failed(version, "decision", "be the chosen take")
     previous_selected = None
     if decision == Decision.SELECTED:
         previous_selected = (
@@ -84,11 +87,24 @@ def version_decide(*, version: Version, decision: str, by: AbstractBaseUser | No
     return version
 
 
+def _refuse_failed(version: Version, field: str, what: str) -> None:
+    """A take whose clip could not be processed cannot be watched, so it cannot be chosen: a
+    ValidationError on ``field``. One still processing may be (the director may know it)."""
+    if version.processing_state == ProcessingState.FAILED:
+        raise ValidationError(
+            {
+                field: f"v{version.number} could not be processed, so it cannot {what}; reprocess it or choose another take."
+            }
+        )
+
+
 def version_recommend(*, version: Version, by: AbstractBaseUser) -> Version:
     """``by`` recommends ``version`` as the shot's take; recommending it twice changes nothing.
 
-    Raises Http404 if the version was deleted meanwhile.
+    Raises Http404 if the version was deleted meanwhile, and a ValidationError for a take whose
+    processing failed.
     """
+    _refuse_failed(version, "detail", "be recommended")
     try:
         Recommendation.objects.get_or_create(version=version, user=by)
     except IntegrityError:

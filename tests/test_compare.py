@@ -80,10 +80,10 @@ def test_it_refuses_versions_of_two_shots_with_a_page_that_says_why(client, dire
     [
         ("", "has no “a”"),
         ("a=1", "has no “b”"),
-        ("a=x&b=2", "“a” must be a version number"),
-        ("a=1&b=-2", "“b” must be a version number"),
-        ("a=1&b=%D9%A3", "“b” must be a version number"),  # an Arabic-Indic three
-        ("a=1&b=99999999999999999999999", "“b” must be a version number"),
+        ("a=x&b=2", "“a” must be the id of a version"),
+        ("a=1&b=-2", "“b” must be the id of a version"),
+        ("a=1&b=%D9%A3", "“b” must be the id of a version"),  # an Arabic-Indic three
+        ("a=1&b=99999999999999999999999", "“b” must be the id of a version"),
     ],
 )
 def test_it_refuses_a_missing_or_malformed_version_with_a_400_page(client, director, query, reason):

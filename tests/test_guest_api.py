@@ -343,3 +343,14 @@ def test_guests_never_see_how_a_take_was_made(project, director, shot, settings)
         "proxy": {"credentialed": False, "carries_tags": False},
     }
     assert (seen["generation"], seen["original_filename"], seen["note"]) == ({}, "", "")
+
+
+def test_guests_see_no_lineage_nor_recommendations(takes, project, director, mentor, shot):
+    from reviews.models import Recommendation, Version
+
+    Version.objects.filter(pk=takes[1].pk).update(parent_version=takes[0])
+    Recommendation.objects.create(version=takes[1], user=mentor)
+    browser = guest_of_link(director, project, [takes[1]])
+    seen = browser.get(f"/api/v1/guest/versions/{takes[1].pk}/").json()
+    assert seen["parent_version"] is None
+    assert seen["recommended_by"] == []

@@ -12,7 +12,7 @@ from harness.clips import make_video
 from harness.media import upload_and_wait
 from harness.provenance_clips import COMFY_PROMPT, comfy_tags, tagged_clip
 from reviews.media import provenance
-from reviews.media.container_tags import MAX_TAG_BYTES
+from reviews.media.container_tags import MAX_TAG_BYTES, MAX_TAGS
 from tests.conftest import client_for
 
 LABEL = {
@@ -124,6 +124,18 @@ def test_it_reports_what_a_gb_45438_label_states(tagged):
     }
     assert found["ai_generated"] is True
     assert "Example Video Platform" in found["search_text"]
+
+
+def test_hundreds_of_junk_tags_written_first_do_not_hide_the_label_or_the_graph(tagged):
+    junk = {f"junk{index:03d}": "x" for index in range(300)}
+    clip = tagged("buried.mp4", {**junk, "AIGC": json.dumps(LABEL), **comfy_tags()})
+
+    found = read(clip)
+
+    assert found["aigc"]["label"] == "1"
+    assert found["ai_generated"] is True
+    assert found["comfyui"]["seed"] == 156680208700286
+    assert {"source": "tags", "reason": f"more than {MAX_TAGS} tags"} in found["skipped"]
 
 
 def test_a_label_without_its_wrapper_and_saying_possibly_reads_too(tagged):

@@ -10,7 +10,7 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from reviews import takes
-from reviews.models import Decision, Event, EventKind, Version
+from reviews.models import Decision, Event, EventKind, ProcessingState, Version
 from tests.conftest import client_for, member
 from tests.factories import ShotFactory, VersionFactory
 
@@ -111,6 +111,31 @@ def test_a_mentor_recommends_a_take_and_withdraws_it(mentor, director, v1):
     listed = client_for(director).get(f"/api/v1/versions/{v1.pk}/").json()["recommended_by"]
     assert [user["username"] for user in listed] == ["bob", "alice"]
     assert [user["username"] for user in client.delete(url).json()["recommended_by"]] == ["alice"]
+
+
+def test_a_take_that_failed_to_process_is_never_chosen_nor_recommended(director, mentor, shot, v1):
+    failed = VersionFactory(shot=shot, number=3, processing_state=ProcessingState.FAILED)
+    decide(director, v1, "selected")
+    refused = decide(director, failed, "selected")
+    assert refused.status_code == 400
+    assert "v3 could not be processed" in refused.json()["decision"][0]
+    assert client_for(mentor).post(f"/api/v1/versions/{failed.pk}/recommendation/").status_code == 400
+    # The chosen take stays; rejecting the failed take is fine; one still processing may be chosen.
+    assert Version.objects.get(pk=v1.pk).decision == Decision.SELECTED
+    assert decide(director, failed, "rejected").status_code == 200
+    processing = VersionFactory(shot=shot, number=4, processing_state=ProcessingState.PROCESSING)
+    assert decide(director, processing, "selected").status_code == 200
+
+
+def test_a_members_recommendations_go_when_they_leave_the_project(project, director, mentor, v1, v2):
+    for version in (v1, v2):
+        assert client_for(mentor).post(f"/api/v1/versions/{version.pk}/recommendation/").status_code == 200
+    client_for(director).post(f"/api/v1/versions/{v1.pk}/recommendation/")
+    left = client_for(mentor).delete(f"/api/v1/projects/{project.pk}/members/{mentor.pk}/")
+    assert left.status_code == 204, left.content
+    listed = client_for(director).get(f"/api/v1/versions/{v1.pk}/").json()["recommended_by"]
+    assert [user["username"] for user in listed] == ["alice"]
+    assert client_for(director).get(f"/api/v1/versions/{v2.pk}/").json()["recommended_by"] == []
 
 
 @pytest.mark.parametrize("role", ["reviewer", "viewer"])

@@ -23,6 +23,23 @@ from reviews.media.ffprobe import FFPROBE, untrusted_input
 MAX_TAG_BYTES = 1024 * 1024
 # Tags kept of one file, all sections together; past this the rest are skipped.
 MAX_TAGS = 200
+# The tags provenance reads (reviews/media/provenance.py): kept even past MAX_TAGS, so junk tags
+# written first cannot hide a file's AIGC label or its ComfyUI graph. Compared case-blind; the
+# output's byte cap still bounds them.
+ALWAYS_KEPT = frozenset(
+    {
+        "aigc",
+        "prompt",
+        "workflow",
+        "comment",
+        "encoder",
+        "creation_time",
+        "software",
+        "title",
+        "artist",
+        "description",
+    }
+)
 # Output kept (the lines not skipped as overlong); past this ffprobe is stopped and what was read is
 # kept. Skipped lines are read and dropped, so they cost time (bounded by the timeout), not memory.
 MAX_OUTPUT_BYTES = 16 * 1024 * 1024
@@ -121,7 +138,7 @@ def _read_lines(process: subprocess.Popen, tags: Tags) -> None:
             if pair is None:
                 continue
             key, value = pair
-            if kept >= MAX_TAGS:
+            if kept >= MAX_TAGS and key.casefold() not in ALWAYS_KEPT:
                 if kept == MAX_TAGS:
                     tags.skipped.append({"source": "tags", "reason": f"more than {MAX_TAGS} tags"})
                     kept += 1

@@ -17,6 +17,7 @@ from reviews.models import (
     EventKind,
     Membership,
     Project,
+    Recommendation,
     Role,
     Shot,
 )
@@ -117,6 +118,10 @@ def member_remove(*, membership: Membership, by: AbstractBaseUser) -> None:
         subject=membership.user,
         payload={**member_payload(membership), "role": membership.role},
     )
+    # A recommendation is a member's voice in the project: it goes with the membership.
+    Recommendation.objects.filter(
+        user_id=membership.user_id, version__shot__project_id=membership.project_id
+    ).delete()
     membership.delete()
 
 

@@ -119,6 +119,10 @@ class GuestVersionSerializer(VersionSerializer):
         data["provenance"] = guest_provenance(data.get("provenance"))
         data["original_filename"] = ""
         data["note"] = ""
+        # Lineage and recommendations are the studio's deliberation, and the parent is often a
+        # take the link does not show: a guest sees neither.
+        data["parent_version"] = None
+        data["recommended_by"] = []
         return data
 
 
