@@ -201,8 +201,15 @@ def test_a_note_made_internal_while_a_guest_watches_is_not_sent_after_that(world
         watched = await note(world["v1"], mentor, "Warmer light")
         assert (await stream.next())["data"]["payload"]["comment"]["id"] == watched.pk
         await on_hub_thread(lambda: services.comment_update(comment=watched, by=mentor, internal=True))
+        # Her page shows it: it is told, by id only, to drop it.
+        withdrawn = await stream.next()
+        assert withdrawn["event"] == "comment.updated"
+        assert withdrawn["data"]["payload"]["comment"] == {"id": watched.pk, "withdrawn": True}
         await note(world["v1"], director, "Not with the client", parent=watched)
         await on_hub_thread(lambda: services.comment_update(comment=watched, by=director, resolved=True))
+        await on_hub_thread(
+            lambda: services.comment_update(comment=watched, by=mentor, body="Warmer, please")
+        )
         later = await note(world["v1"], director, "Anything else?")
         event = await stream.next()
         assert event["data"]["payload"]["comment"]["id"] == later.pk
@@ -240,6 +247,9 @@ def test_catching_up_from_last_event_id_sends_only_what_the_guest_may_read(world
         await note(world["unshared"], mentor, "Unshared")
         missed = await note(world["v1"], director, "Missed")
         stream = Stream(await client.get(url(world["v1"]), headers={"Last-Event-ID": first["id"]}))
+        # The note made internal: never its words, nor its creation; only that it was withdrawn.
+        withdrawn = await stream.next()
+        assert withdrawn["data"]["payload"]["comment"] == {"id": made_internal.pk, "withdrawn": True}
         event = await stream.next()
         assert event["data"]["payload"]["comment"]["id"] == missed.pk
         assert await stream.next(timeout=0.6) is None
@@ -357,3 +367,29 @@ def test_a_guest_stream_closes_but_a_members_stream_on_the_version_stays(world, 
         await member_stream.close()
 
     run(main)
+
+
+def test_sending_a_burst_costs_the_same_queries_for_one_note_or_many(world, director, mentor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reviews.live_feed import live_event
+    from reviews.models import Event
+    from reviews.views.guest_live import guest_frames
+
+    guest = world["link_a"].guests.get()
+
+    def cost(count: int) -> int:
+        thread = CommentFactory(version=world["v1"], author=director, body="Thread", frame=1)
+        for number in range(count):
+            services.comment_create(
+                version=world["v1"], author=mentor, body=f"@alice {number}", parent=thread if number else None
+            )
+        rows = Event.objects.order_by("-id")[:count]
+        events = [live_event(row) for row in reversed(rows)]
+        with CaptureQueriesContext(connection) as queries:
+            frames = guest_frames(guest.pk, world["v1"].pk, events)
+        assert len(frames) == count
+        return len(queries)
+
+    assert cost(1) == cost(5)

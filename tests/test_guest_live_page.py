@@ -2,7 +2,8 @@
 
 Alice (a member, one browser context) and Gina (a guest of Alice's review link, another) have
 the same version open. Alice's note reaches Gina's page within two seconds without a reload;
-Bob's internal note never does; Alice's status change and resolution follow; when Alice
+Bob's internal note never does; Alice's resolution, a note she makes internal (it leaves) and
+her status change follow; when Alice
 revokes the link, Gina's stream ends and her page says why. (The stream itself:
 tests/test_guest_live.py.)
 """
@@ -92,6 +93,15 @@ def test_a_guests_page_shows_a_members_note_within_two_seconds_but_never_an_inte
     )
     assert resolved.status_code == 200, resolved.text
     expect(thread_of(gina, "a breath, then the touch").locator(".resolved-badge")).to_be_visible(timeout=2000)
+    # Alice makes Bob's note internal: it leaves Gina's page.
+    made_internal = requests.patch(
+        f"{server.url}/api/v1/comments/{public['id']}/",
+        json={"internal": True},
+        headers=token_for(director),
+        timeout=10,
+    )
+    assert made_internal.status_code == 200, made_internal.text
+    expect(gina.locator(".comment-body", has_text="a breath, then the touch")).to_have_count(0, timeout=2000)
     approved = requests.patch(
         f"{server.url}/api/v1/versions/{version.pk}/",
         json={"review_status": "approved"},

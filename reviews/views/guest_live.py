@@ -28,7 +28,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from reviews import review_links
+from reviews import review_links, selectors
 from reviews.guest_session import NO_GUEST, REVOKED, guest_of, touch
 from reviews.live_feed import REMOVED, Closed, Listener, LiveEvent, sse_frame
 from reviews.live_feed import REVOKED as REVOKED_REASON
@@ -119,9 +119,10 @@ def guest_frames(guest_id: int, version_id: int, events: list[LiveEvent]) -> lis
     Nothing once the link is no longer live or no longer shows the version. A note's event
     carries the note as the guest API shows it (``guest_comments_data``), and only if
     ``review_links.guest_comments`` holds it now: never an internal note or a reply of an internal
-    thread, whatever it was when the event was recorded. A note deleted since (its row gone) is
-    announced by id only, unless the record says it was internal. A fixed number of queries
-    per call, however many events. Runs on the hub's thread.
+    thread, whatever it was when the event was recorded. A note made internal is announced as
+    withdrawn, by id only (it was public until then); a note deleted since (its row gone) by id
+    only, unless the record says it was internal. A fixed number of queries per call, however
+    many events. Runs on the hub's thread.
     """
     guest = ReviewLinkGuest.objects.select_related("link__project").filter(pk=guest_id).first()
     if guest is None or not guest.link.is_live():
@@ -135,14 +136,20 @@ def guest_frames(guest_id: int, version_id: int, events: list[LiveEvent]) -> lis
         ).order_by("id")
     )
     comment_ids = {row.subject_id for row in rows if row.kind in COMMENT_KINDS}
-    shown = review_links.guest_comments(guest.link).filter(pk__in=comment_ids, version=version).order_by("id")
+    shown = (
+        review_links.guest_comments(guest.link)
+        .filter(pk__in=comment_ids, version=version)
+        # A reply is shown internal while its thread is (CommentSerializer.internal): read with it.
+        .select_related("thread")
+        .prefetch_related(selectors.mentioned_users())
+        .order_by("id")
+    )
     comments = {data["id"]: data for data in guest_comments_data(guest, shown)}
-    gone_ids = comment_ids - set(comments)
-    if gone_ids:
-        gone_ids -= set(Comment.objects.filter(pk__in=gone_ids).values_list("pk", flat=True))
+    unseen = comment_ids - set(comments)
+    hidden = set(Comment.objects.filter(pk__in=unseen).values_list("pk", flat=True)) if unseen else set()
     frames = []
     for row in rows:
-        payload = _payload(row, version, comments, gone_ids)
+        payload = _payload(row, version, comments, hidden=hidden, gone=unseen - hidden)
         if payload is not None:
             data = {
                 "id": row.pk,
@@ -156,9 +163,11 @@ def guest_frames(guest_id: int, version_id: int, events: list[LiveEvent]) -> lis
 
 
 def _payload(
-    row: Event, version: Version, comments: dict[int, dict[str, Any]], gone_ids: set[int]
+    row: Event, version: Version, comments: dict[int, dict[str, Any]], *, hidden: set[int], gone: set[int]
 ) -> dict[str, Any] | None:
-    """What a guest is sent of one event, or None for nothing."""
+    """What a guest is sent of one event, or None for nothing. ``comments``: the notes the guest
+    may read now, as the guest API shows them; ``hidden``: notes that exist but are not among
+    them; ``gone``: notes whose row is deleted."""
     if row.kind not in GUEST_KINDS:
         return None
     about = {
@@ -168,13 +177,21 @@ def _payload(
     if row.kind in COMMENT_KINDS:
         if row.subject_id in comments:
             return {**about, "comment": comments[row.subject_id]}
-        recorded = row.payload.get("comment") if isinstance(row.payload, dict) else None
+        recorded = row.payload if isinstance(row.payload, dict) else {}
+        quoted = recorded.get("comment") if isinstance(recorded.get("comment"), dict) else {}
+        if (
+            row.subject_id in hidden
+            and row.kind == EventKind.COMMENT_UPDATED
+            and "internal" in (recorded.get("changed") or ())
+        ):
+            # A note made internal: only a thread's first note takes the flag (docs/review-links.md),
+            # so it was public just before and its page may show it; by id only, so the page drops it.
+            return {**about, "comment": {"id": row.subject_id, "withdrawn": True}}
         # Deleted with its row: the record, written with the note's flags then, is all there is.
         if (
             row.kind == EventKind.COMMENT_DELETED
-            and row.subject_id in gone_ids
-            and isinstance(recorded, dict)
-            and recorded.get("internal") is False
+            and row.subject_id in gone
+            and quoted.get("internal") is False
         ):
             return {**about, "comment": {"id": row.subject_id, "deleted": True}}
         return None
