@@ -44,7 +44,7 @@ UNDER_WSGI = (
 )
 
 
-def refusal(request: HttpRequest) -> JsonResponse | None:
+def _refusal(request: HttpRequest) -> JsonResponse | None:
     """Why this request cannot become a stream, or None."""
     if request.method != "GET":
         return JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
@@ -154,7 +154,7 @@ async def _stream(feed: Hub, listener: Listener, cursor: int, upto: int) -> Asyn
             rows = await feed.db(_events_between, listener.project_id, cursor, upto, 500)
             if not rows:
                 break
-            due = []
+            due: list[LiveEvent] = []
             for row in rows:
                 event = live_event(row)
                 cursor = event.id
@@ -177,7 +177,7 @@ async def _stream(feed: Hub, listener: Listener, cursor: int, upto: int) -> Asyn
             while not listener.queue.empty() and len(items) < 100:
                 items.append(listener.queue.get_nowait())
             frames: list[bytes] = []
-            due: list[LiveEvent] = []
+            due = []
             for item in items:
                 if isinstance(item, LiveEvent):
                     if item.id > cursor:
@@ -237,8 +237,8 @@ def _member_listener(
 @csrf_exempt
 async def project_events(request: HttpRequest, project_id: int) -> HttpResponse:
     """GET /api/v1/projects/{id}/events/: every event of the project, and processing progress, as they happen."""
-    if (refused := refusal(request)) is not None:
-        return refused
+    if (refusal := _refusal(request)) is not None:
+        return refusal
     async with joining() as feed:
         opened = await feed.db(lambda: _open(request, project_id=project_id))
         if isinstance(opened, HttpResponse):
@@ -251,8 +251,8 @@ async def project_events(request: HttpRequest, project_id: int) -> HttpResponse:
 @csrf_exempt
 async def version_events(request: HttpRequest, version_id: int) -> HttpResponse:
     """GET /api/v1/versions/{id}/events/: events about one version, and new takes and decisions of its shot."""
-    if (refused := refusal(request)) is not None:
-        return refused
+    if (refusal := _refusal(request)) is not None:
+        return refusal
     async with joining() as feed:
         opened = await feed.db(lambda: _open(request, version_id=version_id))
         if isinstance(opened, HttpResponse):
