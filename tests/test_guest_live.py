@@ -245,6 +245,7 @@ def test_catching_up_from_last_event_id_sends_only_what_the_guest_may_read(world
         await on_hub_thread(lambda: services.comment_update(comment=made_internal, by=mentor, internal=True))
         await note(world["v2"], mentor, "Another version")
         await note(world["unshared"], mentor, "Unshared")
+        await note(world["link_b_version"], mentor, "Hal's")
         missed = await note(world["v1"], director, "Missed")
         stream = Stream(await client.get(url(world["v1"]), headers={"Last-Event-ID": first["id"]}))
         # The note made internal: never its words, nor its creation; only that it was withdrawn.
