@@ -52,8 +52,14 @@ READ_BATCH = 500
 # A stream whose reader falls this many messages behind is closed; its EventSource reconnects
 # and catches up from the record.
 QUEUE_LIMIT = 2000
-# Events that change who may read: streams are re-checked as soon as one is seen.
-_MEMBERSHIP_KINDS = {EventKind.MEMBER_REMOVED, EventKind.MEMBER_ROLE_CHANGED}
+# Events that change who may read: streams are re-checked as soon as one is seen (a review link
+# revoked, or its scope or expiry changed, for its guests' streams).
+_ACCESS_KINDS = {
+    EventKind.MEMBER_REMOVED,
+    EventKind.MEMBER_ROLE_CHANGED,
+    EventKind.REVIEW_LINK_REVOKED,
+    EventKind.REVIEW_LINK_UPDATED,
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,8 @@ class LiveEvent:
 REMOVED = "removed"
 SIGNED_OUT = "signed_out"
 BEHIND = "behind"
+# A guest's review link was revoked or expired (final, like ``removed``).
+REVOKED = "revoked"
 
 
 @dataclass(frozen=True)
@@ -116,8 +124,9 @@ class Listener:
 
     project_id: int
     principal: Principal
-    # Re-reads the principal (None once it may no longer read the project); runs in the hub's thread.
-    reauthorise: Callable[[], Principal | None]
+    # Re-reads the principal (None once it may no longer read the project, or a Closed saying why);
+    # runs in the hub's thread.
+    reauthorise: Callable[[], Principal | Closed | None]
     wants: Callable[[LiveEvent], bool] = lambda event: True
     # For progress messages: None for every version of the project.
     version_id: int | None = None
@@ -126,6 +135,10 @@ class Listener:
     # credential, so tabs sharing one are checked once.
     credential: Callable[[], bool] = lambda: True
     credential_key: Any = None
+    # Turns the events due to this stream into the frames it sends, on the hub's thread, just
+    # before sending (a guest's stream: what the guest API shows of each, read then). None: each
+    # event's own frame, the activity feed's item.
+    render: Callable[[list[LiveEvent]], list[bytes]] | None = None
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
     # Which project each version a progress message named belongs to (None: no such version).
     version_projects: dict[int, int | None] = field(default_factory=dict)
@@ -222,7 +235,7 @@ class Hub:
             settled, ready = settle(self.settled, rows, self.gaps, now=time.monotonic(), wall=time.time())
             self.settled = settled
             for event in ready:
-                if event.kind in _MEMBERSHIP_KINDS:
+                if event.kind in _ACCESS_KINDS:
                     self.recheck_now = True
                 for listener in list(self.listeners.get(event.project_id, ())):
                     listener.offer(event)
@@ -253,11 +266,11 @@ class Hub:
     async def recheck(self) -> None:
         streams = [listener for group in self.listeners.values() for listener in group]
 
-        def reread() -> list[Principal | str | None]:
+        def reread() -> list[Principal | Closed | str | None]:
             # One query per credential, and per person and project, however many tabs are open.
             credentials: dict[Any, bool] = {}
-            seen: dict[tuple[Any, int], Principal | None] = {}
-            verdicts: list[Principal | str | None] = []
+            seen: dict[tuple[Any, int], Principal | Closed | None] = {}
+            verdicts: list[Principal | Closed | str | None] = []
             for listener in streams:
                 held = listener.credential_key if listener.credential_key is not None else id(listener)
                 if held not in credentials:
@@ -276,6 +289,8 @@ class Hub:
         for listener, principal in zip(streams, verdicts, strict=True):
             if principal == SIGNED_OUT:
                 listener.offer(Closed("You were signed out.", SIGNED_OUT))
+            elif isinstance(principal, Closed):
+                listener.offer(principal)
             elif principal is None:
                 listener.offer(Closed("You can no longer see this project.", REMOVED))
             else:

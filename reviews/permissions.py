@@ -99,6 +99,9 @@ class Principal:
     is_staff: bool = False
     # The ReviewLinkGuest acting, for a guest holding a review link (role GUEST).
     guest: Any = None
+    # For a guest's event stream only: the ids of the versions the link showed when the stream
+    # last read it (reviews/views/guest_live.py), so each event is checked without a query.
+    versions: frozenset[int] | None = None
 
     @classmethod
     def of(cls, user: AbstractBaseUser | AnonymousUser, role: str | None) -> Principal:
@@ -119,9 +122,10 @@ class Principal:
         return self.user_id is not None and comment.author_id == self.user_id
 
     @classmethod
-    def for_guest(cls, guest: Any) -> Principal:
-        """The principal of a guest holding a review link (a ReviewLinkGuest)."""
-        return cls(user=None, role=GUEST, guest=guest)
+    def for_guest(cls, guest: Any, *, versions: frozenset[int] | None = None) -> Principal:
+        """The principal of a guest holding a review link (a ReviewLinkGuest); ``versions``: the
+        link's version ids, for an event stream (``can_receive_event``)."""
+        return cls(user=None, role=GUEST, guest=guest, versions=versions)
 
 
 # The role of someone holding a review link: they read what the link shows and, if it allows,
@@ -317,12 +321,19 @@ def require_be_notified(principal: Principal) -> None:
 
 def can_receive_event(principal: Principal, *, version_id: int | None) -> bool:
     """Whether an open event stream may carry one event to the principal, asked per event and again
-    while the stream is open (reviews/live_feed.py).
+    while the stream is open (reviews/live_feed.py). No query: it runs on the event loop.
 
     ``version_id`` is the version the event is about, None for a project-wide one (members).
-    Members receive everything in their project. Guests holding a review link have no event
-    stream (their page polls the guest API, which is scoped to the link), so they receive nothing.
+    Members receive everything in their project. A guest holding a review link receives only
+    events about a version the link showed when the stream last read it (``principal.versions``),
+    while the link is neither revoked nor expired; never a project-wide one. What a guest is sent
+    of such an event is decided again, from the guest selectors, when it is sent
+    (reviews/views/guest_live.py).
     """
     if principal.guest is not None:
-        return False
+        return (
+            version_id is not None
+            and version_id in (principal.versions or ())
+            and can(principal, Action.READ)
+        )
     return can(principal, Action.READ)

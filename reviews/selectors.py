@@ -275,7 +275,7 @@ def comments_for(viewer: Viewer) -> QuerySet[Comment]:
     ).prefetch_related("mentions")
 
 
-def _mentioned_users() -> Prefetch:
+def mentioned_users() -> Prefetch:
     """Mentioned users as a plain list, ``comment.mentioned_users``.
 
     Prefetching into the related manager instead builds a queryset per comment, which cost a
@@ -318,7 +318,7 @@ def comment_threads(*, version: Version) -> QuerySet[Comment]:
             review_frame=Case(When(carry__isnull=False, then=F("carry__frame")), default=F("frame")),
         )
         .select_related("author", "resolved_by", "guest")
-        .prefetch_related(_mentioned_users())
+        .prefetch_related(mentioned_users())
         .order_by("beyond_end", F("review_frame").asc(nulls_first=True), "created_at", "id")
     )
 
@@ -349,7 +349,7 @@ def attach_replies(threads: Iterable[Comment], *, internal: bool = True) -> list
         replies = replies.filter(internal=False, thread__internal=False)
     replies = (
         replies.select_related("author", "resolved_by", "guest")
-        .prefetch_related(_mentioned_users())
+        .prefetch_related(mentioned_users())
         .order_by("created_at", "id")
     )
     children: dict[int, list[Comment]] = defaultdict(list)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from reviews import views
-from reviews.views import guests, invitations, live, me, notifications, review_links
+from reviews.views import guest_live, guests, invitations, live, me, notifications, review_links
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="auth-token"),
@@ -148,4 +148,9 @@ urlpatterns = [
         "guest/versions/<int:pk>/comments/", guests.GuestCommentListView.as_view(), name="guest-comment-list"
     ),
     path("guest/comments/<int:pk>/", guests.GuestCommentDetailView.as_view(), name="guest-comment-detail"),
+    path(
+        "guest/versions/<int:version_id>/events/",
+        guest_live.guest_version_events,
+        name="guest-version-events",
+    ),
 ]

@@ -38,7 +38,8 @@ from reviewsvc.server_errors import CHUNKED_DETAIL, MAX_REQUEST_HEAD_BYTES  # no
 
 django_wsgi = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS)
 
-STREAM_PATH = re.compile(r"^/api/v1/(projects|versions)/\d+/events/$")
+# Members' streams and a review link guest's (reviews/views/guest_live.py).
+STREAM_PATH = re.compile(r"^/api/v1/(projects|versions|guest/versions)/\d+/events/$")
 
 
 async def json_response(send: Any, status: int, detail: str) -> None:

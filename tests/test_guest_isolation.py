@@ -95,6 +95,8 @@ GUEST_OPERATIONS = {
     "read project": ("get", "/api/v1/guest/projects/{project}/", None),
     "list members": ("get", "/api/v1/guest/projects/{project}/members/", None),
     "open the page": ("get", "/guest/versions/{version}/", None),
+    # The live stream (reviews/views/guest_live.py): authorised before the test client's WSGI 503.
+    "stream events": ("get", "/api/v1/guest/versions/{version}/events/", None),
 }
 
 
@@ -171,6 +173,8 @@ def test_a_guest_reaches_what_link_a_shows(world):
     assert gina.get(f"/api/v1/guest/shots/{shared.shot_id}/").status_code == 200
     assert gina.get(f"/api/v1/guest/projects/{world['project'].pk}/").status_code == 200
     assert gina.get(f"/guest/versions/{shared.pk}/").status_code == 200
+    # Hers: past authorisation, to the test client's WSGI refusal (tests/test_guest_live.py streams it).
+    assert gina.get(f"/api/v1/guest/versions/{shared.pk}/events/").status_code == 503
 
 
 def test_a_guest_session_opens_no_member_endpoint(world):

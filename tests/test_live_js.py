@@ -1,5 +1,5 @@
 """The live pages' scripts under Node, with a stand-in EventSource and document (docs/live.md):
-how a page treats each reason a stream was closed, and that guest pages open no stream.
+how a page treats each reason a stream was closed, and where a page (a member's, a guest's) opens its stream.
 """
 
 from __future__ import annotations
@@ -107,8 +107,15 @@ process.exit(0);
     assert result == {"ended": {"detail": "Gone.", "reason": reason}, "sources": 1}
 
 
-@pytest.mark.parametrize(("api_base", "streams"), [("/api/v1/guest", 0), ("/api/v1", 1), (None, 1)])
-def test_the_version_page_opens_a_stream_for_members_only(tmp_path, api_base, streams):
+@pytest.mark.parametrize(
+    ("api_base", "url"),
+    [
+        ("/api/v1/guest", "/api/v1/guest/versions/5/events/"),
+        ("/api/v1", "/api/v1/versions/5/events/"),
+        (None, "/api/v1/versions/5/events/"),
+    ],
+)
+def test_the_version_page_opens_the_stream_under_its_api_base_for_members_and_guests(tmp_path, api_base, url):
     meta = "" if api_base is None else f'META["api-base"] = "{api_base}";'
     result = run_node(
         tmp_path,
@@ -117,8 +124,8 @@ def test_the_version_page_opens_a_stream_for_members_only(tmp_path, api_base, st
 const {{ followVersion }} = await import("./versionlive.js");
 const state = {{ versions: {{}} }};
 followVersion({{ versionId: 5, state, loadComments: async () => {{}}, onStatus: () => {{}} }});
-console.log(JSON.stringify({{ sources: SOURCES.length, live: Boolean(state.live) }}));
+console.log(JSON.stringify({{ urls: SOURCES.map((s) => s.url), live: Boolean(state.live) }}));
 process.exit(0);
 """,
     )
-    assert result == {"sources": streams, "live": bool(streams)}
+    assert result == {"urls": [url], "live": True}

@@ -10,6 +10,7 @@ Members' tokens and sessions are not read here: these views know only guests.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -275,23 +276,43 @@ class GuestCommentListView(GuestMixin, generics.ListCreateAPIView):
         )
 
 
+def guest_comments_data(
+    guest: ReviewLinkGuest, comments: Iterable[Comment], *, replies: bool = True, request: Any = None
+) -> list[dict[str, Any]]:
+    """Notes as the guest API shows them to ``guest`` (``GET guest/comments/{id}/``), in the order given.
+
+    ``comments`` must come from ``review_links.guest_comments(guest.link)`` (what decides which
+    notes a guest reads); with ``replies``, each note that starts a thread carries its reply tree,
+    internal replies left out. Costs a fixed number of queries for any number of notes of one
+    project (the guest's live stream sends a burst at once, reviews/views/guest_live.py).
+    """
+    comments = list(comments)
+    if replies:
+        selectors.attach_replies([c for c in comments if c.parent_id is None], internal=False)
+    if not comments:
+        return []
+    context = {
+        "request": request,
+        "guest": guest,
+        "principal": Principal.for_guest(guest),
+        "roles": selectors.author_roles(guest.link.project_id),
+    }
+    return [
+        CommentSerializer(comment, context={**context, "rate": comment.version.timecode_rate}).data
+        for comment in comments
+    ]
+
+
 class GuestCommentDetailView(GuestMixin, APIView):
     def _comment(self, pk: int) -> Comment:
         return get_object_or_404(review_links.guest_comments(self.guest.link), pk=pk)
 
-    def _data(self, comment: Comment) -> dict[str, Any]:
-        version = comment.version
-        context = self.context(
-            rate=version.timecode_rate, roles=selectors.author_roles(version.shot.project_id)
-        )
-        return CommentSerializer(comment, context=context).data
+    def _data(self, comment: Comment, *, replies: bool) -> dict[str, Any]:
+        return guest_comments_data(self.guest, [comment], replies=replies, request=self.request)[0]
 
     @extend_schema(responses=CommentSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        comment = self._comment(pk)
-        if comment.parent_id is None:
-            selectors.attach_replies([comment], internal=False)
-        return Response(self._data(comment))
+        return Response(self._data(self._comment(pk), replies=True))
 
     @extend_schema(request=CommentUpdateSerializer, responses=CommentSerializer)
     def patch(self, request: Request, pk: int) -> Response:
@@ -305,7 +326,7 @@ class GuestCommentDetailView(GuestMixin, APIView):
         permissions.require(self.principal, Action.COMMENT)
         permissions.require_edit_comment(self.principal, comment)
         comment = services.comment_update(comment=comment, by=None, **data)
-        return Response(self._data(comment))
+        return Response(self._data(comment, replies=False))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
@@ -324,4 +345,5 @@ __all__ = [
     "GuestShotView",
     "GuestVersionOriginalView",
     "GuestVersionView",
+    "guest_comments_data",
 ]

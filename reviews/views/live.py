@@ -137,6 +137,15 @@ def _events_between(project_id: int, after: int, upto: int, limit: int) -> list[
     )
 
 
+async def _frames(feed: Hub, listener: Listener, events: list[LiveEvent]) -> list[bytes]:
+    """The frames the stream sends for these events: their own, or the listener's rendering of them."""
+    if not events:
+        return []
+    if listener.render is None:
+        return [event.frame for event in events]
+    return await feed.db(listener.render, events)
+
+
 async def _stream(feed: Hub, listener: Listener, cursor: int, upto: int) -> AsyncIterator[bytes]:
     try:
         yield f"retry: {RETRY_MS}\n: connected\n\n".encode()
@@ -145,13 +154,17 @@ async def _stream(feed: Hub, listener: Listener, cursor: int, upto: int) -> Asyn
             rows = await feed.db(_events_between, listener.project_id, cursor, upto, 500)
             if not rows:
                 break
+            due: list[LiveEvent] = []
             for row in rows:
                 event = live_event(row)
                 cursor = event.id
                 if listener.wants(event) and can_receive_event(
                     listener.principal, version_id=event.version_id
                 ):
-                    yield event.frame
+                    due.append(event)
+            frames = await _frames(feed, listener, due)
+            if frames:
+                yield b"".join(frames)
         while True:
             try:
                 item = await asyncio.wait_for(listener.queue.get(), settings.LIVE_HEARTBEAT_SECONDS)
@@ -163,48 +176,37 @@ async def _stream(feed: Hub, listener: Listener, cursor: int, upto: int) -> Asyn
             items = [item]
             while not listener.queue.empty() and len(items) < 100:
                 items.append(listener.queue.get_nowait())
-            frames = []
+            frames: list[bytes] = []
+            due = []
             for item in items:
+                if isinstance(item, LiveEvent):
+                    if item.id > cursor:
+                        cursor = item.id
+                        due.append(item)
+                    continue
+                # Progress and closing frames keep their place after the events before them.
+                frames += await _frames(feed, listener, due)
+                due = []
                 if isinstance(item, Closed):
                     frames.append(
                         sse_frame(data={"detail": item.detail, "reason": item.reason}, kind="stream.closed")
                     )
                     yield b"".join(frames)
                     return
-                if isinstance(item, bytes):
-                    frames.append(item)
-                elif item.id > cursor:
-                    cursor = item.id
-                    frames.append(item.frame)
+                frames.append(item)
+            frames += await _frames(feed, listener, due)
             if frames:
                 yield b"".join(frames)
     finally:
         feed.remove(listener)
 
 
-async def _respond(
-    request: HttpRequest,
-    feed: Hub,
-    opened: Any,
-    *,
-    wants: Callable[[LiveEvent], bool],
-    version_id: int | None,
-) -> HttpResponse:
-    if isinstance(opened, HttpResponse):
-        return opened
+async def respond(request: HttpRequest, feed: Hub, listener: Listener) -> HttpResponse:
+    """The stream of an authorised listener, from the client's Last-Event-ID (or now); a 400 for a
+    bad Last-Event-ID. Shared by the members' and the guests' streams (reviews/views/guest_live.py)."""
     last_event_id = _last_event_id(request)
     if isinstance(last_event_id, JsonResponse):
         return last_event_id
-    user, project_id, _shot_id, principal, credential, credential_key = opened
-    listener = Listener(
-        project_id=project_id,
-        principal=principal,
-        reauthorise=lambda: _principal(user, project_id),
-        wants=wants,
-        version_id=version_id,
-        credential=credential,
-        credential_key=credential_key,
-    )
     # No await between joining and reading the settled point: nothing falls between the two.
     upto = feed.add(listener)
     cursor = upto if last_event_id is None else min(last_event_id, upto)
@@ -215,6 +217,21 @@ async def _respond(
     return response
 
 
+def _member_listener(
+    opened: tuple, *, wants: Callable[[LiveEvent], bool], version_id: int | None
+) -> Listener:
+    user, project_id, _shot_id, principal, credential, credential_key = opened
+    return Listener(
+        project_id=project_id,
+        principal=principal,
+        reauthorise=lambda: _principal(user, project_id),
+        wants=wants,
+        version_id=version_id,
+        credential=credential,
+        credential_key=credential_key,
+    )
+
+
 # Token and session both: a write method must get the documented JSON 405, not a CSRF 403
 # (a stream writes nothing, so there is nothing for CSRF to protect).
 @csrf_exempt
@@ -222,9 +239,13 @@ async def project_events(request: HttpRequest, project_id: int) -> HttpResponse:
     """GET /api/v1/projects/{id}/events/: every event of the project, and processing progress, as they happen."""
     if (refusal := _refusal(request)) is not None:
         return refusal
-    async with _joining() as feed:
+    async with joining() as feed:
         opened = await feed.db(lambda: _open(request, project_id=project_id))
-        return await _respond(request, feed, opened, wants=lambda event: True, version_id=None)
+        if isinstance(opened, HttpResponse):
+            return opened
+        return await respond(
+            request, feed, _member_listener(opened, wants=lambda event: True, version_id=None)
+        )
 
 
 @csrf_exempt
@@ -232,7 +253,7 @@ async def version_events(request: HttpRequest, version_id: int) -> HttpResponse:
     """GET /api/v1/versions/{id}/events/: events about one version, and new takes and decisions of its shot."""
     if (refusal := _refusal(request)) is not None:
         return refusal
-    async with _joining() as feed:
+    async with joining() as feed:
         opened = await feed.db(lambda: _open(request, version_id=version_id))
         if isinstance(opened, HttpResponse):
             return opened
@@ -245,11 +266,11 @@ async def version_events(request: HttpRequest, version_id: int) -> HttpResponse:
                 and event.shot_id == shot_id
             )
 
-        return await _respond(request, feed, opened, wants=wants, version_id=version_id)
+        return await respond(request, feed, _member_listener(opened, wants=wants, version_id=version_id))
 
 
 @contextlib.asynccontextmanager
-async def _joining() -> AsyncIterator[Hub]:
+async def joining() -> AsyncIterator[Hub]:
     """The started hub, kept from stopping (it stops when idle) while a stream is being opened."""
     feed = hub()
     feed.opening += 1

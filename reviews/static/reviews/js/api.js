@@ -4,7 +4,7 @@
 // A page may say where its API and pages live: a review link's guest pages use /api/v1/guest and
 // /guest, with the same paths below them (reviews/views/guests.py).
 const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content;
-const API = meta("api-base") ?? "/api/v1";
+export const API = meta("api-base") ?? "/api/v1";
 export const PAGES = meta("page-base") ?? "/review";
 
 function csrfToken() {

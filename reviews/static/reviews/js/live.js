@@ -1,7 +1,9 @@
 // Live updates over server-sent events (docs/live.md). A page subscribes to kinds of event and
 // learns whether the stream is up, so it polls rarely while it is and as before when it is not.
+// The stream lives under the page's API base: a review link guest's under /api/v1/guest.
 
-const API = "/api/v1/";
+import { API } from "./api.js";
+
 // After the server refused the stream (signed out, access removed) or the browser gave up,
 // try again this much later; meanwhile the page polls.
 const RETRY_MS = 15000;
@@ -9,7 +11,7 @@ const RETRY_MS = 15000;
 const BEHIND_RETRY_MS = 500;
 
 export class LiveStream extends EventTarget {
-  // path: "projects/3/events/" or "versions/12/events/".
+  // path: "projects/3/events/" or "versions/12/events/", below the page's API base.
   constructor(path) {
     super();
     this.path = path;
@@ -30,7 +32,7 @@ export class LiveStream extends EventTarget {
   start() {
     if (typeof EventSource === "undefined" || this.ended) return this;
     const query = this.lastEventId ? `?last_event_id=${encodeURIComponent(this.lastEventId)}` : "";
-    const source = new EventSource(`${API}${this.path}${query}`, { withCredentials: true });
+    const source = new EventSource(`${API}/${this.path}${query}`, { withCredentials: true });
     this.source = source;
     source.addEventListener("open", () => this.setConnected(true));
     for (const kind of this.kinds) {

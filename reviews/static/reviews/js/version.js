@@ -1,6 +1,6 @@
 // /review/versions/{id}/: the player and the conversation, wired together.
 
-import { get, getAll } from "./api.js";
+import { get, getAll, PAGES } from "./api.js";
 import { AnnotationCanvas } from "./annotate.js";
 import { Composer } from "./composer.js";
 import { renderCompareWith } from "./compareentry.js";
@@ -25,6 +25,9 @@ const projectId = Number(root.dataset.projectId);
 const POLL_MS = 1000;
 // While the live stream is up it announces progress and the proxy; polling is the fallback.
 const LIVE_POLL_MS = 10000;
+// A review link guest's stream carries this version's events only, not the shot's other takes:
+// a guest's page keeps polling for those (docs/review-links.md).
+const STREAM_ANNOUNCES_TAKES = PAGES !== "/guest";
 
 const state = {
   rate: null,
@@ -330,7 +333,7 @@ async function main() {
   };
   state.versions = new ShotVersions({ shotId, versions, current: version, moment, onCurrentDecision: showDecision });
   showDecision(version);
-  state.versions.watch(() => state.live?.connected);
+  state.versions.watch(() => STREAM_ANNOUNCES_TAKES && state.live?.connected);
   renderCompareWith($("#compare-select"), versions, version, () => state.player?.frame ?? 0);
   state.zoom.addEventListener("zoom", (event) => {
     const { scale } = event.detail;

@@ -8,9 +8,9 @@ import { coalesce, LiveStream } from "./live.js";
 
 const COMMENT_KINDS = ["comment.created", "comment.updated", "comment.resolved", "comment.reopened", "comment.deleted"];
 
+// A review link guest's page (API under /api/v1/guest) follows the guest stream of the same path:
+// only this version's events, as the guest API shows them (docs/review-links.md).
 export function followVersion({ versionId, state, loadComments, onStatus }) {
-  // Guests (a review link's pages, API under /api/v1/guest) have no stream: they keep polling.
-  if (document.querySelector('meta[name="api-base"]')?.content?.startsWith("/api/v1/guest")) return;
   const live = new LiveStream(`versions/${versionId}/events/`);
   // Others' notes, replies, edits, resolutions: one reload of the conversation per burst.
   const reloadComments = coalesce(() => loadComments().catch(reportError));
