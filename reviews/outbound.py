@@ -147,17 +147,23 @@ def post(target: Target, body: bytes, headers: dict[str, str], *, timeout: float
     else:
         connection = urllib3.connection.HTTPConnection(address, target.port, timeout=timeout)
     expired = threading.Event()
+    # The socket is kept here: http.client drops ``connection.sock`` once it has read a head that
+    # says the connection will close, while the answer's body is still read from that socket.
+    opened: list[socket.socket] = []
 
     def cut_off() -> None:
         expired.set()
-        sock = connection.sock
-        if sock is not None:
+        for sock in opened:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
     timer = threading.Timer(timeout, cut_off)
     timer.start()
     try:
+        connection.connect()
+        opened.append(connection.sock)
+        if expired.is_set():  # the deadline passed while connecting, before the socket was kept
+            cut_off()
         connection.request("POST", target.path, body=body, headers={**headers, "Host": target.netloc})
         response = connection.getresponse()
         excerpt = response.read(RESPONSE_EXCERPT_BYTES)

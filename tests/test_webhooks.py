@@ -385,8 +385,20 @@ def test_a_receiver_that_does_not_answer_in_time_is_a_failed_try(hook, receiver,
     assert "No answer" in attempt.error
 
 
+@pytest.mark.parametrize(
+    ("at_once", "trickled"),
+    [
+        # The head itself, a byte at a time.
+        (b"", b"HTTP/1.1 200 OK\r\nX-Slow: " + b"." * 40),
+        # A whole head that says the connection will close (HTTP/1.0 servers, Python's own
+        # BaseHTTPRequestHandler), then the body a byte at a time: http.client lets go of the
+        # connection's socket once such a head is read, so the cut-off must hold its own.
+        (b"HTTP/1.0 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n", b"." * 40),
+    ],
+    ids=["head", "body-after-a-closing-head"],
+)
 def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_deadline(
-    director, project, version, mentor, loopback_allowed, settings
+    director, project, version, mentor, loopback_allowed, settings, at_once, trickled
 ):
     """A byte every 0.3 s never trips a per-read timeout; the try still ends at the deadline."""
     settings.WEBHOOK_TIMEOUT = 1
@@ -397,7 +409,9 @@ def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_deadline(
     def trickle() -> None:
         connection, _ = listener.accept()
         connection.recv(65536)
-        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"." * 40:
+        if at_once:
+            connection.sendall(at_once)
+        for byte in trickled:
             if stop.is_set():
                 break
             with contextlib.suppress(OSError):
