@@ -207,7 +207,7 @@ def test_the_digest_comes_at_the_hour_each_person_chose_in_their_time_zone(smtp,
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = message.get_body(("plain",)).get_content()
     assert "Bob left a note on your version on SH010 v2 at frame 48" in text
-    assert "Bob changed the review status on SH010 v2" in text
+    assert "Bob asked for changes to this version on SH010 v2" in text
 
 
 def test_an_hourly_digest_goes_once_an_hour_and_off_means_never(smtp, people, digest_for_alice):

@@ -150,6 +150,13 @@ def _decision_sentence(payload: dict[str, Any]) -> str:
     return _SENTENCES[NotificationReason.DECISION_CHANGED]
 
 
+_STATUS_SENTENCES = {
+    "approved": "approved this version",
+    "changes_requested": "asked for changes to this version",
+    "pending": "set this version back to pending review",
+}
+
+
 def what_happened(notification: Notification) -> str:
     """The sentence after the actor's name (or a whole one for the pipeline), as mail and inbox say it."""
     event = notification.event
@@ -157,6 +164,8 @@ def what_happened(notification: Notification) -> str:
     first = NotificationReason(notification.reasons[0]) if notification.reasons else None
     if first == NotificationReason.DECISION_CHANGED:
         return _decision_sentence(payload)
+    if first == NotificationReason.REVIEW_STATUS_CHANGED and payload.get("to") in _STATUS_SENTENCES:
+        return _STATUS_SENTENCES[payload["to"]]
     return _SENTENCES.get(first, event.kind) if first else event.kind
 
 

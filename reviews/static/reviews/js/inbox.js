@@ -21,9 +21,10 @@ const EMPTY = "Nothing yet. You hear here when someone mentions you, answers you
 let nextPage = null;
 
 function sentence(notification) {
-  // A change of the chosen take says which take (the server's summary); the rest read as before.
+  // A change of the chosen take or the review status says what it became (the server's summary).
   const first = notification.reasons[0];
-  const what = (first === "decision_changed" && notification.summary) || REASONS[first] || notification.kind;
+  const told = ["decision_changed", "review_status_changed"].includes(first) && notification.summary;
+  const what = told || REASONS[first] || notification.kind;
   const who = notification.actor?.display_name;
   return who && what[0] === what[0].toLowerCase() ? `${who} ${what}` : what;
 }
