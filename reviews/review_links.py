@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
@@ -164,9 +164,17 @@ def _check_scope(project: Project, versions: list[Version], shots: list[Shot]) -
         raise ValidationError({"shots": [f"Shots {stray} are not in this project."]})
 
 
+# The furthest a link's expiry may be set: a link meant never to end has none (null).
+MAX_EXPIRY = timedelta(days=5 * 366)
+
+
 def _check_expiry(expires_at: datetime | None) -> None:
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": ["This time has passed; give a time in the future."]})
+    if expires_at is not None and expires_at > timezone.now() + MAX_EXPIRY:
+        raise ValidationError(
+            {"expires_at": ["Give a time within five years, or none for a link that does not expire."]}
+        )
 
 
 @transaction.atomic

@@ -148,6 +148,12 @@ def test_it_refuses_versions_of_another_project_and_an_empty_link(takes, project
     assert "versions" in empty.json()
     assert past.status_code == 400
     assert "expires_at" in past.json()
+    for far in ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59-12:00", "2040-01-01T00:00:00Z"):
+        refused = client_for(director).post(
+            url, {"versions": [takes[0].pk], "expires_at": far}, format="json"
+        )
+        assert refused.status_code == 400, far
+        assert "expires_at" in refused.json()
     assert not ReviewLink.objects.exists()
 
 
