@@ -41,6 +41,7 @@ from reviews.live_queries import (
     _processing_rows,
     _project_of_version,
     _settled_start,
+    settle,
 )
 from reviews.models import Event, EventKind
 from reviews.permissions import Principal
@@ -232,8 +233,11 @@ class Hub:
     async def read(self) -> None:
         while True:
             rows = await self.db(_events_after, self.settled, READ_BATCH)
-            settled, ready = settle(self.settled, rows, self.gaps, now=time.monotonic(), wall=time.time())
+            settled, settled_rows = settle(
+                self.settled, rows, self.gaps, now=time.monotonic(), wall=time.time()
+            )
             self.settled = settled
+            ready = [live_event(row) for row in settled_rows]
             for event in ready:
                 if event.kind in _ACCESS_KINDS:
                     self.recheck_now = True
@@ -374,41 +378,6 @@ class Hub:
         await asyncio.get_running_loop().run_in_executor(self.executor, _close_connection)
         self.executor.shutdown(wait=False)
         _hubs.pop(asyncio.get_running_loop(), None)
-
-
-def settle(
-    settled: int, rows: list[Event], gaps: dict[int, float], *, now: float, wall: float
-) -> tuple[int, list[LiveEvent]]:
-    """Move the settled point over the rows read past it (ascending ids), stopping at a young gap.
-
-    ``gaps`` (missing id → monotonic time first seen) is updated in place. A missing id is
-    given up on once it has been missing for ``LIVE_GAP_MS``, or at once when the event after
-    it was created longer ago than that (it was allocated before that event). Returns the new
-    settled id and the events now settled, in order.
-    """
-    grace = settings.LIVE_GAP_MS / 1000
-    ready: list[LiveEvent] = []
-    expected = settled + 1
-    for row in rows:
-        if row.pk > expected:
-            row_age = wall - row.created_at.timestamp()
-            for missing in range(expected, row.pk):
-                first_seen = gaps.setdefault(missing, now)
-                if now - first_seen < grace and row_age < grace:
-                    # Hold back: this id may still commit, and must be sent before what follows it.
-                    for later in range(missing + 1, row.pk):
-                        gaps.setdefault(later, now)
-                    _forget_gaps_below(gaps, missing)
-                    return missing - 1, ready
-        ready.append(live_event(row))
-        expected = row.pk + 1
-    _forget_gaps_below(gaps, expected)
-    return expected - 1, ready
-
-
-def _forget_gaps_below(gaps: dict[int, float], first_open: int) -> None:
-    for missing in [m for m in gaps if m < first_open]:
-        del gaps[missing]
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

@@ -74,3 +74,38 @@ def _processing_rows(project_ids: list[int]) -> list[tuple[int, int, str, int]]:
             processing_state__in=[ProcessingState.QUEUED, ProcessingState.PROCESSING],
         ).values_list("id", "shot__project_id", "processing_state", "processing_progress")
     )
+
+
+def settle(
+    settled: int, rows: list[Event], gaps: dict[int, float], *, now: float, wall: float
+) -> tuple[int, list[Event]]:
+    """Move the settled point over the rows read past it (ascending ids), stopping at a young gap.
+
+    ``gaps`` (missing id → monotonic time first seen) is updated in place. A missing id is
+    given up on once it has been missing for ``LIVE_GAP_MS``, or at once when the event after
+    it was created longer ago than that (it was allocated before that event). Returns the new
+    settled id and the rows now settled, in order.
+    """
+    grace = settings.LIVE_GAP_MS / 1000
+    ready: list[Event] = []
+    expected = settled + 1
+    for row in rows:
+        if row.pk > expected:
+            row_age = wall - row.created_at.timestamp()
+            for missing in range(expected, row.pk):
+                first_seen = gaps.setdefault(missing, now)
+                if now - first_seen < grace and row_age < grace:
+                    # Hold back: this id may still commit, and must be sent before what follows it.
+                    for later in range(missing + 1, row.pk):
+                        gaps.setdefault(later, now)
+                    _forget_gaps_below(gaps, missing)
+                    return missing - 1, ready
+        ready.append(row)
+        expected = row.pk + 1
+    _forget_gaps_below(gaps, expected)
+    return expected - 1, ready
+
+
+def _forget_gaps_below(gaps: dict[int, float], first_open: int) -> None:
+    for missing in [m for m in gaps if m < first_open]:
+        del gaps[missing]
