@@ -76,7 +76,11 @@ def test_the_directors_page_shows_the_mentors_note_within_two_seconds_without_re
 
     # Its render has started (the first attempt), so it is no longer waiting for a worker.
     version = VersionFactory(
-        shot=shot, processing_state=ProcessingState.PROCESSING, processing_progress=12, processing_attempts=1
+        shot=shot,
+        processing_state=ProcessingState.PROCESSING,
+        processing_progress=12,
+        processing_attempts=1,
+        uploaded_by=director,
     )
     alice = open_as(browser, director, f"{server.url}/review/versions/{version.pk}/")
     wait_live(alice)
@@ -92,6 +96,14 @@ def test_the_directors_page_shows_the_mentors_note_within_two_seconds_without_re
     assert posted.status_code == 201, posted.text
     expect(thread_of(alice, "hesitate before the touch")).to_be_visible(timeout=2000)
 
+    # The worker tells Alice of the note on her version (done here as it would); the bell hears
+    # of it after the next live event, without waiting for its minute's poll.
+    from reviews.models import Event
+    from reviews.notifications.services import notifications_create
+
+    expect(alice.locator("#bell-count")).to_be_hidden()
+    notifications_create(event=Event.objects.filter(kind="comment.created").latest("id"))
+
     # His reply and its resolution arrive too.
     note_id = posted.json()["id"]
     reply = requests.post(
@@ -102,6 +114,7 @@ def test_the_directors_page_shows_the_mentors_note_within_two_seconds_without_re
     )
     assert reply.status_code == 201, reply.text
     expect(alice.get_by_text("Or a breath, then the touch")).to_be_visible(timeout=2000)
+    expect(alice.locator("#bell-count")).to_have_text("1", timeout=5000)
 
     # Processing progress from the worker (published as the worker does) moves the bar.
     Version.objects.filter(pk=version.pk).update(processing_progress=63)

@@ -4,6 +4,9 @@ import { get } from "./api.js";
 import { $ } from "./dom.js";
 
 const REFRESH_MS = 60_000;
+// Notifications are written by the worker just after the event the page's live stream shows:
+// the bell asks this long after the last of a burst of live events.
+const AFTER_ACTIVITY_MS = 2_000;
 
 export function showUnread(count) {
   const badge = $("#bell-count");
@@ -28,3 +31,8 @@ refreshBell();
 setInterval(() => document.visibilityState === "visible" && refreshBell(), REFRESH_MS);
 document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && refreshBell());
 document.addEventListener("notifications:changed", refreshBell);
+let activityTimer = null;
+document.addEventListener("live:activity", () => {
+  clearTimeout(activityTimer);
+  activityTimer = setTimeout(refreshBell, AFTER_ACTIVITY_MS);
+});

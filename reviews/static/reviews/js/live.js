@@ -45,6 +45,8 @@ export class LiveStream extends EventTarget {
           return;
         }
         this.dispatchEvent(new CustomEvent(kind, { detail: { data, id: message.lastEventId } }));
+        // Someone did something here: the bell may have news (bell.js asks, a moment later).
+        document.dispatchEvent(new CustomEvent("live:activity", { detail: { kind } }));
       });
     }
     // The server ends the stream on purpose. Signed out or access removed ("signed_out",
