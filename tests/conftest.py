@@ -157,6 +157,15 @@ def smtp(settings):
     sink.stop()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium (tests/browser.py), one per test module that asks for it."""
+    from tests.browser import chromium
+
+    with chromium() as browser:
+        yield browser
+
+
 _worker_running = False
 # How long the in-process worker must stay idle before a test's database is flushed.
 IDLE_FOR_SECONDS = 0.3

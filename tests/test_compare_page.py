@@ -33,14 +33,6 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from tests.browser import chromium
-
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture(scope="module")
 def clips(tmp_path_factory):
     folder = tmp_path_factory.mktemp("clips")
     return (

@@ -18,19 +18,13 @@ from playwright.sync_api import Page, expect
 
 from harness import clips
 from reviews.models import Version
-from tests.browser import PHONE, chromium, new_page, screenshot, sign_in, wait_for_player
+from tests.browser import PHONE, new_page, screenshot, sign_in, wait_for_player
 from tests.test_review_links import create_link
 from tests.test_review_page import PASSWORD, upload, wait_until_ready
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 NAME = "Szene 1 \u2013 Übergang.mp4"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

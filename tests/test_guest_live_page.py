@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from harness.processes import Gunicorn
 from reviews.models import ProcessingState
-from tests.browser import chromium, new_page, screenshot, thread_of
+from tests.browser import new_page, screenshot, thread_of
 from tests.factories import VersionFactory
 from tests.test_live_pages import open_as, token_for, wait_live
 from tests.test_review_links import create_link
@@ -34,12 +34,6 @@ def server(tmp_path, settings):
     ).start()
     yield gunicorn
     gunicorn.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def post_note(server, user, version, **body):

@@ -20,17 +20,11 @@ from playwright.sync_api import expect
 
 from harness import clips
 from reviews.models import Comment, ReviewLinkGuest
-from tests.browser import chromium, drag, new_page, position, sign_in, thread_of, wait_for_player
+from tests.browser import drag, new_page, position, sign_in, thread_of, wait_for_player
 from tests.conftest import client_for
 from tests.test_review_page import PASSWORD, RATE, screenshot, upload, wait_until_ready
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

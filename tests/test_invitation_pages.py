@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from reviews.models import Membership
-from tests.browser import TIMEOUT_MS, chromium, new_page, sign_in
+from tests.browser import TIMEOUT_MS, new_page, sign_in
 from tests.conftest import client_for
 from tests.test_invitations import LINK, deliver, text_of
 
@@ -27,12 +27,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 PASSWORD = "correct horse battery staple"
 SCREENSHOT_DIR = os.getenv("REVIEWSVC_SCREENSHOT_DIR")
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from reviews.models import Invitation
 from tests.browser import new_page, sign_in
-from tests.test_invitation_pages import PASSWORD, browser, mailed_link, phone_page, screenshot  # noqa: F401
+from tests.test_invitation_pages import PASSWORD, mailed_link, phone_page, screenshot
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -25,7 +25,7 @@ def scroll_width(page) -> int:
 
 
 def test_the_accept_page_wraps_long_names_shows_the_time_zone_and_focuses_the_bad_field(
-    browser,  # noqa: F811
+    browser,
     live_server,
     director,
     project,
@@ -57,7 +57,7 @@ def test_the_accept_page_wraps_long_names_shows_the_time_zone_and_focuses_the_ba
     assert page.errors == []
 
 
-def test_the_account_page_top_bar_fits_a_long_name_on_a_desktop(browser, live_server, mentor):  # noqa: F811
+def test_the_account_page_top_bar_fits_a_long_name_on_a_desktop(browser, live_server, mentor):
     mentor.first_name = LONG_NAME
     mentor.save()
     page = new_page(browser)
@@ -74,7 +74,7 @@ def test_the_account_page_top_bar_fits_a_long_name_on_a_desktop(browser, live_se
 
 
 def test_a_director_invites_resends_with_the_keyboard_and_revokes_by_touch(
-    browser,  # noqa: F811
+    browser,
     live_server,
     director,
     project,

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from harness import clips
 from harness.processes import Gunicorn
 from reviews.models import Membership, ProcessingState, Version
-from tests.browser import chromium, new_page, screenshot, sign_in, thread_of
+from tests.browser import new_page, screenshot, sign_in, thread_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -31,12 +31,6 @@ def server(tmp_path, settings):
     ).start()
     yield gunicorn
     gunicorn.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def token_for(user) -> dict[str, str]:

@@ -19,18 +19,12 @@ from playwright.sync_api import expect
 from harness import clips
 from reviews import services
 from reviews.models import ProcessingState, ReviewStatus, Shot, Version
-from tests.browser import chromium, new_page, screenshot, sign_in
+from tests.browser import new_page, screenshot, sign_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def ready_version(shot, number: int, *, width: int, height: int, source: str, settings) -> Version:

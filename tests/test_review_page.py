@@ -24,7 +24,6 @@ from reviews.models import Comment, ProcessingState, Version
 from reviews.timecode import frame_to_timecode, nominal_rate, seconds_to_frame
 from tests.browser import (
     assert_canvas_covers_picture,
-    chromium,
     drag,
     new_page,
     position,
@@ -40,12 +39,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 RATE = Fraction(24)  # the clip's
 SCREENSHOT_DIR = os.getenv("REVIEWSVC_SCREENSHOT_DIR")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

@@ -47,14 +47,6 @@ assert "--autoplay-policy=no-user-gesture-required" in CHROMIUM_ARGS  # playing 
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from tests.browser import chromium
-
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     return clips.make_video(tmp_path_factory.mktemp("clips") / "touch_v1.mp4", seconds=4, rate="24")
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import TIMEOUT_MS, chromium, new_page, screenshot, sign_in
+from tests.browser import TIMEOUT_MS, new_page, screenshot, sign_in
 from tests.factories import CommentFactory, ShotFactory, VersionFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,12 +18,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(trans
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 PHONE = {"width": 390, "height": 844}
 HOSTILE = '<img src=x id="injected">'
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

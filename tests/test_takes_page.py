@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from reviews.models import Decision, ProcessingState, Version
-from tests.browser import TIMEOUT_MS, chromium, new_page, screenshot, sign_in
+from tests.browser import TIMEOUT_MS, new_page, screenshot, sign_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -25,12 +25,6 @@ GENERATIONS = {
     2: {"model": "kling-2.1", "seed": 42, "prompt": "she reaches out, slower"},
     3: {"model": "kling-2.1", "seed": 43, "prompt": "she reaches out, slower, closer"},
 }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def ffmpeg(*arguments: str) -> None:
