@@ -28,7 +28,7 @@ from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from reviews import accounts, profiles
+from reviews import accounts, email_confirm, profiles
 from reviews.email_change import email_change_check
 from reviews.mail import mail_queue
 from reviews.models import OutgoingMail
@@ -108,6 +108,7 @@ def _account_page(request: HttpRequest, *, status: int = 200, **forms_given: Any
     context = {
         "profile_form": forms_given.get("profile_form") or _profile_form(request.user),
         "password_form": password_form,
+        "pending_email": email_confirm.pending_email(request.user),
     }
     return render(request, "reviews/account.html", context, status=status)
 
@@ -130,7 +131,9 @@ def profile_save(request: HttpRequest) -> HttpResponse:
             email_change_check(
                 request=request, user=user, email=email, password=form.cleaned_data["password"]
             )
-            profiles.account_update(user=user, display_name=form.cleaned_data["display_name"], email=email)
+            pending = email_confirm.account_save(
+                user=user, display_name=form.cleaned_data["display_name"], email=email
+            )
         except ValidationError as error:
             form.add_error(None, error)
         except TooManyTries as error:
@@ -139,7 +142,14 @@ def profile_save(request: HttpRequest) -> HttpResponse:
             response["Retry-After"] = str(error.wait)
             return response
         else:
-            messages.success(request, "Your name and email are saved.")
+            if pending is None:
+                messages.success(request, "Your name and email are saved.")
+            else:
+                messages.success(
+                    request,
+                    f"We mailed a link to {pending.email}: follow it to confirm the address. "
+                    "Until then your email stays as it was.",
+                )
             return redirect("account")
     return _account_page(request, status=400, profile_form=form)
 

@@ -1,7 +1,7 @@
 """Keep link secrets out of logs: invitation tokens and password-reset tokens live in URL paths.
 
-``/invitations/<token>/``, ``/accounts/password/reset/<uidb64>/<token>/`` and a
-review link's ``/r/<token>`` are secrets for as long as they work. Django logs the path of some answers to them
+``/invitations/<token>/``, ``/accounts/password/reset/<uidb64>/<token>/``,
+``/accounts/email/confirm/<token>/`` and a review link's ``/r/<token>`` are secrets for as long as they work. Django logs the path of some answers to them
 ("Method Not Allowed (OPTIONS): /invitations/…/" on django.request, "Forbidden
 (CSRF cookie not set.): …" on django.security.csrf), and gunicorn's access log
 and the uvicorn worker's access log (``uvicorn.access``) write every request
@@ -27,6 +27,8 @@ _SECRET_PATHS = [
     ),
     # A review link's gate, /r/<token> (reviews/guest_pages.py): only as a whole path, not ".../r/...".
     (re.compile(r"((?:^|[\s\"']|://[^/\s\"']+)/r/)[^/?#\s\"']+"), rf"\g<1>{REDACTED}"),
+    # The segment after /accounts/email/confirm/ (reviews/email_confirm_pages.py); the bare page stays.
+    (re.compile(r"(/accounts/email/confirm/)[^/?#\s\"']+"), rf"\g<1>{REDACTED}"),
     # Two segments after /accounts/password/reset/ (uid and token); "sent/" and "complete/" are one.
     (
         re.compile(r"(/accounts/password/reset/)[^/?#\s\"']+/[^/?#\s\"']+"),
@@ -36,7 +38,7 @@ _SECRET_PATHS = [
 
 
 def redact_secret_paths(text: str) -> str:
-    """``text`` with every invitation or password-reset token path replaced by ``[redacted]``."""
+    """``text`` with every invitation, password-reset or email-confirmation token path replaced by ``[redacted]``."""
     for pattern, replacement in _SECRET_PATHS:
         text = pattern.sub(replacement, text)
     return text

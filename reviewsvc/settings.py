@@ -375,6 +375,11 @@ REVIEWSVC_INVITATION_DAYS = envint("REVIEWSVC_INVITATION_DAYS", 7, minimum=1)
 # Invitation mails (create, re-invite, resend) per hour: to one address, and sent by one director.
 REVIEWSVC_INVITATION_MAILS_PER_ADDRESS = envint("REVIEWSVC_INVITATION_MAILS_PER_ADDRESS", 5, minimum=1)
 REVIEWSVC_INVITATION_MAILS_PER_DIRECTOR = envint("REVIEWSVC_INVITATION_MAILS_PER_DIRECTOR", 50, minimum=1)
+# How long the link confirming a new email address works (reviews/email_confirm.py).
+REVIEWSVC_EMAIL_CHANGE_HOURS = envint("REVIEWSVC_EMAIL_CHANGE_HOURS", 24, minimum=1)
+# Confirmation mails per hour: to one address (from any account), and asked for by one account.
+REVIEWSVC_EMAIL_CHANGE_MAILS_PER_ADDRESS = envint("REVIEWSVC_EMAIL_CHANGE_MAILS_PER_ADDRESS", 3, minimum=1)
+REVIEWSVC_EMAIL_CHANGE_MAILS_PER_ACCOUNT = envint("REVIEWSVC_EMAIL_CHANGE_MAILS_PER_ACCOUNT", 5, minimum=1)
 
 # --- Webhooks ---------------------------------------------------------------
 # A webhook's URL must be https when the service itself is (production), and may not name a

@@ -27,6 +27,7 @@ urlpatterns = [
     # Invitation links and the account pages (reviews/invitation_pages.py, reviews/account_pages.py).
     path("", include("reviews.invitation_pages")),
     path("", include("reviews.account_pages")),
+    path("", include("reviews.email_confirm_pages")),
 ]
 
 handler400 = "reviews.errors.bad_request"

@@ -62,7 +62,8 @@ def test_changing_the_email_needs_the_current_password(api, mentor):
     assert refused.status_code == wrong.status_code == 400
     assert "current password" in refused.json()["password"][0]
     assert done.status_code == 200
-    assert done.json()["email"] == "bob@example.com"
+    # Not the account's address until the link mailed to it is followed (tests/test_email_confirmation.py).
+    assert (done.json()["email"], done.json()["pending_email"]) == ("", "bob@example.com")
 
 
 def test_an_email_belongs_to_one_account_in_any_case(api, mentor, outsider):
@@ -151,7 +152,7 @@ def test_the_account_page_shows_the_forms_to_its_owner_only(client, mentor):
     assert b"csrfmiddlewaretoken" in page.content
 
 
-def test_the_account_page_saves_name_and_email(mentor):
+def test_the_account_page_saves_the_name_and_mails_the_new_email_a_link(mentor):
     browser = signed_in("bob")
 
     saved = browser.post(
@@ -160,8 +161,10 @@ def test_the_account_page_saves_name_and_email(mentor):
 
     assert saved["Location"] == "/accounts/"
     mentor.refresh_from_db()
-    assert (mentor.get_full_name(), mentor.email) == ("Robert", "rob@example.com")
-    assert b"are saved" in browser.get("/accounts/").content
+    assert (mentor.get_full_name(), mentor.email) == ("Robert", "")
+    page = browser.get("/accounts/").content
+    assert b"We mailed a link to rob@example.com" in page
+    assert b'id="pending-email"' in page
 
 
 def test_the_account_page_says_what_is_wrong_and_saves_nothing(mentor, outsider):

@@ -3,6 +3,7 @@
 Everything is importable from ``reviews.models``; a new part adds its module here.
 """
 
+from reviews.models.email_changes import EmailChange
 from reviews.models.invitations import Invitation, InvitationState
 from reviews.models.mail import OutgoingMail, OutgoingMailState
 from reviews.models.notes import CarriedThread
@@ -46,6 +47,7 @@ __all__ = [
     "DeliveryState",
     "DigestFrequency",
     "DigestPreferences",
+    "EmailChange",
     "EmailRoute",
     "Event",
     "EventKind",
