@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser import PHONE, new_page, sign_in
 from tests.test_email_confirmation import CONFIRM_LINK
-from tests.test_invitation_pages import PASSWORD, browser, screenshot  # noqa: F401
+from tests.test_invitation_pages import PASSWORD, screenshot
 from tests.test_invitations import deliver, text_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -30,7 +30,7 @@ def scroll_width(page) -> int:
 
 @pytest.mark.parametrize(("viewport", "suffix"), [({"width": 1440, "height": 900}, "1440"), (PHONE, "390")])
 def test_bob_changes_his_email_and_confirms_it_from_the_mail(
-    browser,  # noqa: F811
+    browser,
     live_server,
     mentor,
     smtp,
