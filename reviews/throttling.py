@@ -2,8 +2,12 @@
 
 Every check of a password goes through ``django.contrib.auth.authenticate``,
 where django-axes counts failures per account and per client address (settings:
-``AXES_*``). Secrets that are not passwords (a review link's passphrase, an
-invitation token) use ``guard_secret`` here, with the same two counts.
+``AXES_*``). Secrets that are not passwords have counts here, in the cache:
+``guard_secret`` (per key and per client, like axes: an email change, a member
+add), ``guard_passphrase`` (a review link's passphrase: per link and client with a
+short lockout, and an hourly ceiling per link) and ``count_unknown_secret``
+(made-up invitation tokens, per client; a real token is never refused). The DRF
+throttles at the end limit people without an account (guests' joins and writes).
 
 The client address is the socket's: a header is only believed when
 ``REVIEWSVC_TRUSTED_PROXY_COUNT`` says that many proxies of ours append to
