@@ -1,8 +1,9 @@
 """The pages of a review link: the gate at ``/r/<token>``, the playlist and the player for guests.
 
 The gate asks for a name (an email if they like) and the passphrase if the link
-has one, checked through ``guard_secret`` (429 after too many wrong tries, per
-link and per address). Then the browser holds a guest session and is sent to
+has one, checked through ``guard_passphrase`` (429 after too many wrong tries from
+one address at this link, or from everyone at this link; a link without one is never
+locked), and counts joins per address and link (the ``guest-join`` rate). Then the browser holds a guest session and is sent to
 ``/guest/``: a fixed address, so nothing in the request can choose where it goes,
 and the token is not repeated in any further URL. The token is never logged:
 the gate does not log, and no error page repeats it.
@@ -10,6 +11,7 @@ the gate does not log, and no error page repeats it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import wraps
 
@@ -23,7 +25,7 @@ from django.views.decorators.http import require_safe
 from reviews import review_links
 from reviews.guest_session import guest_login, guest_of
 from reviews.serializers.review_links import GuestJoinSerializer
-from reviews.throttling import TooManyTries, guard_secret
+from reviews.throttling import GuestJoinThrottle, TooManyTries, guard_passphrase
 
 
 def _gone(request: HttpRequest, status: int) -> HttpResponse:
@@ -93,23 +95,43 @@ def _gate(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "reviews/guest_gate.html", context, status=400)
     data = form.validated_data
     try:
-        matched = guard_secret(
+        # A link without a passphrase has nothing to guess: no count is read or kept for it.
+        matched = not link.passphrase_hash or guard_passphrase(
             request,
-            scope="review-link",
-            key=str(link.pk),
+            link_id=link.pk,
             check=lambda: review_links.passphrase_matches(link, data["passphrase"]),
         )
     except TooManyTries as error:
-        context.update(errors={"passphrase": [str(error)]}, values=request.POST)
-        response = render(request, "reviews/guest_gate.html", context, status=429)
-        response["Retry-After"] = str(error.wait)
-        return response
+        return _too_many(request, context, "passphrase", error)
     if not matched:
         context.update(errors={"passphrase": ["That passphrase is not right."]}, values=request.POST)
         return render(request, "reviews/guest_gate.html", context, status=403)
+    try:
+        _allow_join(request, link.pk)
+    except TooManyTries as error:
+        return _too_many(request, context, "gate", error)
     guest = review_links.guest_join(link=link, name=data["name"].strip(), email=data["email"])
     guest_login(request, guest)
     return HttpResponseRedirect(reverse("guest-playlist"))
+
+
+def _too_many(request: HttpRequest, context: dict, field: str, error: TooManyTries) -> HttpResponse:
+    context.update(errors={field: [str(error)]}, values=request.POST)
+    response = render(request, "reviews/guest_gate.html", context, status=429)
+    response["Retry-After"] = str(error.wait)
+    return response
+
+
+def _allow_join(request: HttpRequest, link_id: int) -> None:
+    """Count a join at this link from this address (``guest-join`` rate); TooManyTries past it.
+    Only joins that would succeed are counted: wrong passphrases have their own count."""
+    throttle = GuestJoinThrottle(link_id=link_id)
+    if not throttle.allow_request(request, None):
+        seconds = max(1, math.ceil(throttle.wait() or 1))
+        raise TooManyTries(
+            f"Too many guests joined this link from this address; try again in {seconds} seconds.",
+            wait=seconds,
+        )
 
 
 def _live_guest(request: HttpRequest) -> HttpResponse | None:

@@ -1,7 +1,7 @@
 """The pages an invitation link leads to: open it, then join with a new account or the one you have.
 
-``/invitations/<token>/`` checks the token (wrong ones count towards
-``guard_secret``'s limit), keeps the invitation's id and token hash in the
+``/invitations/<token>/`` checks the token (made-up ones count against the
+client, ``count_unknown_secret``; a real one always opens), keeps the invitation's id and token hash in the
 session and redirects to ``/invitations/accept/``, so the token leaves the
 address bar, the browser history and any Referer at once. The accept page checks
 the hash again on every request: a link resent or revoked meanwhile stops there too.
@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from reviews import invitations
 from reviews.models import Invitation, InvitationState
-from reviews.throttling import TooManyTries, guard_secret
+from reviews.throttling import TooManyTries, count_unknown_secret
 
 SESSION_KEY = "reviewsvc_invitation"
 # The backend a new account is signed in with (the one that finds names as they are kept).
@@ -74,22 +74,18 @@ def _gone(request: HttpRequest, state: InvitationState) -> HttpResponse:
 
 @require_safe
 def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
-    found: list[Invitation] = []
-
-    def check() -> bool:
-        invitation = invitations.invitation_by_token(token)
-        found.extend([invitation] if invitation else [])
-        return invitation is not None
-
-    try:
-        guard_secret(request, scope="invitation", key=f"token:{token}", check=check)
-    except TooManyTries as error:
-        response = _problem(request, 429, "Too many wrong links", str(error))
-        response["Retry-After"] = str(error.wait)
-        return response
-    if not found:
+    invitation = invitations.invitation_by_token(token)
+    if invitation is None:
+        # Made-up tokens count against the client, which is told to stop past the limit. A real
+        # token is never refused for them: at 256 bits it is not guessed, so refusing it would
+        # only lock out the invitee behind an address someone else scans from.
+        try:
+            count_unknown_secret(request, scope="invitation")
+        except TooManyTries as error:
+            response = _problem(request, 429, "Too many wrong links", str(error))
+            response["Retry-After"] = str(error.wait)
+            return response
         return _not_valid(request)
-    invitation = found[0]
     if invitation.state != InvitationState.PENDING:
         return _gone(request, invitation.state)
     request.session[SESSION_KEY] = {"id": invitation.pk, "hash": invitation.token_hash}

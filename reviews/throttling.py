@@ -2,8 +2,12 @@
 
 Every check of a password goes through ``django.contrib.auth.authenticate``,
 where django-axes counts failures per account and per client address (settings:
-``AXES_*``). Secrets that are not passwords (a review link's passphrase, an
-invitation token) use ``guard_secret`` here, with the same two counts.
+``AXES_*``). Secrets that are not passwords have counts here, in the cache:
+``guard_secret`` (per key and per client, like axes: an email change, a member
+add), ``guard_passphrase`` (a review link's passphrase: per link and client with a
+short lockout, and an hourly ceiling per link) and ``count_unknown_secret``
+(made-up invitation tokens, per client; a real token is never refused). The DRF
+throttles at the end limit people without an account (guests' joins and writes).
 
 The client address is the socket's: a header is only believed when
 ``REVIEWSVC_TRUSTED_PROXY_COUNT`` says that many proxies of ours append to
@@ -17,6 +21,7 @@ import hashlib
 import ipaddress
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +30,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from rest_framework.throttling import SimpleRateThrottle
 
 from reviews.accounts import normalize_username
 
@@ -130,12 +136,35 @@ def _count(counter: str, window: int, now: float) -> None:
         cache.set(f"{counter}:since", now, timeout=window)
 
 
-def _refuse_if_spent(counters: dict[str, int], window: int, now: float, message: str) -> None:
-    for counter, limit in counters.items():
-        if (cache.get(counter) or 0) >= limit:
-            started = cache.get(f"{counter}:since") or now
-            seconds = max(1, int(started + window - now))
-            raise TooManyTries(f"{message}; try again in {seconds} seconds.", wait=seconds)
+@dataclass(frozen=True)
+class Allowance:
+    """At most ``limit`` counted misses per fixed window of ``window`` seconds, kept in the cache
+    under ``counter``; once spent, ``message`` is said with "; try again in N seconds."."""
+
+    counter: str
+    limit: int
+    window: int
+    message: str = "Too many wrong tries"
+
+
+def _refuse_if_spent(allowances: list[Allowance], now: float) -> None:
+    for allowance in allowances:
+        if (cache.get(allowance.counter) or 0) >= allowance.limit:
+            started = cache.get(f"{allowance.counter}:since") or now
+            seconds = max(1, int(started + allowance.window - now))
+            raise TooManyTries(f"{allowance.message}; try again in {seconds} seconds.", wait=seconds)
+
+
+def guard_guesses(allowances: list[Allowance], *, check: Callable[[], bool]) -> bool:
+    """Run ``check`` (does the secret match?) unless one of ``allowances`` is spent; count a miss
+    in each. Raises TooManyTries (a 429) while any is spent, for right and wrong tries alike."""
+    now = time.time()
+    _refuse_if_spent(allowances, now)
+    if check():
+        return True
+    for allowance in allowances:
+        _count(allowance.counter, allowance.window, now)
+    return False
 
 
 def guard_secret(
@@ -149,7 +178,7 @@ def guard_secret(
 ) -> bool:
     """Run ``check`` (does the secret match?) unless ``key`` or the client failed too often.
 
-    ``key`` names what is being guessed at (a review link, an invitation). After
+    ``key`` names what is being guessed at (an account's email, a director adding members). After
     ``limit`` failures within ``window`` seconds (a fixed window opened by the
     first failure), for that key from anyone or from the client for any key, every
     further try is answered 429 (``TooManyTries``), right or wrong, until that
@@ -160,17 +189,58 @@ def guard_secret(
     """
     limit = limit or settings.AXES_FAILURE_LIMIT
     window = window or lockout_seconds()
-    counters = {
-        f"reviewsvc:secret:{scope}:key:{_digest(key)}": limit,
-        f"reviewsvc:secret:{scope}:client:{_digest(_client_counter(request))}": limit,
-    }
+    allowances = [
+        Allowance(f"reviewsvc:secret:{scope}:key:{_digest(key)}", limit, window),
+        Allowance(f"reviewsvc:secret:{scope}:client:{_digest(_client_counter(request))}", limit, window),
+    ]
+    return guard_guesses(allowances, check=check)
+
+
+def guard_passphrase(request: HttpRequest, *, link_id: int, check: Callable[[], bool]) -> bool:
+    """Check a review link's passphrase, counting misses per (link, client) and per link.
+
+    The client (the address, or the account when signed in) gets
+    ``REVIEW_LINK_PASSPHRASE_FAILURES_PER_CLIENT`` misses at this link per
+    ``REVIEW_LINK_PASSPHRASE_LOCKOUT_SECONDS``, then waits out the rest of that window; the link
+    takes ``REVIEW_LINK_PASSPHRASE_FAILURES_PER_LINK`` misses an hour from everyone together, then
+    refuses every try until the hour ends. One client's misses never lock out another client, nor
+    another link (docs/review-links.md, "Passphrase guesses"). Raises TooManyTries.
+    """
+    client = _digest(f"{link_id}:{_client_counter(request)}")
+    allowances = [
+        Allowance(
+            f"reviewsvc:passphrase:client:{client}",
+            settings.REVIEW_LINK_PASSPHRASE_FAILURES_PER_CLIENT,
+            settings.REVIEW_LINK_PASSPHRASE_LOCKOUT_SECONDS,
+            "Too many wrong passphrases from this address",
+        ),
+        Allowance(
+            f"reviewsvc:passphrase:link:{link_id}",
+            settings.REVIEW_LINK_PASSPHRASE_FAILURES_PER_LINK,
+            3600,
+            "Too many wrong passphrases for this link from many places; ask whoever shared it for"
+            " a new link, or try again later",
+        ),
+    ]
+    return guard_guesses(allowances, check=check)
+
+
+def count_unknown_secret(request: HttpRequest, *, scope: str) -> None:
+    """Count a made-up secret (one no row holds, such as an invitation token) against the client.
+
+    Past ``AXES_FAILURE_LIMIT`` within ``lockout_seconds()`` (the sign-in lockout's numbers),
+    raises TooManyTries instead: a client sending made-up tokens is told to stop. Only made-up
+    secrets are counted and refused; the caller lets a real one through whatever this count
+    says, since a 256-bit token is not guessed and refusing it only locks out its owner.
+    """
+    allowance = Allowance(
+        f"reviewsvc:secret:{scope}:client:{_digest(_client_counter(request))}",
+        settings.AXES_FAILURE_LIMIT,
+        lockout_seconds(),
+    )
     now = time.time()
-    _refuse_if_spent(counters, window, now, "Too many wrong tries")
-    if check():
-        return True
-    for counter in counters:
-        _count(counter, window, now)
-    return False
+    _refuse_if_spent([allowance], now)
+    _count(allowance.counter, allowance.window, now)
 
 
 def hourly_budget(counters: dict[str, int], *, message: str, window: int = 3600) -> None:
@@ -179,8 +249,56 @@ def hourly_budget(counters: dict[str, int], *, message: str, window: int = 3600)
     Nothing is spent when any is exhausted. Used for mail a person can make the
     service send to someone else (invitations). Counts live in the cache, as above.
     """
-    names = {f"reviewsvc:budget:{_digest(name)}": limit for name, limit in counters.items()}
+    allowances = [
+        Allowance(f"reviewsvc:budget:{_digest(name)}", limit, window, message)
+        for name, limit in counters.items()
+    ]
     now = time.time()
-    _refuse_if_spent(names, window, now, message)
-    for counter in names:
-        _count(counter, window, now)
+    _refuse_if_spent(allowances, now)
+    for allowance in allowances:
+        _count(allowance.counter, allowance.window, now)
+
+
+# --- rates for people without an account (DRF throttles; rates in REST_FRAMEWORK) -----------------
+
+
+class _RateThrottle(SimpleRateThrottle):
+    """DRF's rate throttle (its history of request times in the configured cache), keyed by
+    ``ident``; ``scope`` names the rate in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``."""
+
+    def ident(self, request: Any) -> str:
+        raise NotImplementedError
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": _digest(self.ident(request))}
+
+
+class GuestWriteThrottle(_RateThrottle):
+    """A guest's notes, replies and edits, per guest (``request.auth`` of the guest API)."""
+
+    scope = "guest-write"
+
+    def ident(self, request: Any) -> str:
+        return f"guest:{request.auth.pk}"
+
+
+class GuestWriteAddressThrottle(_RateThrottle):
+    """Guests' notes, replies and edits from one address, whichever guest sessions send them."""
+
+    scope = "guest-write-address"
+
+    def ident(self, request: Any) -> str:
+        return client_address(request)
+
+
+class GuestJoinThrottle(_RateThrottle):
+    """Guests joining one review link from one address (each join is a guest row and an event)."""
+
+    scope = "guest-join"
+
+    def __init__(self, *, link_id: int) -> None:
+        super().__init__()
+        self.link_id = link_id
+
+    def ident(self, request: Any) -> str:
+        return f"{self.link_id}:{client_address(request)}"

@@ -46,6 +46,18 @@ def envint(name: str, default: int, *, minimum: int | None = None) -> int:
     return number
 
 
+def envrate(name: str, default: str) -> str:
+    """Read a DRF throttle rate ("20/min", "300/hour": a whole number at least 1, then s, m, h or d),
+    refused at startup when malformed rather than as a 500 at the first request it limits."""
+    value = os.getenv(name) or default
+    number, _, period = value.partition("/")
+    if not (number.isdigit() and int(number) >= 1 and period[:1] in ("s", "m", "h", "d")):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f'{name} must be a rate such as "20/min" or "300/hour", not {value!r}')
+    return value
+
+
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
 
@@ -198,6 +210,16 @@ AXES_COOLOFF_TIME = timedelta(seconds=envint("REVIEWSVC_SIGN_IN_LOCKOUT_SECONDS"
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "reviews.throttling.lockout_response"
 
+# A review link's passphrase (reviews.throttling.guard_passphrase, docs/review-links.md): one
+# address gets this many misses at one link per lockout window, then waits the window out; the
+# link takes this many misses an hour from all addresses together. 5 per 300 s is at most 60 an
+# hour, so one address alone never reaches the link's ceiling and locks out its other guests.
+REVIEW_LINK_PASSPHRASE_FAILURES_PER_CLIENT = envint("REVIEWSVC_PASSPHRASE_FAILURES_PER_ADDRESS", 5, minimum=1)
+REVIEW_LINK_PASSPHRASE_LOCKOUT_SECONDS = envint("REVIEWSVC_PASSPHRASE_LOCKOUT_SECONDS", 300, minimum=1)
+REVIEW_LINK_PASSPHRASE_FAILURES_PER_LINK = envint(
+    "REVIEWSVC_PASSPHRASE_FAILURES_PER_LINK_HOUR", 100, minimum=1
+)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -273,6 +295,12 @@ REST_FRAMEWORK = {
         "upload": os.getenv("REVIEWSVC_UPLOAD_THROTTLE", "120/hour"),
         # Test events and redeliveries a director asks for: each is a request to an outside server.
         "webhook-send": os.getenv("REVIEWSVC_WEBHOOK_SEND_THROTTLE", "60/hour"),
+        # People without an account (docs/review-links.md, "Rate limits"): guests joining a link
+        # at its gate, per address and link; guests' notes, replies and edits, per guest session
+        # and per address (several guests behind one office's address share the second).
+        "guest-join": envrate("REVIEWSVC_GUEST_JOIN_THROTTLE", "20/hour"),
+        "guest-write": envrate("REVIEWSVC_GUEST_WRITE_THROTTLE", "10/min"),
+        "guest-write-address": envrate("REVIEWSVC_GUEST_WRITE_ADDRESS_THROTTLE", "300/hour"),
     },
 }
 

@@ -147,8 +147,8 @@ def test_the_schema_takes_the_429_and_413_from_the_views(client):
         }
 
     upload = ("post", "/api/v1/shots/{shot_id}/versions/")
-    # Throttled (token, upload), or locking out after too many wrong secrets (password, member add,
-    # an email already taken).
+    # Throttled (token, upload, a guest's notes and edits), or locking out after too many wrong
+    # secrets (password, member add, an email already taken).
     assert answering("429") == {
         ("post", "/api/v1/auth/token/"),
         upload,
@@ -157,6 +157,8 @@ def test_the_schema_takes_the_429_and_413_from_the_views(client):
         ("post", "/api/v1/projects/{project_id}/members/"),
         ("post", "/api/v1/projects/{project_id}/webhooks/{id}/test/"),
         ("post", "/api/v1/projects/{project_id}/webhooks/{id}/deliveries/{delivery_id}/redeliver/"),
+        ("post", "/api/v1/guest/versions/{id}/comments/"),
+        ("patch", "/api/v1/guest/comments/{id}/"),
     }
     # Django's own limits (a 2.5 MiB body, 1000 fields) are a 413 wherever there is a body or a query.
     assert {upload, ("post", "/api/v1/projects/"), ("get", "/api/v1/projects/")} <= answering("413")

@@ -4,7 +4,8 @@ Alice uploads SH010 and, on the project page, shares its chosen take behind a
 passphrase; the link's address is shown once. Gina, a client with no account,
 opens it in a clean browser, gives her name and the passphrase, picks the clip
 from the playlist, steps to a frame, draws and writes a note, and replies to
-Alice's note. Alice's internal note never shows. When Alice revokes the link,
+Alice's note. Alice's internal note never shows. Past the guest's rate of notes, the
+composer says so. When Alice revokes the link,
 Gina's next request is refused.
 
 Set REVIEWSVC_SCREENSHOT_DIR (e.g. docs/screenshots) to save the pages as PNG.
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
+from rest_framework.throttling import SimpleRateThrottle
 
 from harness import clips
 from reviews.models import Comment, ReviewLinkGuest
@@ -34,7 +36,7 @@ def clip(tmp_path_factory):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_guest_reviews_a_clip_through_a_link_with_a_note_a_drawing_and_a_reply(
-    browser, live_server, celery_worker, director, mentor, shot, clip
+    browser, live_server, celery_worker, director, mentor, shot, clip, monkeypatch
 ):
     version_id = upload(director, shot, clip, note="First pass")
     wait_until_ready(director, version_id)
@@ -105,6 +107,16 @@ def test_a_guest_reviews_a_clip_through_a_link_with_a_note_a_drawing_and_a_reply
     assert (written.author, written.guest, written.frame) == (None, guest, 48)
     assert [shape["type"] for shape in written.annotation["shapes"]] == ["stroke"]
     assert Comment.objects.get(body="Warm enough for me").guest == guest
+
+    # Past the guest's rate of writes (2 a minute here: the note and the reply), the composer says
+    # what the server's 429 said and keeps the words.
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "guest-write", "2/min")
+    body.click()
+    body.fill("And one more")
+    body.press("Control+Enter")
+    expect(gina.locator("#composer-error")).to_contain_text("Too many notes and edits in a short time")
+    expect(body).to_have_value("And one more")
+    assert not Comment.objects.filter(body="And one more").exists()
 
     # On a phone the guest's page fits its width.
     gina.set_viewport_size({"width": 390, "height": 844})

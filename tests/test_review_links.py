@@ -236,7 +236,8 @@ def test_the_gate_wants_a_name_and_the_passphrase(takes, project, director):
 
 
 def test_the_gate_throttles_wrong_passphrases_even_the_right_one_after(takes, project, director, settings):
-    settings.AXES_FAILURE_LIMIT = 3
+    # From this address, at this link (others: tests/test_guest_throttles.py).
+    settings.REVIEW_LINK_PASSPHRASE_FAILURES_PER_CLIENT = 3
     link = create_link(director, project, versions=[takes[0].pk], passphrase="velvet-owl")
     answers = [join(link["token"], "Gina", passphrase=f"guess-{n}")[1].status_code for n in range(4)]
     right = join(link["token"], "Gina", passphrase="velvet-owl")[1]

@@ -10,6 +10,7 @@ Members' tokens and sessions are not read here: these views know only guests.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +23,7 @@ from rest_framework import exceptions, generics, status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from reviews import permissions, review_links, selectors, services
@@ -32,6 +34,7 @@ from reviews.models import Comment, ReviewLinkGuest, Version
 from reviews.permissions import Action, Principal
 from reviews.serializers import CommentCreateSerializer, CommentSerializer, CommentUpdateSerializer
 from reviews.serializers.versions import OriginalDownloadSerializer, VersionSerializer, original_download
+from reviews.throttling import GuestWriteAddressThrottle, GuestWriteThrottle
 from reviews.views.notes import NoteTypesView
 from reviews.views.validation import validated
 
@@ -61,6 +64,9 @@ class _HoldsGuest(BasePermission):
         return isinstance(request.auth, ReviewLinkGuest)
 
 
+_WRITES = frozenset({"POST", "PUT", "PATCH"})
+
+
 class GuestMixin:
     authentication_classes = [GuestSessionAuthentication]
     permission_classes = [_HoldsGuest]
@@ -71,6 +77,21 @@ class GuestMixin:
     ) -> None:
         # Not DRF's "credentials were not provided", which sends a page to the members' sign-in.
         raise exceptions.PermissionDenied(message or NO_GUEST)
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        # Writes only (notes, replies, edits: each may notify members and fire webhooks), per
+        # guest session and per address; reading is not limited.
+        if self.request.method in _WRITES:
+            return [GuestWriteThrottle(), GuestWriteAddressThrottle()]
+        return []
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        seconds = max(1, math.ceil(wait or 1))
+        error = exceptions.Throttled(
+            detail=f"Too many notes and edits in a short time; try again in {seconds} seconds."
+        )
+        error.wait = seconds  # sent as Retry-After
+        raise error
 
     @property
     def guest(self) -> ReviewLinkGuest:
