@@ -1,4 +1,5 @@
-"""The admin of who gets in from outside: invitations, review links and the guests who opened them.
+"""The admin of who gets in from outside: invitations, review links and the guests who opened them,
+and addresses waiting for their owner's confirmation.
 
 These rows are written by the services (reviews/invitations.py, reviews/review_links.py), which
 mail, record events and hash tokens as they go, so the admin only shows them. It never shows a
@@ -11,7 +12,7 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from reviews.models import Invitation, ReviewLink, ReviewLinkGuest
+from reviews.models import EmailChange, Invitation, ReviewLink, ReviewLinkGuest
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -115,3 +116,16 @@ class ReviewLinkGuestAdmin(ReadOnlyAdmin):
     @admin.display(description="project", ordering="link__project__name")
     def project(self, guest: ReviewLinkGuest) -> str:
         return str(guest.link.project)
+
+
+@admin.register(EmailChange)
+class EmailChangeAdmin(ReadOnlyAdmin):
+    """Addresses asked for and not yet (or already) confirmed (reviews/email_confirm.py)."""
+
+    list_display = ["user", "email", "created_at", "expires_at", "confirmed_at"]
+    list_filter = [("confirmed_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["email", "user__username", "user__email"]
+    # token_hash and bound_to are left out.
+    fields = ["user", "email", "created_at", "expires_at", "confirmed_at"]
+    readonly_fields = fields

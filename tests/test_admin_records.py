@@ -15,9 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from reviews.email_confirm import email_change_request
 from reviews.invitations import invitation_create
 from reviews.models import (
     DigestPreferences,
+    EmailChange,
     Event,
     Invitation,
     Notification,
@@ -34,6 +36,7 @@ from reviews.review_links import guest_join, review_link_create
 from tests.factories import UserFactory, VersionFactory
 
 MODELS = [
+    EmailChange,
     Invitation,
     ReviewLink,
     ReviewLinkGuest,
@@ -97,7 +100,12 @@ def add_records(project, director, shot) -> list[str]:
     WebhookAttempt.objects.create(
         delivery=delivery, number=1, started_at=timezone.now(), duration_ms=40, response_code=503
     )
+    change = email_change_request(user=person, email=f"frank-new-{tag}@example.com")
+    change_mail = OutgoingMail.objects.filter(to=[change.email]).latest("id")
     return [
+        change.token_hash,
+        change.bound_to,
+        *re.findall(r"https?://\S+", change_mail.text),
         invitation.token_hash,
         *re.findall(r"https?://\S+", invitation_mail.text),
         token,
