@@ -347,6 +347,9 @@ CACHES = {
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": os.environ["REVIEWSVC_CACHE_DIR"],
+            # The cache holds throttle and lockout counts: Django's default (300 entries, then a
+            # third deleted at random) let a burst of other keys wipe them. Expired entries still go.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
         if os.getenv("REVIEWSVC_CACHE_DIR")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
