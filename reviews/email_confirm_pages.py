@@ -110,6 +110,9 @@ def email_confirm_page(request: HttpRequest) -> HttpResponse:
             request.session.pop(SESSION_KEY, None)
             return _dead(request, dead.problem)
         except ValidationError:
+            # The address cannot become this account's: nothing waits for confirmation any more.
+            email_confirm.email_change_cancel(user=request.user)
+            request.session.pop(SESSION_KEY, None)
             return _problem(
                 request,
                 409,

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from reviews.services import model_update
@@ -27,7 +27,25 @@ _DB_SESSION_ENGINES = {"django.contrib.sessions.backends.db", "django.contrib.se
 
 
 def email_taken(email: str, *, exclude_pk: int | None) -> bool:
+    """Whether an account other than ``exclude_pk`` has ``email`` (any case).
+
+    Inside a transaction on PostgreSQL, first takes a lock on the address (held until the
+    transaction ends), so that two accounts claiming one address at once are checked one after
+    the other: the second sees the first's and is refused. No table has a unique index on
+    addresses (Django's user model has none, and old rows may share one), so the lock is what
+    keeps "one account per address" under concurrency.
+    """
+    _lock_address(email)
     return User._default_manager.filter(email__iexact=email).exclude(pk=exclude_pk).exists()
+
+
+def _lock_address(email: str) -> None:
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return  # SQLite (make run) runs one writer at a time; outside a transaction it would not hold
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7214))", ["email:" + email.strip().lower()]
+        )
 
 
 @transaction.atomic

@@ -265,6 +265,8 @@ def test_an_address_taken_meanwhile_is_refused_with_a_clear_page(mentor, outside
     assert b"Another account now uses this address" in answer.content
     mentor.refresh_from_db()
     assert mentor.email == ""
+    # Nothing waits any more: the account no longer says an address is pending.
+    assert client_for(mentor).get("/api/v1/me/").json()["pending_email"] is None
 
 
 # --- who sees the pending address; mail budget; logs ------------------------------------------
@@ -325,3 +327,53 @@ def test_the_confirmation_path_is_redacted_and_the_bare_page_kept():
     assert redact_secret_paths("POST /accounts/email/confirm/ HTTP/1.1") == (
         "POST /accounts/email/confirm/ HTTP/1.1"
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_accounts_confirming_one_address_at_once_one_gets_it(mentor, reviewer):
+    """The first confirmation holds its transaction open; the second, meanwhile, must wait and be refused."""
+    import threading
+    import time
+
+    from django.core.exceptions import ValidationError
+    from django.db import connection, transaction
+
+    from reviews.email_confirm import email_change_confirm, email_change_request
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the address lock is PostgreSQL's")
+    changes = [email_change_request(user=user, email="shared@race.example") for user in (mentor, reviewer)]
+    outcomes: dict[str, object] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                outcomes["first"] = email_change_confirm(
+                    change_id=changes[0].pk, digest=changes[0].token_hash, user=mentor
+                )
+                time.sleep(1.5)  # still uncommitted when the second one checks
+        finally:
+            connection.close()
+
+    def second() -> None:
+        time.sleep(0.5)
+        try:
+            outcomes["second"] = email_change_confirm(
+                change_id=changes[1].pk, digest=changes[1].token_hash, user=reviewer
+            )
+        except ValidationError as error:
+            outcomes["second"] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert outcomes["first"] == "shared@race.example"
+    assert isinstance(outcomes["second"], ValidationError), outcomes
+    assert list(User.objects.filter(email__iexact="shared@race.example").values_list("pk", flat=True)) == [
+        mentor.pk
+    ]
