@@ -32,6 +32,12 @@ def email_change_check(*, request: Any, user: AbstractBaseUser, email: str | Non
     if not accounts.password_is_current(request, user, password or ""):
         raise_if_locked_out(request)
         raise ValidationError({"password": [WRONG_PASSWORD]})
+    if email.strip() and email.strip().lower() != user.email.lower():
+        # Past the confirmation-mail budget every new address is a 429 before anything says
+        # whether it is taken: else taken (400) and free (429) addresses could be told apart.
+        from reviews.email_confirm import refuse_if_mail_budget_spent
+
+        refuse_if_mail_budget_spent(user=user, email=email)
     free = guard_secret(
         request,
         scope="email-change",

@@ -39,7 +39,7 @@ from reviews.mail import mail_queue
 from reviews.models import EmailChange
 from reviews.models.invitations import email_key
 from reviews.profiles import account_update, email_taken
-from reviews.throttling import hourly_budget
+from reviews.throttling import hourly_budget, refuse_if_budget_spent
 
 User = get_user_model()
 
@@ -124,6 +124,21 @@ def email_change_by_token_hash(*, change_id: object, digest: str) -> EmailChange
 # --- writes -----------------------------------------------------------------
 
 
+MAIL_BUDGET_SPENT = "Too many confirmation mails to this address or for your account"
+
+
+def _mail_budgets(user: AbstractBaseUser, email: str) -> dict[str, int]:
+    return {
+        f"email-change-mail:address:{email_key(email)}": settings.REVIEWSVC_EMAIL_CHANGE_MAILS_PER_ADDRESS,
+        f"email-change-mail:account:{user.pk}": settings.REVIEWSVC_EMAIL_CHANGE_MAILS_PER_ACCOUNT,
+    }
+
+
+def refuse_if_mail_budget_spent(*, user: AbstractBaseUser, email: str) -> None:
+    """TooManyTries if a confirmation mail to ``email`` for ``user`` would be refused now; spends nothing."""
+    refuse_if_budget_spent(_mail_budgets(user, email.strip()), message=MAIL_BUDGET_SPENT)
+
+
 @transaction.atomic
 def email_change_request(*, user: AbstractBaseUser, email: str) -> EmailChange:
     """Ask to change the account's address to ``email``: mail it a confirmation link; the email stays.
@@ -133,13 +148,7 @@ def email_change_request(*, user: AbstractBaseUser, email: str) -> EmailChange:
     hourly mail budgets (per address, per account) before writing anything.
     """
     email = email.strip()
-    hourly_budget(
-        {
-            f"email-change-mail:address:{email_key(email)}": settings.REVIEWSVC_EMAIL_CHANGE_MAILS_PER_ADDRESS,
-            f"email-change-mail:account:{user.pk}": settings.REVIEWSVC_EMAIL_CHANGE_MAILS_PER_ACCOUNT,
-        },
-        message="Too many confirmation mails to this address or for your account",
-    )
+    hourly_budget(_mail_budgets(user, email), message=MAIL_BUDGET_SPENT)
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     change, _ = EmailChange.objects.update_or_create(

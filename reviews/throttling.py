@@ -243,20 +243,33 @@ def count_unknown_secret(request: HttpRequest, *, scope: str) -> None:
     _count(allowance.counter, allowance.window, now)
 
 
+def _budget_allowances(counters: dict[str, int], message: str, window: int) -> list[Allowance]:
+    return [
+        Allowance(f"reviewsvc:budget:{_digest(name)}", limit, window, message)
+        for name, limit in counters.items()
+    ]
+
+
 def hourly_budget(counters: dict[str, int], *, message: str, window: int = 3600) -> None:
     """Spend one from each of ``counters`` ({name: how many per window}), or raise TooManyTries.
 
     Nothing is spent when any is exhausted. Used for mail a person can make the
     service send to someone else (invitations). Counts live in the cache, as above.
     """
-    allowances = [
-        Allowance(f"reviewsvc:budget:{_digest(name)}", limit, window, message)
-        for name, limit in counters.items()
-    ]
+    allowances = _budget_allowances(counters, message, window)
     now = time.time()
     _refuse_if_spent(allowances, now)
     for allowance in allowances:
         _count(allowance.counter, allowance.window, now)
+
+
+def refuse_if_budget_spent(counters: dict[str, int], *, message: str, window: int = 3600) -> None:
+    """Raise TooManyTries if any of ``hourly_budget``'s ``counters`` is exhausted; spend nothing.
+
+    For a caller that must answer 429 before it answers anything else (which would tell what
+    it checked), as the email change does before saying whether an address is taken.
+    """
+    _refuse_if_spent(_budget_allowances(counters, message, window), time.time())
 
 
 # --- rates for people without an account (DRF throttles; rates in REST_FRAMEWORK) -----------------

@@ -301,6 +301,20 @@ def test_confirmation_mails_to_one_address_are_limited(mentor, outsider, smtp, s
     assert OutgoingMail.objects.filter(to=["TARGET@example.com"]).count() == 0
 
 
+def test_past_the_accounts_mail_budget_taken_and_free_addresses_answer_alike(
+    mentor, outsider, smtp, settings
+):
+    settings.REVIEWSVC_EMAIL_CHANGE_MAILS_PER_ACCOUNT = 1
+    outsider.email = "admin@studio.example"
+    outsider.save()
+    assert ask(mentor, "free-1@example.com").status_code == 200
+
+    taken, free = ask(mentor, "admin@studio.example"), ask(mentor, "free-2@example.com")
+
+    assert (taken.status_code, free.status_code) == (429, 429)
+    assert taken.json()["detail"] == free.json()["detail"]
+
+
 @pytest.mark.parametrize("method", ["get", "options", "post", "put"])
 def test_no_answer_about_a_confirmation_link_logs_the_token(method, mentor, smtp, caplog):
     ask(mentor, "bob@new.example")
