@@ -169,4 +169,9 @@ class ASGIWorker(UvicornWorker):
         "http": "reviewsvc.server_errors:JSONErrorH11Protocol",
         "lifespan": "on",
         "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES,
+        # The client address is the socket's: Django reads X-Forwarded-For itself, and only as far
+        # as REVIEWSVC_TRUSTED_PROXY_COUNT says (reviews/throttling.py). uvicorn would otherwise
+        # trust the header from 127.0.0.1, letting any client of `make run` pick its address for
+        # the per-address limits.
+        "proxy_headers": False,
     }

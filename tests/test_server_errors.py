@@ -164,3 +164,33 @@ def test_a_chunked_body_is_refused_before_the_request_acts(server, director, sho
     # One answer only, and the request did nothing.
     assert answer.count(b"HTTP/1.1 ") == 1
     assert Comment.objects.filter(pk=comment.pk).exists()
+
+
+def test_a_client_cannot_choose_its_address_with_x_forwarded_for(server, director, project, shot):
+    """With no trusted proxy (REVIEWSVC_TRUSTED_PROXY_COUNT=0) the address is the socket's: wrong
+    passphrases sent under ever new X-Forwarded-For addresses still lock the sender out."""
+    import re
+
+    import requests
+
+    from reviews.review_links import review_link_create
+    from tests.factories import VersionFactory
+
+    _, token = review_link_create(
+        project=project, by=director, versions=[VersionFactory(shot=shot)], passphrase="open sesame"
+    )
+    url = f"{server.url}/r/{token}"
+    answers = []
+    for attempt in range(7):
+        browser = requests.Session()
+        form = browser.get(url, timeout=10)
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+        answer = browser.post(
+            url,
+            data={"csrfmiddlewaretoken": csrf, "name": "Gina", "passphrase": f"guess {attempt}"},
+            headers={"X-Forwarded-For": f"10.77.0.{attempt + 1}", "Referer": url},
+            timeout=10,
+            allow_redirects=False,
+        )
+        answers.append(answer.status_code)
+    assert answers[-1] == 429, answers
