@@ -156,7 +156,10 @@ def rehome_carried_threads(*, version: Version) -> int:
         for reply_id in (
             Comment.objects.filter(thread_id=thread_id).order_by("id").values_list("pk", flat=True)
         ):
-            Comment.objects.filter(pk=reply_id).update(version_id=link.version_id)
+            # A reply is at its thread's moment, which is now the one mapped onto the new take.
+            Comment.objects.filter(pk=reply_id).update(
+                version_id=link.version_id, frame=link.frame, frame_end=link.frame_end
+            )
         link.delete()
     return len(homes)
 

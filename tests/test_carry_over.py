@@ -388,7 +388,8 @@ def test_deleting_a_take_keeps_its_open_notes_on_the_later_take_they_were_carrie
     moved = listed["hands more delicate"]
     # Now v3's own note, at 0.5 s on its timeline, with its reply.
     assert (moved["version"], moved["frame"], moved["carried_from"]) == (third.pk, 8, None)
-    assert [reply["body"] for reply in moved["replies"]] == ["yes, slower"]
+    assert [(reply["body"], reply["frame"]) for reply in moved["replies"]] == [("yes, slower", 8)]
+    assert Comment.objects.get(body="yes, slower").frame == 8  # stored so, not only shown so
     # Past v3's end: kept, as a general note of v3.
     assert (listed["the last beat lingers"]["frame"], listed["the last beat lingers"]["version"]) == (
         None,
