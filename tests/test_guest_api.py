@@ -354,3 +354,22 @@ def test_guests_see_no_lineage_nor_recommendations(takes, project, director, men
     seen = browser.get(f"/api/v1/guest/versions/{takes[1].pk}/").json()
     assert seen["parent_version"] is None
     assert seen["recommended_by"] == []
+
+
+def test_a_take_a_shot_link_no_longer_shows_answers_a_sentence_that_says_so(takes, project, director, shot):
+    from tests.test_review_links import create_link, join
+
+    link = create_link(director, project, shots=[shot.pk])
+    browser, _ = join(link["token"])
+    [shown] = [v["id"] for v in browser.get("/api/v1/guest/").json()["versions"]]
+    other = next(take for take in takes if take.pk != shown)
+    client_for(director).post(
+        f"/api/v1/versions/{other.pk}/decision/", {"decision": "selected"}, format="json"
+    )
+
+    answer = browser.post(
+        f"/api/v1/guest/versions/{shown}/comments/", {"body": "the hand"}, content_type="application/json"
+    )
+
+    assert answer.status_code == 404
+    assert "Reload the link" in answer.json()["detail"]

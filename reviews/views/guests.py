@@ -67,6 +67,12 @@ class _HoldsGuest(BasePermission):
 _WRITES = frozenset({"POST", "PUT", "PATCH"})
 
 
+NOT_IN_LINK = (
+    "This review link does not show this version (any more: a shot's link shows its chosen take, "
+    "which may have changed). Reload the link to see what it shows now."
+)
+
+
 class GuestMixin:
     authentication_classes = [GuestSessionAuthentication]
     permission_classes = [_HoldsGuest]
@@ -109,7 +115,11 @@ class GuestMixin:
         )
 
     def version(self, pk: int) -> Version:
-        return get_object_or_404(self.versions(), pk=pk)
+        version = self.versions().filter(pk=pk).first()
+        if version is None:
+            # Also what a guest with a take open hears once a shot's link shows another take.
+            raise exceptions.NotFound(NOT_IN_LINK)
+        return version
 
     def context(self, **extra: Any) -> dict[str, Any]:
         return {"request": self.request, "guest": self.guest, "principal": self.principal, **extra}
