@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
 from urllib.parse import unquote
 
 import pytest
@@ -22,8 +23,11 @@ from django.test import Client
 from django.utils import timezone
 
 from reviews import permissions
+from reviews.media import links
 from reviews.media.filenames import attachment_header, download_name
+from reviews.media.links import original_content_type
 from reviews.models import ProcessingState, ReviewLink, Role, Version
+from reviews.models.review import original_upload_to
 from reviews.permissions import Action
 from tests.conftest import client_for
 from tests.factories import VersionFactory
@@ -208,6 +212,28 @@ def test_an_original_gone_from_the_storage_is_a_404_json(shot, director, setting
 
     assert gone.status_code == 404
     assert "missing" in gone.json()["detail"]
+    # Asked for now, no link is given for a file that is not there: the page says why.
+    asked = client_for(director).get(f"/api/v1/versions/{version.pk}/original/")
+    assert asked.status_code == 404
+    assert "missing" in asked.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("uploaded_as", "stored_suffix", "served_as"),
+    [
+        (".mp4", ".mp4", "video/mp4"),  # a name that is only its type
+        ("\u200b\u200b.mp4", ".mp4", "video/mp4"),
+        ("take.webm", ".webm", "video/webm"),
+        ("take.gif", ".gif", "image/gif"),
+        ("take.exe", ".exe", "application/octet-stream"),  # bytes, never a program
+        ("take.html", ".html", "application/octet-stream"),
+        ("take.mp\u0664", "", "application/octet-stream"),  # a digit that is not ASCII
+    ],
+)
+def test_an_original_is_served_as_a_video_type_or_as_bytes(uploaded_as, stored_suffix, served_as):
+    name = original_upload_to(None, uploaded_as)
+    assert PurePosixPath(name).suffix == stored_suffix
+    assert original_content_type(SimpleNamespace(file=SimpleNamespace(name=name))) == served_as
 
 
 def test_an_edited_link_is_a_404(version, director):
@@ -226,8 +252,11 @@ def test_a_version_row_pointing_outside_the_originals_is_never_served(shot, dire
     secret.parent.mkdir(parents=True, exist_ok=True)
     secret.write_bytes(b"not yours")
     Version.objects.filter(pk=version.pk).update(file="versions/secret.mov")
-    url = client_for(director).get(f"/api/v1/versions/{version.pk}/original/").json()["url"]
+    version.refresh_from_db()
 
+    # The API gives no link to it, and a link made by hand is refused too.
+    assert client_for(director).get(f"/api/v1/versions/{version.pk}/original/").status_code == 404
+    url = links.signed_url(version, links.ORIGINAL, user_id=director.pk)
     assert fetch(url).status_code == 404
 
 

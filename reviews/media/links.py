@@ -189,8 +189,16 @@ def original_download_name(version: Version, *, guest: bool) -> str:
 
 
 def original_content_type(version: Version) -> str:
-    """The media type the original is served as, from its stored suffix (``video/quicktime``)."""
-    return mimetypes.guess_type(version.file.name)[0] or "application/octet-stream"
+    """The media type the original is served as, from its stored suffix (``video/quicktime``):
+    a video type or GIF, else ``application/octet-stream`` (a name ending ``.exe`` or ``.html``
+    is served as bytes, never as a program or a page)."""
+    guessed = mimetypes.guess_type(version.file.name)[0] or ""
+    return guessed if guessed.startswith("video/") or guessed == "image/gif" else "application/octet-stream"
+
+
+def original_available(version: Version) -> bool:
+    """Whether the version's uploaded original is in storage (a link to a missing one is no use)."""
+    return storage.original_exists(version.file.name)
 
 
 def file_response(

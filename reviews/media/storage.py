@@ -209,6 +209,11 @@ def open_original(name: str) -> tuple[File, int]:
     return open_output(name)
 
 
+def original_exists(name: str) -> bool:
+    """Whether `name` (``version.file.name``) is a stored original that is still there."""
+    return is_original(name) and _storage().exists(name)
+
+
 def original_link_name(name: str) -> str:
     """The last segment of a link to an original: ``original`` and the stored file's suffix
     (``original.mov``), never the name it had on the uploader's disk."""

@@ -142,8 +142,10 @@ class Shot(models.Model):
 def original_upload_to(version: Version, filename: str) -> str:
     # The stored name is ours; the person's filename is kept only as data, so a
     # hostile name cannot pick a path.
-    suffix = PurePosixPath(filename).suffix.lower()[:10]
-    if not suffix[1:].isalnum():
+    name = PurePosixPath(filename).name
+    # ".mp4" alone is a suffix with no stem to Python (a hidden file): it is still the type.
+    suffix = (PurePosixPath(name).suffix or (name if name.startswith(".") else "")).lower()[:10]
+    if not suffix[1:].isalnum() or not suffix[1:].isascii():
         suffix = ""
     return f"originals/{uuid.uuid4().hex}{suffix}"
 

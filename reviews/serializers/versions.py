@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -273,6 +274,8 @@ class OriginalDownloadSerializer(serializers.Serializer):
 def original_download(request: Any, version: Version, *, guest: Any = None) -> dict[str, Any]:
     """The OriginalDownloadSerializer data for the member of `request`, or for `guest` (a
     ReviewLinkGuest). Asks no permission: the views require Action.DOWNLOAD_ORIGINAL first."""
+    if not links.original_available(version):
+        raise Http404("This version's original file is missing from storage; upload the clip again.")
     holder = {"guest_id": guest.pk} if guest is not None else {"user_id": request.user.pk}
     url = links.signed_url(version, links.ORIGINAL, **holder)
     return OriginalDownloadSerializer(
