@@ -339,11 +339,13 @@ def test_taking_the_version_out_of_the_link_closes_its_stream(world, director):
     run(main)
 
 
-def test_the_guest_session_ending_closes_the_stream(world, settings):
+def test_the_guest_session_ending_closes_the_stream(world, settings, mentor):
     async def main():
         stream = Stream(await async_client(world["gina"]).get(url(world["v1"])))
         key = world["gina"].cookies[settings.SESSION_COOKIE_NAME].value
         await on_hub_thread(lambda: Session.objects.filter(session_key=key).delete())
+        # A note posted right after, before the hub's credential check: never sent.
+        await note(world["v1"], mentor, "After the session ended")
         got = await events_until_closed(stream)
         assert [event["event"] for event in got] == ["stream.closed"]
         assert got[0]["data"]["reason"] == "signed_out"

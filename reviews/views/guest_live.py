@@ -88,7 +88,11 @@ def _open(request: HttpRequest, version_id: int) -> dict[str, Any] | JsonRespons
         "version_id": version_id,
         "credential": lambda: _session_holds(session_key, guest_id),
         "credential_key": ("guest-session", session_key),
-        "render": lambda events: guest_frames(guest_id, version_id, events),
+        # Read at sending: nothing goes out once the session no longer holds the guest, even
+        # before the hub's next credential check closes the stream.
+        "render": lambda events: (
+            guest_frames(guest_id, version_id, events) if _session_holds(session_key, guest_id) else []
+        ),
     }
 
 
