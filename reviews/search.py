@@ -23,6 +23,7 @@ from django.db.models import (
     Case,
     F,
     FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -55,20 +56,32 @@ def _parts_sql(sql: str) -> str:
     return f"translate({sql}, '{_SEPARATORS}', '   ')"
 
 
-# Both expressions are also those of the GIN indexes of migration 0016; change them together.
+# PostgreSQL's parser reads "<lora:grain_v2:0.8>" or "a<b and c>d" as markup tags and drops them,
+# from the index and from snippets alike. Angle brackets are read as these look-alikes instead
+# (words either side stay words), in the documents, the snippets' text and the query
+# (``_ANGLES``): U+2039 and U+203A, so a snippet shows the LoRA tag between those.
+_ANGLES = str.maketrans("<>", "\u2039\u203a")
+
+
+def _angles_sql(sql: str) -> str:
+    return f"translate({sql}, '<>', '\u2039\u203a')"
+
+
+# Both expressions are also those of the GIN indexes of migration 0018; change them together.
 # Columns are unqualified: Django gives tables aliases in subqueries, and no table joined here
 # has a column of these names but the one meant.
 VERSION_DOCUMENT_SQL = (
-    "(setweight(jsonb_to_tsvector('english'::regconfig, \"generation\","
+    "(setweight(jsonb_to_tsvector('english'::regconfig, "
+    f"{_angles_sql(chr(34) + 'generation' + chr(34) + '::text')}::jsonb,"
     ' \'["string", "numeric"]\'::jsonb)'
     f" || to_tsvector('english'::regconfig, {_parts_sql(_MODEL_SQL)}), 'A')"
-    " || setweight(to_tsvector('english'::regconfig, \"note\"), 'B')"
-    f" || setweight(to_tsvector('english'::regconfig, {_SEARCH_TEXT_SQL} || ' ' || {_parts_sql(_SEARCH_TEXT_SQL)}), 'C'))"
+    f" || setweight(to_tsvector('english'::regconfig, {_angles_sql(chr(34) + 'note' + chr(34))}), 'B')"
+    f" || setweight(to_tsvector('english'::regconfig, {_angles_sql(_SEARCH_TEXT_SQL)} || ' ' || {_parts_sql(_SEARCH_TEXT_SQL)}), 'C'))"
 )
-COMMENT_DOCUMENT_SQL = "to_tsvector('english'::regconfig, \"body\")"
+COMMENT_DOCUMENT_SQL = f"to_tsvector('english'::regconfig, {_angles_sql(chr(34) + 'body' + chr(34))})"
 
 # The text a snippet is cut from: the note, generation's values, the provenance's search_text.
-_VERSION_TEXT_SQL = (
+_VERSION_TEXT_SQL = _angles_sql(
     "concat_ws(' … ', NULLIF(\"note\", ''),"
     " (SELECT string_agg(value, ' ') FROM jsonb_each_text(\"generation\")"
     " WHERE jsonb_typeof(\"generation\" -> key) IN ('string', 'number')),"
@@ -157,6 +170,7 @@ def any_words(q: str) -> list[str]:
 
 
 def _full_text(versions: QuerySet[Version], q: str) -> QuerySet[Version]:
+    q = q.translate(_ANGLES)
     query = SearchQuery(q, search_type="websearch", config=CONFIG)
     # "wan2.1_t2v_14B" is one token of the query: also look for its parts ("-night" stays a NOT).
     parts = re.sub(_SEPARATED, " ", q)
@@ -186,7 +200,9 @@ def _full_text(versions: QuerySet[Version], q: str) -> QuerySet[Version]:
     return versions.annotate(
         rank=Cast(own_rank, FloatField()) + COMMENT_WEIGHT * Coalesce(F("comment_rank"), Value(0.0)),
         snippet_source=Case(
-            When(document=query, then=text), default=F("matched_comment"), output_field=TextField()
+            When(document=query, then=text),
+            default=Func(F("matched_comment"), Value("<>"), Value("\u2039\u203a"), function="translate"),
+            output_field=TextField(),
         ),
         snippet=_headline(F("snippet_source"), query),
     ).order_by("-rank", "shot__order", "shot__code", "number")

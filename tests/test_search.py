@@ -325,3 +325,17 @@ def test_the_api_says_which_match_it_takes(director, project, takes):
     refused = client.get(url, {"q": "sky", "match": "some"})
     assert refused.status_code == 400
     assert "match" in refused.json()
+
+
+def test_words_between_angle_brackets_are_found_and_shown_on_postgresql(project):
+    take = VersionFactory(
+        shot=ShotFactory(project=project, code="SH040"),
+        generation={"prompt": "moody <lora:grain_v2:0.8> harbour at night, a<b and c>d", "model": "sdxl"},
+    )
+    CommentFactory(version=take, body="drop the <lora:grain_v2> look, it is too noisy")
+
+    for q in ("lora", "grain_v2", "harbour", "noisy"):
+        assert [v.pk for v in search.search_versions(project=project, q=q, full_text=True)] == [take.pk], q
+    [found] = search.search_versions(project=project, q="harbour", full_text=True)
+    snippet = search.snippet_of(found, "harbour")
+    assert "\u2039lora:grain_v2:0.8\u203a" in snippet
