@@ -25,7 +25,8 @@ from django.views.decorators.http import require_safe
 from reviews import review_links
 from reviews.guest_session import guest_login, guest_of
 from reviews.serializers.review_links import GuestJoinSerializer
-from reviews.throttling import GuestJoinThrottle, TooManyTries, guard_passphrase
+from reviews.throttling import TooManyTries, guard_passphrase
+from reviews.views.throttles import GuestJoinThrottle
 
 
 def _gone(request: HttpRequest, status: int) -> HttpResponse:

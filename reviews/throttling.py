@@ -30,7 +30,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from rest_framework.throttling import SimpleRateThrottle
 
 from reviews.accounts import normalize_username
 
@@ -107,7 +106,8 @@ def lockout_response(
     return response
 
 
-def _digest(value: str) -> str:
+def digest(value: str) -> str:
+    """The SHA-256 (hex) a cache key holds instead of an address, an account or a secret."""
     return hashlib.sha256(value.encode()).hexdigest()
 
 
@@ -190,8 +190,8 @@ def guard_secret(
     limit = limit or settings.AXES_FAILURE_LIMIT
     window = window or lockout_seconds()
     allowances = [
-        Allowance(f"reviewsvc:secret:{scope}:key:{_digest(key)}", limit, window),
-        Allowance(f"reviewsvc:secret:{scope}:client:{_digest(_client_counter(request))}", limit, window),
+        Allowance(f"reviewsvc:secret:{scope}:key:{digest(key)}", limit, window),
+        Allowance(f"reviewsvc:secret:{scope}:client:{digest(_client_counter(request))}", limit, window),
     ]
     return guard_guesses(allowances, check=check)
 
@@ -206,7 +206,7 @@ def guard_passphrase(request: HttpRequest, *, link_id: int, check: Callable[[], 
     refuses every try until the hour ends. One client's misses never lock out another client, nor
     another link (docs/review-links.md, "Passphrase guesses"). Raises TooManyTries.
     """
-    client = _digest(f"{link_id}:{_client_counter(request)}")
+    client = digest(f"{link_id}:{_client_counter(request)}")
     allowances = [
         Allowance(
             f"reviewsvc:passphrase:client:{client}",
@@ -234,7 +234,7 @@ def count_unknown_secret(request: HttpRequest, *, scope: str) -> None:
     says, since a 256-bit token is not guessed and refusing it only locks out its owner.
     """
     allowance = Allowance(
-        f"reviewsvc:secret:{scope}:client:{_digest(_client_counter(request))}",
+        f"reviewsvc:secret:{scope}:client:{digest(_client_counter(request))}",
         settings.AXES_FAILURE_LIMIT,
         lockout_seconds(),
     )
@@ -245,7 +245,7 @@ def count_unknown_secret(request: HttpRequest, *, scope: str) -> None:
 
 def _budget_allowances(counters: dict[str, int], message: str, window: int) -> list[Allowance]:
     return [
-        Allowance(f"reviewsvc:budget:{_digest(name)}", limit, window, message)
+        Allowance(f"reviewsvc:budget:{digest(name)}", limit, window, message)
         for name, limit in counters.items()
     ]
 
@@ -270,48 +270,3 @@ def refuse_if_budget_spent(counters: dict[str, int], *, message: str, window: in
     it checked), as the email change does before saying whether an address is taken.
     """
     _refuse_if_spent(_budget_allowances(counters, message, window), time.time())
-
-
-# --- rates for people without an account (DRF throttles; rates in REST_FRAMEWORK) -----------------
-
-
-class _RateThrottle(SimpleRateThrottle):
-    """DRF's rate throttle (its history of request times in the configured cache), keyed by
-    ``ident``; ``scope`` names the rate in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``."""
-
-    def ident(self, request: Any) -> str:
-        raise NotImplementedError
-
-    def get_cache_key(self, request: Any, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": _digest(self.ident(request))}
-
-
-class GuestWriteThrottle(_RateThrottle):
-    """A guest's notes, replies and edits, per guest (``request.auth`` of the guest API)."""
-
-    scope = "guest-write"
-
-    def ident(self, request: Any) -> str:
-        return f"guest:{request.auth.pk}"
-
-
-class GuestWriteAddressThrottle(_RateThrottle):
-    """Guests' notes, replies and edits from one address, whichever guest sessions send them."""
-
-    scope = "guest-write-address"
-
-    def ident(self, request: Any) -> str:
-        return client_address(request)
-
-
-class GuestJoinThrottle(_RateThrottle):
-    """Guests joining one review link from one address (each join is a guest row and an event)."""
-
-    scope = "guest-join"
-
-    def __init__(self, *, link_id: int) -> None:
-        super().__init__()
-        self.link_id = link_id
-
-    def ident(self, request: Any) -> str:
-        return f"{self.link_id}:{client_address(request)}"

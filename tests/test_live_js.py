@@ -28,6 +28,12 @@ globalThis.document = {
   querySelectorAll: () => [],
   getElementById: () => null,
   addEventListener: () => {},
+  // What the page announced on the document (live.js's "live:activity", for the bell).
+  dispatched: [],
+  dispatchEvent(event) {
+    this.dispatched.push(event.type);
+    return true;
+  },
 };
 globalThis.window = globalThis;
 globalThis.SOURCES = [];

@@ -34,8 +34,8 @@ from reviews.models import Comment, ReviewLinkGuest, Version
 from reviews.permissions import Action, Principal
 from reviews.serializers import CommentCreateSerializer, CommentSerializer, CommentUpdateSerializer
 from reviews.serializers.versions import OriginalDownloadSerializer, VersionSerializer, original_download
-from reviews.throttling import GuestWriteAddressThrottle, GuestWriteThrottle
 from reviews.views.notes import NoteTypesView
+from reviews.views.throttles import GuestWriteAddressThrottle, GuestWriteThrottle
 from reviews.views.validation import validated
 
 
