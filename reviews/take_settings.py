@@ -49,7 +49,17 @@ def take_settings(version: Version) -> dict[str, Any]:
     return {**settings, "read_from_file": from_file}
 
 
+# Bidirectional controls (U+202A..U+202E, U+2066..U+2069) in a file's tags would reverse how the
+# rest of a line reads ("normal\u202egnp.exe"): what the file says is shown without them.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
 def _provenance_value(version: Version, key: str) -> Any:
+    value = _from_provenance(version, key)
+    return value.translate(_BIDI_CONTROLS) if isinstance(value, str) else value
+
+
+def _from_provenance(version: Version, key: str) -> Any:
     provenance = version.provenance if isinstance(version.provenance, dict) else {}
     comfyui = provenance.get("comfyui") if isinstance(provenance.get("comfyui"), dict) else {}
     guessed = provenance.get("filename") if isinstance(provenance.get("filename"), dict) else {}

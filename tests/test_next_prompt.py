@@ -360,3 +360,10 @@ def test_what_the_director_recorded_wins_over_the_file(shot, viewer):
     data = client_for(viewer).get(f"/api/v1/versions/{version.pk}/next-prompt/").json()
     assert data["generation"]["seed"] == 7
     assert data["read_from_file"] == ["model", "prompt"]
+
+
+def test_what_the_file_says_is_given_without_bidirectional_controls(shot, viewer):
+    provenance = {"comfyui": {"positive_prompt": "harbour\u202egnp.exe", "seed": 1, "models": ["m\u2066x"]}}
+    version = VersionFactory(shot=shot, generation={}, provenance=provenance)
+    settings = client_for(viewer).get(f"/api/v1/versions/{version.pk}/").json()["take_settings"]
+    assert (settings["prompt"], settings["model"]) == ("harbourgnp.exe", "mx")

@@ -100,6 +100,10 @@ function formatBytes(bytes) {
   return `${value.toFixed(value < 10 && unit ? 1 : 0)} ${units[unit]}`;
 }
 
+// A file's tag may hold bidirectional controls that would reverse how the rest of its line reads.
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+const shown = (text) => String(text).replace(BIDI_CONTROLS, "");
+
 // What the file says of its making (docs/provenance.md), in a person's words; null when nothing.
 function provenanceLines(provenance) {
   if (!provenance || typeof provenance !== "object") return [];
@@ -177,7 +181,7 @@ export function renderVersionInfo(version, rate) {
             "details",
             { class: "provenance", id: "provenance", open: provenanceOpen },
             h("summary", {}, "What the file says"),
-            h("dl", { class: "generation" }, provenance.flatMap(([term, text]) => [h("dt", {}, term), h("dd", {}, text)])),
+            h("dl", { class: "generation" }, provenance.flatMap(([term, text]) => [h("dt", {}, term), h("dd", {}, shown(text))])),
             h("p", { class: "muted small" }, "The player shows a re-encoded proxy: it carries no credentials."),
           )
         : null,
