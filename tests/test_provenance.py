@@ -171,3 +171,19 @@ def test_text_postgresql_cannot_store_becomes_the_replacement_character():
         "n": 3,
         "ok": "wide sky",
     }
+
+
+def test_a_node_named_as_a_sampler_with_a_positive_input_is_read_as_one():
+    graph = {
+        "3": {"class_type": "KSampler", "inputs": {"seed": 4242, "positive": ["6", 0]}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "open on a wide sky"}},
+        "9": {"class_type": "WanImageToVideo", "inputs": {"positive": ["6", 0], "vae": ["1", 0]}},
+    }
+
+    summary = comfyui.summarize_prompt(graph)
+
+    assert (summary["positive_prompt"], summary["seed"], summary["sampler_count"]) == (
+        "open on a wide sky",
+        4242,
+        1,
+    )

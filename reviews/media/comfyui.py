@@ -83,8 +83,13 @@ def summarize_workflow(workflow: Any) -> dict[str, Any]:
 
 
 def _is_sampler(nodes: dict[str, dict], node_id: str) -> bool:
+    """A node that samples: a KSampler's inputs (model, positive, negative), a guider's, or a node
+    named as a sampler with a positive input (custom samplers, trimmed graphs)."""
     inputs = nodes[node_id]["inputs"]
-    return ("positive" in inputs and "negative" in inputs and "model" in inputs) or "guider" in inputs
+    named = "Sampler" in str(nodes[node_id].get("class_type", "")) and "positive" in inputs
+    return (
+        ("positive" in inputs and "negative" in inputs and "model" in inputs) or "guider" in inputs or named
+    )
 
 
 def _conditioning_texts(nodes: dict[str, dict], sampler_id: str, polarity: str) -> list[str]:
