@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from reviews import email_confirm
 from reviews.email_confirm import LinkDead, LinkProblem
+from reviews.link_pages import problem_page
 from reviews.models import EmailChange
 from reviews.throttling import TooManyTries, count_unknown_secret
 
@@ -50,19 +51,8 @@ _DEAD = {
 }
 
 
-def _unlogged(response: HttpResponse) -> HttpResponse:
-    # Django logs a 4xx with its path, and the path holds the token: mark it logged already.
-    response._has_been_logged = True
-    return response
-
-
-def _problem(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
-    context = {"title": title, "message": message}
-    return _unlogged(render(request, "reviews/invitation_problem.html", context, status=status))
-
-
 def _dead(request: HttpRequest, problem: LinkProblem) -> HttpResponse:
-    return _problem(request, *_DEAD[problem])
+    return problem_page(request, *_DEAD[problem])
 
 
 @require_safe
@@ -77,7 +67,7 @@ def email_confirm_open(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 count_unknown_secret(request, scope="email-confirm")
             except TooManyTries as error:
-                response = _problem(request, 429, "Too many wrong links", str(error))
+                response = problem_page(request, 429, "Too many wrong links", str(error))
                 response["Retry-After"] = str(error.wait)
                 return response
         return _dead(request, dead.problem)
@@ -90,12 +80,12 @@ def email_confirm_open(request: HttpRequest, token: str) -> HttpResponse:
 def email_confirm_page(request: HttpRequest) -> HttpResponse:
     held = request.session.get(SESSION_KEY)
     if not isinstance(held, dict):
-        return _problem(
+        return problem_page(
             request, 404, "No address to confirm", "Follow the link in the confirmation mail to open it here."
         )
     change = EmailChange.objects.filter(pk=held.get("id")).first()
     if change is not None and change.user_id != request.user.pk:
-        return _problem(
+        return problem_page(
             request,
             403,
             "This link is for another account",
@@ -113,7 +103,7 @@ def email_confirm_page(request: HttpRequest) -> HttpResponse:
             # The address cannot become this account's: nothing waits for confirmation any more.
             email_confirm.email_change_cancel(user=request.user)
             request.session.pop(SESSION_KEY, None)
-            return _problem(
+            return problem_page(
                 request,
                 409,
                 "Another account now uses this address",

@@ -26,6 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_safe
 
 from reviews import invitations
+from reviews.link_pages import problem_page
 from reviews.models import Invitation, InvitationState
 from reviews.throttling import TooManyTries, count_unknown_secret
 
@@ -46,20 +47,8 @@ _GONE = {
 }
 
 
-def _unlogged(response: HttpResponse) -> HttpResponse:
-    # Django logs every 4xx with the request's path ("Gone: /invitations/<token>/"); this
-    # marks the answer as logged already, so the token never reaches a log.
-    response._has_been_logged = True
-    return response
-
-
-def _problem(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
-    context = {"title": title, "message": message}
-    return _unlogged(render(request, "reviews/invitation_problem.html", context, status=status))
-
-
 def _not_valid(request: HttpRequest) -> HttpResponse:
-    return _problem(
+    return problem_page(
         request,
         404,
         "This invitation link does not work",
@@ -69,7 +58,7 @@ def _not_valid(request: HttpRequest) -> HttpResponse:
 
 def _gone(request: HttpRequest, state: InvitationState) -> HttpResponse:
     title, message = _GONE[state]
-    return _problem(request, 410, title, f"{message} Ask a director of the project to invite you again.")
+    return problem_page(request, 410, title, f"{message} Ask a director of the project to invite you again.")
 
 
 @require_safe
@@ -82,7 +71,7 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
         try:
             count_unknown_secret(request, scope="invitation")
         except TooManyTries as error:
-            response = _problem(request, 429, "Too many wrong links", str(error))
+            response = problem_page(request, 429, "Too many wrong links", str(error))
             response["Retry-After"] = str(error.wait)
             return response
         return _not_valid(request)
@@ -116,7 +105,7 @@ class NewAccountForm(forms.Form):
 def _held_invitation(request: HttpRequest) -> Invitation | HttpResponse:
     held = request.session.get(SESSION_KEY)
     if not isinstance(held, dict):
-        return _problem(
+        return problem_page(
             request, 404, "No invitation open", "Follow the link in your invitation mail to open it here."
         )
     invitation = Invitation.objects.select_related("project", "invited_by").filter(pk=held.get("id")).first()
