@@ -101,18 +101,17 @@ def email_change_by_token(token: str) -> EmailChange:
     Found by the hash's unique index, then compared in constant time.
     """
     digest = token_hash(token)
-    change = EmailChange.objects.select_related("user").filter(token_hash=digest).first()
-    if change is None or not hmac.compare_digest(change.token_hash, digest):
-        raise LinkDead(LinkProblem.UNKNOWN)
-    problem = _problem(change, change.user)
-    if problem is not None:
-        raise LinkDead(problem)
-    return change
+    return _working(EmailChange.objects.select_related("user").filter(token_hash=digest).first(), digest)
 
 
 def email_change_by_token_hash(*, change_id: object, digest: str) -> EmailChange:
     """The request kept in a session (its id and token hash); raises LinkDead as above."""
     change = EmailChange.objects.select_related("user").filter(pk=change_id).first() if change_id else None
+    return _working(change, digest)
+
+
+def _working(change: EmailChange | None, digest: str) -> EmailChange:
+    """``change`` if it holds ``digest`` (compared in constant time) and still works; else LinkDead."""
     if change is None or not hmac.compare_digest(change.token_hash, digest):
         raise LinkDead(LinkProblem.UNKNOWN)
     problem = _problem(change, change.user)
