@@ -42,7 +42,12 @@ export class ShotVersions {
   // Selecting a take changes another take's decision too: read them all again (also on the
   // live stream's version.created and any take's version.decision_changed, and by polling).
   async refresh() {
-    this.versions = await getAll(`shots/${this.shotId}/versions/`);
+    // Several may be in flight (a decision, the live stream, the poll): only the last one asked
+    // is shown, or an older answer arriving late would put back a decision that has changed.
+    const asked = (this.asked = (this.asked ?? 0) + 1);
+    const versions = await getAll(`shots/${this.shotId}/versions/`);
+    if (asked !== this.asked) return;
+    this.versions = versions;
     const fresh = this.versions.find((version) => version.id === this.current.id) ?? this.current;
     const changed = takeState(fresh) !== takeState(this.current);
     this.show(fresh);
