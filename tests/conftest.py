@@ -19,7 +19,7 @@ TEST_QUEUE = f"reviewsvc-test-{uuid.uuid4().hex[:8]}"
 
 # What keeps a test out of the fast lane (`-m "not slow"`): it needs chromium or a Celery worker.
 _SLOW_MARKERS = {"pipeline", "browser"}
-_SLOW_FIXTURES = {"celery_worker", "live_server", "browser"}
+_SLOW_FIXTURES = {"celery_worker", "live_server", "browser", "asgi_server"}
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -155,6 +155,27 @@ def smtp(settings):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield sink
     sink.stop()
+
+
+@pytest.fixture
+def quick_live_streams(settings):
+    """Live streams that poll, settle gaps and re-check access within about a second (docs/live.md)."""
+    settings.LIVE_POLL_MS = 200
+    settings.LIVE_GAP_MS = 1500
+    settings.LIVE_RECHECK_SECONDS = 1
+
+
+@pytest.fixture
+def asgi_server(tmp_path, settings):
+    """The real ASGI server (gunicorn with the repository's uvicorn worker) for this test's database,
+    with this test's secret key, so sessions made in the test are the server's too."""
+    from harness.processes import Gunicorn
+
+    gunicorn = Gunicorn(
+        tmp_path, workers=1, threads=4, media_root=settings.MEDIA_ROOT, DJANGO_SECRET_KEY=settings.SECRET_KEY
+    ).start()
+    yield gunicorn
+    gunicorn.stop()
 
 
 @pytest.fixture(scope="module")

@@ -27,14 +27,7 @@ from tests.factories import CommentFactory, ProjectFactory, ShotFactory, Version
 from tests.test_live import Stream, on_hub_thread, run
 from tests.test_review_links import create_link, join, ready_version
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _quick_streams(settings):
-    settings.LIVE_POLL_MS = 200
-    settings.LIVE_GAP_MS = 1500
-    settings.LIVE_RECHECK_SECONDS = 1
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_live_streams")]
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from harness.processes import Gunicorn
 from reviews.models import ProcessingState
 from tests.browser import new_page, screenshot, thread_of
 from tests.factories import VersionFactory
@@ -27,13 +26,8 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def server(tmp_path, settings):
-    # The same secret key: the sessions made here must be this server's too.
-    gunicorn = Gunicorn(
-        tmp_path, workers=1, threads=4, media_root=settings.MEDIA_ROOT, DJANGO_SECRET_KEY=settings.SECRET_KEY
-    ).start()
-    yield gunicorn
-    gunicorn.stop()
+def server(asgi_server):
+    return asgi_server
 
 
 def post_note(server, user, version, **body):

@@ -21,7 +21,7 @@ from reviews import live, live_feed, services, takes
 from reviews.models import Event, EventKind, Membership, ProcessingState
 from tests.factories import ProjectFactory, ShotFactory, VersionFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_live_streams")]
 
 
 class Stream:
@@ -87,13 +87,6 @@ async def on_hub_thread(function, *args):
 @pytest.fixture
 def version(shot):
     return VersionFactory(shot=shot, processing_state=ProcessingState.READY)
-
-
-@pytest.fixture(autouse=True)
-def _quick_streams(settings):
-    settings.LIVE_POLL_MS = 200
-    settings.LIVE_GAP_MS = 1500
-    settings.LIVE_RECHECK_SECONDS = 1
 
 
 # --- authorisation on connect ----------------------------------------------------

@@ -16,14 +16,7 @@ from reviews.models import ProcessingState
 from tests.factories import ProjectFactory, ShotFactory, VersionFactory
 from tests.test_live import Stream, on_hub_thread, run, signed_in
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _quick_streams(settings):
-    settings.LIVE_POLL_MS = 200
-    settings.LIVE_GAP_MS = 1500
-    settings.LIVE_RECHECK_SECONDS = 1
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_live_streams")]
 
 
 async def closed_frame(stream: Stream) -> dict | None:

@@ -13,7 +13,6 @@ import requests
 from playwright.sync_api import expect
 
 from harness import clips
-from harness.processes import Gunicorn
 from reviews.models import Membership, ProcessingState, Version
 from tests.browser import new_page, screenshot, sign_in, thread_of
 
@@ -24,13 +23,8 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def server(tmp_path, settings):
-    # The same secret key: the sessions made here (open_as) must be this server's too.
-    gunicorn = Gunicorn(
-        tmp_path, workers=1, threads=4, media_root=settings.MEDIA_ROOT, DJANGO_SECRET_KEY=settings.SECRET_KEY
-    ).start()
-    yield gunicorn
-    gunicorn.stop()
+def server(asgi_server):
+    return asgi_server
 
 
 def token_for(user) -> dict[str, str]:
