@@ -242,8 +242,24 @@ def _wait_until_the_worker_is_idle(timeout: float = 20) -> None:
             time.sleep(0.05)
 
 
+def _revoke_the_scheduled_jobs() -> None:
+    """Jobs a test left for later (a countdown: mail "soon", a webhook's retry) never run in another.
+
+    The worker holds such a job until its time comes. When that time fell during a later test's
+    database flush, the job's query and the TRUNCATE deadlocked (CI: "Database couldn't be
+    flushed"), and otherwise it would act on the later test's rows. A revoked job is dropped when
+    its time comes, before it reads anything.
+    """
+    from celery.worker import state
+
+    for request in tuple(state.scheduled_requests):
+        state.revoked.add(request.id)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item) -> None:
     # Before the fixtures are torn down, the database flush among them.
     if _worker_running:
+        _revoke_the_scheduled_jobs()
         _wait_until_the_worker_is_idle()
+        _revoke_the_scheduled_jobs()  # those queued by the last jobs to run
