@@ -98,26 +98,47 @@ def _refuse_failed(version: Version, field: str, what: str) -> None:
         )
 
 
+@transaction.atomic
 def version_recommend(*, version: Version, by: AbstractBaseUser) -> Version:
     """``by`` recommends ``version`` as the shot's take; recommending it twice changes nothing.
 
-    Raises Http404 if the version was deleted meanwhile, and a ValidationError for a take whose
-    processing failed.
+    Records ``version.recommended`` (the version and its shot; the recommender is the actor) when
+    the recommendation is new. Raises Http404 if the version was deleted meanwhile, and a
+    ValidationError for a take whose processing failed.
     """
     _refuse_failed(version, "detail", "be recommended")
     try:
-        Recommendation.objects.get_or_create(version=version, user=by)
+        with transaction.atomic():
+            _, created = Recommendation.objects.get_or_create(version=version, user=by)
     except IntegrityError:
         # get_or_create settles a race between two recommendations itself; what is left is the
         # version's row gone before ours could point at it.
         raise Http404("This version was deleted meanwhile.") from None
+    if created:
+        _record_recommendation(EventKind.VERSION_RECOMMENDED, version, by)
     return version
 
 
+@transaction.atomic
 def version_unrecommend(*, version: Version, by: AbstractBaseUser) -> Version:
-    """``by`` withdraws their recommendation of ``version``, if they had made one."""
-    Recommendation.objects.filter(version=version, user=by).delete()
+    """``by`` withdraws their recommendation of ``version``, if they had made one.
+
+    Records ``version.recommendation_withdrawn`` when there was one to withdraw.
+    """
+    deleted, _ = Recommendation.objects.filter(version=version, user=by).delete()
+    if deleted:
+        _record_recommendation(EventKind.VERSION_RECOMMENDATION_WITHDRAWN, version, by)
     return version
+
+
+def _record_recommendation(kind: EventKind, version: Version, by: AbstractBaseUser) -> None:
+    event_record(
+        kind=kind,
+        project=version.shot.project_id,
+        actor=by,
+        subject=version,
+        payload=version_payload(version),
+    )
 
 
 def parent_check(*, shot_id: int, version: Version | None, parent_id: int | None) -> Version | None:

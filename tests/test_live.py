@@ -226,6 +226,27 @@ def test_a_version_stream_hears_another_take_of_its_shot_being_selected(project,
     run(main)
 
 
+def test_a_version_stream_hears_another_take_of_its_shot_being_recommended(
+    project, shot, version, director, mentor
+):
+    # The page's takes menu shows who recommends each take (docs/takes.md).
+    sibling = VersionFactory(shot=shot)
+    other_shot = VersionFactory(shot=ShotFactory(project=project))
+
+    async def main():
+        stream = Stream(await (await signed_in(director)).get(f"/api/v1/versions/{version.pk}/events/"))
+        await on_hub_thread(lambda: takes.version_recommend(version=other_shot, by=mentor))
+        await on_hub_thread(lambda: takes.version_recommend(version=sibling, by=mentor))
+        await on_hub_thread(lambda: takes.version_unrecommend(version=sibling, by=mentor))
+        recommended, withdrawn = await stream.next(), await stream.next()
+        assert recommended["event"] == "version.recommended"
+        assert recommended["data"]["payload"]["version"]["id"] == sibling.pk
+        assert withdrawn["event"] == "version.recommendation_withdrawn"
+        await stream.close()
+
+    run(main)
+
+
 def test_reconnecting_with_last_event_id_catches_up_from_the_record(project, version, director, mentor):
     async def main():
         client = await signed_in(director)

@@ -156,6 +156,35 @@ def test_choosing_a_take_through_the_api_tells_the_watchers_which_take_replaced_
     assert inbox["results"][0]["summary"] == "chose this take over v1"
 
 
+def test_a_recommended_take_tells_the_directors_who_choose_and_nobody_twice(people, project, version):
+    """A mentor's recommendation is addressed to whoever decides: every director, not the watchers."""
+    from reviews.notifications.email import describe
+
+    erin = UserFactory(username="erin")
+    Membership.objects.create(project=project, user=erin, role="director")
+    CommentFactory(version=version, author=people["carol"])  # a watcher, not told
+    mentor = client_for(people["bob"])
+    url = f"/api/v1/versions/{version.pk}/recommendation/"
+
+    assert mentor.post(url).status_code == 200
+    event = deliver_last_event()
+    assert event.kind == "version.recommended"
+    assert (event.actor, event.payload["version"]["id"]) == (people["bob"], version.pk)
+    assert told(event) == {"alice": ["take_recommended"], "erin": ["take_recommended"]}
+    said = describe(Notification.objects.get(event=event, recipient=people["alice"]))
+    assert (said["what"], said["where"]) == ("Bob recommends this take", "SH010 v1")
+
+    assert mentor.post(url).status_code == 200, "recommending again changes nothing"
+    assert Event.objects.filter(kind="version.recommended").count() == 1
+
+    assert mentor.delete(url).status_code == 200
+    withdrawn = deliver_last_event()
+    assert withdrawn.kind == "version.recommendation_withdrawn"
+    assert told(withdrawn) == {}
+    assert mentor.delete(url).status_code == 200, "withdrawing nothing changes nothing"
+    assert Event.objects.filter(kind="version.recommendation_withdrawn").count() == 1
+
+
 def test_resolving_a_note_tells_its_author(people, version):
     note = services.comment_create(
         version=version, author=people["carol"], body="Flicker at the door", frame=3

@@ -27,6 +27,7 @@ class NotificationReason(models.TextChoices):
     YOUR_VERSION_FAILED = "your_version_failed"
     REVIEW_STATUS_CHANGED = "review_status_changed"
     DECISION_CHANGED = "decision_changed"
+    TAKE_RECOMMENDED = "take_recommended"
     YOUR_NOTE_RESOLVED = "your_note_resolved"
 
 

@@ -332,6 +332,8 @@ class EventKind(models.TextChoices):
     VERSION_FAILED = "version.failed"
     VERSION_REVIEW_STATUS_CHANGED = "version.review_status_changed"
     VERSION_DECISION_CHANGED = "version.decision_changed"
+    VERSION_RECOMMENDED = "version.recommended"
+    VERSION_RECOMMENDATION_WITHDRAWN = "version.recommendation_withdrawn"
     MEMBER_ADDED = "member.added"
     MEMBER_REMOVED = "member.removed"
     MEMBER_ROLE_CHANGED = "member.role_changed"

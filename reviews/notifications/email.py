@@ -48,6 +48,7 @@ _SENTENCES = {
     NotificationReason.YOUR_VERSION_FAILED: "Your version could not be processed",
     NotificationReason.REVIEW_STATUS_CHANGED: "changed the review status",
     NotificationReason.DECISION_CHANGED: "changed the chosen take",
+    NotificationReason.TAKE_RECOMMENDED: "recommends this take",
     NotificationReason.YOUR_NOTE_RESOLVED: "resolved your note",
 }
 

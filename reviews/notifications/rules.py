@@ -11,6 +11,7 @@
 | version.ready / version.failed| whoever uploaded it                              | your_version_ready/failed |
 | version.review_status_changed | the shot's watchers                              | review_status_changed  |
 | version.decision_changed      | the shot's watchers                              | decision_changed       |
+| version.recommended           | the project's directors (they choose the take)   | take_recommended       |
 
 A shot's watchers are those who asked to watch it, and everyone who commented on or uploaded
 any of its versions (auto-watch), less those who asked not to. The actor is never told of
@@ -31,6 +32,7 @@ from reviews.models import (
     Membership,
     Notification,
     NotificationReason,
+    Role,
     ShotWatch,
     Version,
 )
@@ -130,6 +132,15 @@ def _to_uploader(reason: Reason) -> Any:
     return rule
 
 
+def _to_directors(reason: Reason) -> Any:
+    def rule(event: Event, found: Recipients) -> None:
+        directors = Membership.objects.filter(project_id=event.project_id, role=Role.DIRECTOR)
+        for user_id in directors.values_list("user_id", flat=True):
+            found[user_id].add(reason)
+
+    return rule
+
+
 RULES = {
     EventKind.COMMENT_CREATED: _comment_created,
     EventKind.COMMENT_UPDATED: _comment_updated,
@@ -139,6 +150,7 @@ RULES = {
     EventKind.VERSION_FAILED: _to_uploader(Reason.YOUR_VERSION_FAILED),
     EventKind.VERSION_REVIEW_STATUS_CHANGED: _to_watchers(Reason.REVIEW_STATUS_CHANGED),
     EventKind.VERSION_DECISION_CHANGED: _to_watchers(Reason.DECISION_CHANGED),
+    EventKind.VERSION_RECOMMENDED: _to_directors(Reason.TAKE_RECOMMENDED),
 }
 
 

@@ -35,6 +35,15 @@ from reviews.serializers import EventSerializer
 live_feed.event_data = lambda event: EventSerializer(event).data
 
 MAX_EVENT_ID = 2**63 - 1
+# What a version's stream also carries of the other takes of its shot.
+SHOT_KINDS = frozenset(
+    {
+        EventKind.VERSION_CREATED,
+        EventKind.VERSION_DECISION_CHANGED,
+        EventKind.VERSION_RECOMMENDED,
+        EventKind.VERSION_RECOMMENDATION_WITHDRAWN,
+    }
+)
 # How long a browser waits before reconnecting after the stream drops, in milliseconds.
 RETRY_MS = 2000
 NOT_FOUND = "Not found."
@@ -260,11 +269,9 @@ async def version_events(request: HttpRequest, version_id: int) -> HttpResponse:
         shot_id = opened[2]
 
         def wants(event: LiveEvent) -> bool:
-            # A new take, or another take's decision (selecting one unselects the selected one).
-            return event.version_id == version_id or (
-                event.kind in (EventKind.VERSION_CREATED, EventKind.VERSION_DECISION_CHANGED)
-                and event.shot_id == shot_id
-            )
+            # A new take, or another take's decision (selecting one unselects the selected one)
+            # or recommendations: the page's takes menu shows them all.
+            return event.version_id == version_id or (event.kind in SHOT_KINDS and event.shot_id == shot_id)
 
         return await respond(request, feed, _member_listener(opened, wants=wants, version_id=version_id))
 

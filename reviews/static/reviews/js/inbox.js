@@ -13,6 +13,7 @@ const REASONS = {
   your_version_failed: "Your version failed to process",
   review_status_changed: "changed the review status",
   decision_changed: "changed the chosen take",
+  take_recommended: "recommends this take",
   your_note_resolved: "resolved your note",
 };
 

@@ -28,7 +28,9 @@ export function followVersion({ versionId, state, loadComments, onStatus }) {
   // Any take of the shot: selecting one unselects another, whose page hears it here too. The
   // takes are read again and compared, so the decision control follows (docs/takes.md).
   const refreshTakes = coalesce(() => state.versions.refresh().catch(reportError));
-  live.on("version.decision_changed", refreshTakes);
+  for (const kind of ["version.decision_changed", "version.recommended", "version.recommendation_withdrawn"]) {
+    live.on(kind, refreshTakes);
+  }
   live.on("version.created", refreshTakes);
   live.on("version.progress", (data) => {
     if (state.player || data.version.id !== versionId) return;
