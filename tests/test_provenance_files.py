@@ -4,6 +4,7 @@ ffmpeg, so these are in the slow lane; the pure parts are tested in test_provena
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -72,6 +73,25 @@ def test_it_reads_comfyui_prompt_and_workflow_tags(tagged, suffix):
     for word in ("a lighthouse in a storm", "wan2.1_t2v_14B", "film_grain_v2", "uni_pc", "156680208700286"):
         assert word in found["search_text"]
     assert "blurry, watermark" not in found["search_text"], "the negative prompt is not what it shows"
+
+
+def test_a_setting_the_graph_gives_but_that_is_no_number_is_skipped_by_name(tagged):
+    """A seed past 2**64 written as text, a "NaN" cfg: null, and ``skipped`` says which and why."""
+    prompt = copy.deepcopy(COMFY_PROMPT)
+    prompt["3"]["inputs"].update(seed="123456789012345678901", cfg="NaN", steps=30)
+    clip = tagged("odd.mp4", comfy_tags(prompt=prompt))
+
+    found = read(clip)
+
+    assert (found["comfyui"]["seed"], found["comfyui"]["cfg"], found["comfyui"]["steps"]) == (None, None, 30)
+    assert "unreadable" not in found["comfyui"]
+    assert found["skipped"] == [
+        {
+            "source": "tag:prompt:seed",
+            "reason": "not a whole number from 0 to 2**64: '123456789012345678901'",
+        },
+        {"source": "tag:prompt:cfg", "reason": "not a number below a million: 'NaN'"},
+    ]
 
 
 def test_it_reads_tags_whatever_their_case(tagged):

@@ -9,6 +9,7 @@ strings are cut to ``MAX_TEXT``. Pure functions, no Django.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -35,7 +36,9 @@ def summarize_prompt(graph: Any) -> dict[str, Any]:
 
     ``{"positive_prompt": str, "negative_prompt": str, "seed": int|None, "sampler_name": str,
     "scheduler": str, "steps": int|None, "cfg": float|None, "models": [str], "loras": [str],
-    "sampler_count": int}``. Raises ``NotAGraph`` if ``graph`` is not such a graph at all.
+    "sampler_count": int, "unreadable": {setting: reason}}``: a seed, steps or cfg the sampler
+    has but that is no number of its kind (a 21-digit seed, ``"NaN"``) is null, and
+    ``unreadable`` says why. Raises ``NotAGraph`` if ``graph`` is not such a graph at all.
     """
     if not isinstance(graph, dict):
         raise NotAGraph(f"a JSON {type(graph).__name__}, not a node graph (API format)")
@@ -58,17 +61,28 @@ def summarize_prompt(graph: Any) -> dict[str, Any]:
     if samplers:
         settings = _sampler_settings(nodes, samplers[0])
     seed = settings.get("seed", settings.get("noise_seed"))
+    read = {
+        "seed": _seed(seed),
+        "steps": settings.get("steps") if _is_int(settings.get("steps")) else None,
+        "cfg": float(settings["cfg"]) if _is_number(settings.get("cfg")) else None,
+    }
+    found = {"seed": seed, "steps": settings.get("steps"), "cfg": settings.get("cfg")}
     return {
         "positive_prompt": "\n".join(positive)[:MAX_TEXT],
         "negative_prompt": "\n".join(negative)[:MAX_TEXT],
-        "seed": _seed(seed),
+        "seed": read["seed"],
         "sampler_name": _short(settings.get("sampler_name")),
         "scheduler": _short(settings.get("scheduler")),
-        "steps": settings.get("steps") if _is_int(settings.get("steps")) else None,
-        "cfg": float(settings["cfg"]) if _is_number(settings.get("cfg")) else None,
+        "steps": read["steps"],
+        "cfg": read["cfg"],
         "models": _names(nodes, _MODEL_INPUTS),
         "loras": _names(nodes, _LORA_INPUTS),
         "sampler_count": len(samplers),
+        "unreadable": {
+            name: f"{_UNREADABLE[name]}: {_excerpt(found[name])}"
+            for name in read
+            if read[name] is None and found[name] is not None and not isinstance(found[name], list)
+        },
     }
 
 
@@ -180,6 +194,18 @@ def _linked(nodes: dict[str, dict], value: Any) -> str | None:
         node_id = str(value[0])
         return node_id if node_id in nodes else None
     return None
+
+
+_UNREADABLE = {
+    "seed": "not a whole number from 0 to 2**64",
+    "steps": "not a whole number",
+    "cfg": "not a number below a million",
+}
+
+
+def _excerpt(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
 
 
 def _node_order(node_id: str) -> tuple[int, str]:

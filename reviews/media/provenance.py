@@ -151,9 +151,13 @@ def _comfyui(tags: Tags, skipped: list[dict[str, str]]) -> dict[str, Any] | None
     prompt = _graph(prompt_text, prompt_source, skipped)
     if prompt is not None:
         try:
-            summary.update(comfyui.summarize_prompt(prompt))
+            settings = comfyui.summarize_prompt(prompt)
         except comfyui.NotAGraph as error:
             skipped.append({"source": prompt_source, "reason": str(error)})
+        else:
+            for name, reason in settings.pop("unreadable").items():
+                skipped.append({"source": f"{prompt_source}:{name}", "reason": reason})
+            summary.update(settings)
     workflow = _graph(workflow_text, workflow_source, skipped)
     if workflow is not None:
         try:
