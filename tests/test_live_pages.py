@@ -206,3 +206,28 @@ def test_the_page_of_a_take_hears_that_another_director_selected_another(
     expect(items.nth(0)).to_contain_text("Selected take")  # v2, the newest first
     expect(items.nth(1)).not_to_contain_text("Selected take")
     assert alice.errors == []
+
+
+def test_the_directors_page_shows_a_mentors_recommendation_of_another_take_unreloaded(
+    browser, server, project, shot, director, mentor, settings
+):
+    from reviews.serializers.users import display_name
+    from tests.test_takes_page import ready_take
+
+    v1 = ready_take(shot, 1, settings)
+    v2 = ready_take(shot, 2, settings)
+    alice = open_as(browser, director, f"{server.url}/review/versions/{v1.pk}/")
+    wait_live(alice)
+
+    recommended = requests.post(
+        f"{server.url}/api/v1/versions/{v2.pk}/recommendation/", headers=token_for(mentor), timeout=10
+    )
+    assert recommended.status_code == 200, recommended.text
+    # The takes menu is drawn from what the page holds: it shows the recommendation only if the
+    # live stream made the page read the takes again (the poll waits 15 s and is off while live).
+    alice.wait_for_timeout(2000)
+    alice.locator("#takes-button").click()
+    items = alice.locator("#takes-menu .take-item")
+    expect(items.nth(0)).to_contain_text(f"recommended by {display_name(mentor)}")
+    expect(items.nth(1)).not_to_contain_text("recommended by")
+    assert alice.errors == []
