@@ -289,10 +289,16 @@ def _marked(text: str, words: list[str]) -> str:
 
 
 def snippet_of(version: Version, q: str) -> str:
-    """The excerpt a hit shows: PostgreSQL's headline, else a cut around the first word found."""
+    """The excerpt a hit shows: PostgreSQL's headline where it marks a word, else a cut around
+    the first word found (a part of a model name, "t2v" of "wan2.1_t2v_14B", is found by the index
+    but not marked by the headline), else the headline as it is."""
     snippet = getattr(version, "snippet", None)
-    if snippet:
+    if snippet and "«" in snippet:
         return snippet
+    return _cut_around(version, q) or snippet or ""
+
+
+def _cut_around(version: Version, q: str) -> str:
     generation = version.generation if isinstance(version.generation, dict) else {}
     provenance = version.provenance if isinstance(version.provenance, dict) else {}
     texts = [

@@ -273,7 +273,9 @@ def test_a_hit_reports_the_model_seed_and_prompt_of_the_comfyui_tags(director, p
 @pytest.mark.parametrize("full_text", [True, False])
 def test_a_model_name_is_found_whole_or_by_its_parts(project, q, full_text):
     take = _comfyui_take(project)
-    assert [v.pk for v in search.search_versions(project=project, q=q, full_text=full_text)] == [take.pk]
+    [found] = search.search_versions(project=project, q=q, full_text=full_text)
+    assert found.pk == take.pk
+    assert f"«{q.casefold()}»" in search.snippet_of(found, q).casefold(), "the snippet marks what was found"
 
 
 def test_a_model_name_in_generation_is_found_by_its_parts_too(director, project, takes):
