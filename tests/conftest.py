@@ -256,9 +256,23 @@ def _revoke_the_scheduled_jobs() -> None:
         state.revoked.add(request.id)
 
 
+def _close_the_tabs(item) -> None:
+    """A test's tabs close when it ends, though the browser serves the whole module.
+
+    A tab left open went on polling and playing: its requests reached the live server while the
+    next test was being set up (a 500 from the database blocker in the log), and its decoding
+    took the CPU from the next test's player.
+    """
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if browser is not None:
+        for context in browser.contexts:
+            context.close()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item) -> None:
     # Before the fixtures are torn down, the database flush among them.
+    _close_the_tabs(item)
     if _worker_running:
         _revoke_the_scheduled_jobs()
         _wait_until_the_worker_is_idle()
