@@ -106,14 +106,12 @@ def version_recommend(*, version: Version, by: AbstractBaseUser) -> Version:
     the recommendation is new. Raises Http404 if the version was deleted meanwhile, and a
     ValidationError for a take whose processing failed.
     """
+    # On the shot's lock, a recommendation and its withdrawal from another tab are applied one
+    # after the other, and the version cannot be deleted in between.
+    lock_shot(version.shot_id)
+    _reload(version)
     _refuse_failed(version, "detail", "be recommended")
-    try:
-        with transaction.atomic():
-            _, created = Recommendation.objects.get_or_create(version=version, user=by)
-    except IntegrityError:
-        # get_or_create settles a race between two recommendations itself; what is left is the
-        # version's row gone before ours could point at it.
-        raise Http404("This version was deleted meanwhile.") from None
+    _, created = Recommendation.objects.get_or_create(version=version, user=by)
     if created:
         _record_recommendation(EventKind.VERSION_RECOMMENDED, version, by)
     return version
@@ -123,8 +121,11 @@ def version_recommend(*, version: Version, by: AbstractBaseUser) -> Version:
 def version_unrecommend(*, version: Version, by: AbstractBaseUser) -> Version:
     """``by`` withdraws their recommendation of ``version``, if they had made one.
 
-    Records ``version.recommendation_withdrawn`` when there was one to withdraw.
+    Records ``version.recommendation_withdrawn`` when there was one to withdraw. Raises Http404
+    if the version was deleted meanwhile.
     """
+    lock_shot(version.shot_id)
+    _reload(version)
     deleted, _ = Recommendation.objects.filter(version=version, user=by).delete()
     if deleted:
         _record_recommendation(EventKind.VERSION_RECOMMENDATION_WITHDRAWN, version, by)

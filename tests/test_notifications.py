@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from reviews import services
 from reviews.events import event_record, version_payload
@@ -183,6 +184,44 @@ def test_a_recommended_take_tells_the_directors_who_choose_and_nobody_twice(peop
     assert told(withdrawn) == {}
     assert mentor.delete(url).status_code == 200, "withdrawing nothing changes nothing"
     assert Event.objects.filter(kind="version.recommendation_withdrawn").count() == 1
+
+
+def test_a_withdrawn_recommendation_leaves_no_unread_notification_and_toggling_piles_none_up(
+    people, project, version
+):
+    mentor = client_for(people["bob"])
+    url = f"/api/v1/versions/{version.pk}/recommendation/"
+    mentor.post(url)
+    first = deliver_last_event()
+    Notification.objects.filter(event=first).update(read_at=timezone.now())  # Alice read it
+    for _ in range(3):
+        mentor.delete(url)
+        deliver_last_event()
+        mentor.post(url)
+        deliver_last_event()
+
+    # The read one stays as history; of the rest, one unread: the recommendation that stands.
+    rows = Notification.objects.filter(recipient=people["alice"]).order_by("id")
+    assert [(row.event.kind, row.read_at is None) for row in rows] == [
+        ("version.recommended", False),
+        ("version.recommended", True),
+    ]
+    mentor.delete(url)
+    deliver_last_event()
+    assert not Notification.objects.filter(recipient=people["alice"], read_at__isnull=True).exists()
+
+
+def test_a_recommendation_withdrawn_before_its_fan_out_tells_nobody(people, version):
+    mentor = client_for(people["bob"])
+    url = f"/api/v1/versions/{version.pk}/recommendation/"
+    mentor.post(url)
+    recommended = Event.objects.get(kind="version.recommended")
+    mentor.delete(url)
+    withdrawn = Event.objects.get(kind="version.recommendation_withdrawn")
+    # The worker takes them in the other order, or the withdrawal's first.
+    notifications_create(event=withdrawn)
+    notifications_create(event=recommended)
+    assert told() == {}
 
 
 def test_resolving_a_note_tells_its_author(people, version):

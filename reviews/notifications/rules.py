@@ -13,6 +13,10 @@
 | version.decision_changed      | the shot's watchers                              | decision_changed       |
 | version.recommended           | the project's directors (they choose the take)   | take_recommended       |
 
+A recommendation tells each director once: not if it was withdrawn before its fan-out, nor
+those who have not yet read that mentor's recommendation of that take; a withdrawal removes
+the unread ones (``RETRACTS``, applied by ``services.notifications_create``).
+
 A shot's watchers are those who asked to watch it, and everyone who commented on or uploaded
 any of its versions (auto-watch), less those who asked not to. The actor is never told of
 their own action, and only current members of the project are told at all.
@@ -32,6 +36,7 @@ from reviews.models import (
     Membership,
     Notification,
     NotificationReason,
+    Recommendation,
     Role,
     ShotWatch,
     Version,
@@ -132,13 +137,27 @@ def _to_uploader(reason: Reason) -> Any:
     return rule
 
 
-def _to_directors(reason: Reason) -> Any:
-    def rule(event: Event, found: Recipients) -> None:
-        directors = Membership.objects.filter(project_id=event.project_id, role=Role.DIRECTOR)
-        for user_id in directors.values_list("user_id", flat=True):
-            found[user_id].add(reason)
+def unread_recommendations(event: Event) -> Any:
+    """The unread notifications of ``version.recommended`` by this event's actor, of its take."""
+    return Notification.objects.filter(
+        version_id=event_version_id(event),
+        read_at__isnull=True,
+        event__kind=EventKind.VERSION_RECOMMENDED,
+        event__actor_id=event.actor_id,
+    )
 
-    return rule
+
+def _recommended(event: Event, found: Recipients) -> None:
+    version_id = event_version_id(event)
+    if (
+        event.actor_id is None
+        or not Recommendation.objects.filter(version_id=version_id, user_id=event.actor_id).exists()
+    ):
+        return  # withdrawn since: nothing to tell
+    told = set(unread_recommendations(event).values_list("recipient_id", flat=True))
+    directors = Membership.objects.filter(project_id=event.project_id, role=Role.DIRECTOR)
+    for user_id in directors.exclude(user_id__in=told).values_list("user_id", flat=True):
+        found[user_id].add(Reason.TAKE_RECOMMENDED)
 
 
 RULES = {
@@ -150,8 +169,18 @@ RULES = {
     EventKind.VERSION_FAILED: _to_uploader(Reason.YOUR_VERSION_FAILED),
     EventKind.VERSION_REVIEW_STATUS_CHANGED: _to_watchers(Reason.REVIEW_STATUS_CHANGED),
     EventKind.VERSION_DECISION_CHANGED: _to_watchers(Reason.DECISION_CHANGED),
-    EventKind.VERSION_RECOMMENDED: _to_directors(Reason.TAKE_RECOMMENDED),
+    EventKind.VERSION_RECOMMENDED: _recommended,
 }
+
+
+def _withdrawn(event: Event) -> Any:
+    if Recommendation.objects.filter(version_id=event_version_id(event), user_id=event.actor_id).exists():
+        return Notification.objects.none()  # recommended anew since: it holds again
+    return unread_recommendations(event)
+
+
+# Events that take back what an earlier event told: the notifications each gives are removed.
+RETRACTS = {EventKind.VERSION_RECOMMENDATION_WITHDRAWN: _withdrawn}
 
 
 def recipients(event: Event) -> dict[int, list[str]]:

@@ -50,6 +50,9 @@ def notifications_create(*, event: Event) -> list[Notification]:
     """
     from reviews.notifications.tasks import SOON_SECONDS, send_soon
 
+    if event.kind in rules.RETRACTS:
+        # Unread notifications of what the event takes back (a withdrawn recommendation).
+        rules.RETRACTS[event.kind](event).delete()
     concerned = rules.recipients(event)
     if not concerned:
         return []

@@ -20,7 +20,7 @@ SOON_SECONDS = 60
 @consumer
 def notify_on_event(event: Event) -> None:
     # Most events of a busy project (edits, members) concern nobody: no task for those.
-    if event.kind in rules.RULES:
+    if event.kind in rules.RULES or event.kind in rules.RETRACTS:
         create_notifications.delay(event.pk)
 
 
