@@ -13,7 +13,6 @@ A page of hits is one query (with its snippets), whatever the number of hits.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -98,24 +97,24 @@ def full_text_available() -> bool:
 
 
 def _filtered(versions: QuerySet[Version], *, model: str | None, seed: str | None) -> QuerySet[Version]:
-    """``model``: generation's, else one of the file's ComfyUI models (with or without its
-    extension), else the one guessed from the file name; ``seed``: generation's, else ComfyUI's."""
+    """``model`` (any case, with or without a file extension: "wan2.1_t2v_14B" is
+    "wan2.1_t2v_14B.safetensors", "wan2" is neither): generation's, else one of the file's ComfyUI
+    models, else the one guessed from the file name; ``seed``: generation's, else ComfyUI's."""
     if model:
         versions = versions.annotate(
             generation_model=KT("generation__model"),
             comfyui_models=Cast(KT("provenance__comfyui__models"), TextField()),
             guessed_model=KT("provenance__filename__model"),
         )
-        # The models are a JSON list of names: a name is between quotes, or a quote and its extension.
-        named = json.dumps(model)
+        # Both databases read these patterns alike: literal text escaped, a group, a class, bounds.
+        name = re.escape(model) + r"(\.[a-z0-9]{1,12})?"
         versions = versions.filter(
-            Q(generation_model__iexact=model)
+            Q(generation_model__iregex=f"^{name}$")
             | (
                 Q(generation_model__isnull=True)
                 & (
-                    Q(comfyui_models__icontains=named)
-                    | Q(comfyui_models__icontains=named[:-1] + ".")
-                    | Q(guessed_model__iexact=model)
+                    # The models are a JSON list of names, each between quotes.
+                    Q(comfyui_models__iregex=f'"{name}"') | Q(guessed_model__iexact=model)
                 )
             )
         )

@@ -258,6 +258,32 @@ def test_a_take_known_only_by_its_comfyui_tags_is_found_by_model_and_seed(projec
     assert list(search.search_versions(project=project, q="lighthouse", seed="1", full_text=full_text)) == []
 
 
+@pytest.mark.parametrize("full_text", [True, False])
+def test_a_model_asked_without_its_extension_finds_it_wherever_it_was_written(project, full_text):
+    from_the_file = _comfyui_take(project)
+    typed = VersionFactory(
+        shot=from_the_file.shot,
+        generation={"model": "WAN2.1_t2v_14B.safetensors", "prompt": "a lighthouse at noon"},
+    )
+
+    def found(model):
+        hits = search.search_versions(project=project, q="lighthouse", model=model, full_text=full_text)
+        return {version.pk for version in hits}
+
+    both = {from_the_file.pk, typed.pk}
+    assert found("wan2.1_t2v_14B") == both
+    assert found("wan2.1_t2v_14b.SAFETENSORS") == both
+    for near in (
+        "wan2",
+        "wan2.1",
+        "t2v_14B",
+        "wan2.1_t2v_14B.safe",
+        "wan2.1_t2v_14B.safetensors.x",
+        "wan2.1_t2v_1.B",
+    ):
+        assert found(near) == set(), near
+
+
 def test_a_hit_reports_the_model_seed_and_prompt_of_the_comfyui_tags(director, project):
     take = _comfyui_take(project)
     [hit] = find(director, project, q="lighthouse", seed="156680208700286")
