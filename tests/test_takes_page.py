@@ -94,7 +94,7 @@ def test_a_director_chooses_the_take_from_the_version_page(
     items = menu.locator(".take-item")
     expect(items).to_have_count(3)
     expect(items.nth(0)).to_contain_text("v3")
-    expect(items.nth(0)).to_contain_text("kling-2.1 · seed 43")
+    expect(items.nth(0).locator(".take-generation")).to_have_text(["kling-2.1", "seed 43"])
     expect(items.nth(0)).to_contain_text("regenerated from v2")
     expect(items.nth(2)).to_contain_text("Selected take")
     expect(items.nth(2)).to_have_attribute("aria-current", "true")
@@ -205,9 +205,12 @@ def test_a_comfyui_export_shows_what_its_file_says(browser, live_server, project
     expect(provenance).to_contain_text("uni_pc · 30 steps")
     expect(provenance).to_contain_text("blurry")
     page.locator("#takes-button").click()
-    expect(page.locator("#takes-menu .take-generation")).to_have_text(
-        "wan2.1_t2v_14B.safetensors · seed 987654321"
-    )
+    generation = page.locator("#takes-menu .take-generation")
+    expect(generation).to_have_text(["wan2.1_t2v_14B.safetensors", "seed 987654321"])
+    expect(generation.first).to_have_attribute("title", "wan2.1_t2v_14B.safetensors")
+    # The seed is what a director generates again from: never cut, at desktop width either.
+    seed = page.locator("#takes-menu .take-seed")
+    assert seed.evaluate("node => node.scrollWidth <= node.clientWidth"), "the seed is cut off"
     page.keyboard.press("Escape")
     # Redrawn since (the takes menu reloads the version): still open.
     expect(provenance).to_have_attribute("open", "")

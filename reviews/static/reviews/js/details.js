@@ -8,9 +8,13 @@ import { rateLabel } from "./timecode.js";
 export function renderCrumbs(project, shot, version) {
   const projectCrumb = $("#crumb-project");
   projectCrumb.textContent = project.name;
-  $("#crumb-shot").replaceChildren(
+  // Whole in their titles: a full bar cuts them (the shot's code comes first, so it shows).
+  projectCrumb.title = project.name;
+  const shotCrumb = $("#crumb-shot");
+  shotCrumb.replaceChildren(
     ...present([h("span", { class: "shot-code" }, shot.code), shot.title ? h("span", { class: "muted" }, ` ${shot.title}`) : null]),
   );
+  shotCrumb.title = shot.title ? `${shot.code} ${shot.title}` : shot.code;
   document.title = `${shot.code} v${version.number} · ${project.name} · reviewsvc`;
 }
 

@@ -8,12 +8,16 @@ import { $, h, reportError, STATE_LABELS, STATUS_LABELS } from "./dom.js";
 export const DECISION_LABELS = { candidate: "Candidate", selected: "Selected take", rejected: "Rejected" };
 
 // The director's generation settings, else what the file says (take_settings: the server decides).
-function generationLine(version) {
+// The model and the seed on lines of their own: a long model name is cut (whole in its title),
+// never the seed, which is what a director looks for to generate again.
+function generationLines(version) {
   const settings = version.take_settings ?? {};
-  const parts = [];
-  if (settings.model) parts.push(settings.model);
-  if (settings.seed !== null && settings.seed !== undefined) parts.push(`seed ${settings.seed}`);
-  return parts.join(" · ");
+  const hasSeed = settings.seed !== null && settings.seed !== undefined;
+  if (!settings.model && !hasSeed) return [h("span", { class: "take-line muted small" }, "no generation details")];
+  return [
+    settings.model ? h("span", { class: "take-line muted small take-generation", title: settings.model }, settings.model) : null,
+    hasSeed ? h("span", { class: "take-line muted small take-generation take-seed" }, `seed ${settings.seed}`) : null,
+  ];
 }
 
 function decisionPill(decision) {
@@ -124,7 +128,7 @@ export class TakeMenu {
           { class: "take-facts" },
           h("span", { class: "take-line" }, h("strong", {}, `v${version.number}`), decisionPill(version.decision)),
           h("span", { class: "take-line muted small" }, ready ? STATUS_LABELS[version.review_status] : STATE_LABELS[version.processing.state]),
-          h("span", { class: "take-line muted small take-generation" }, generationLine(version) || "no generation details"),
+          ...generationLines(version),
           parent ? h("span", { class: "take-line muted small" }, `regenerated from v${parent}`) : null,
           version.recommended_by?.length
             ? h("span", { class: "take-line small take-recommended" }, `recommended by ${version.recommended_by.map((user) => user.display_name).join(", ")}`)
