@@ -245,6 +245,21 @@ def test_an_edit_that_mentions_someone_new_tells_only_them(people, version):
     assert told(deliver_last_event()) == {}
 
 
+def test_a_mention_added_by_an_edit_before_the_fan_out_is_told_with_the_edits_words(people, version):
+    """The worker was busy (a render): the note's creation and its edit are fanned out late."""
+    note = services.comment_create(version=version, author=people["bob"], body="no mention yet", frame=3)
+    created = Event.objects.order_by("-id").first()
+    services.comment_update(comment=note, by=people["bob"], body="now @carol, the hand")
+    edited = Event.objects.order_by("-id").first()
+
+    notifications_create(event=created)
+    notifications_create(event=edited)
+
+    assert told(created) == {"alice": ["note_on_your_version"]}  # she uploaded the take
+    assert told(edited) == {"carol": ["mentioned"]}
+    assert edited.payload["comment"]["excerpt"] == "now @carol, the hand"
+
+
 @pytest.mark.parametrize("kind", ["comment.updated", "comment.reopened", "comment.deleted", "member.added"])
 def test_other_events_tell_nobody(people, version, kind):
     note = services.comment_create(version=version, author=people["carol"], body="@bob hand", frame=3)

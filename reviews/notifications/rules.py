@@ -80,7 +80,7 @@ def _comment_created(event: Event, found: Recipients) -> None:
     if comment is None:
         # Deleted before we got to it: its words are gone, so is the reason to tell anyone.
         return
-    for user_id in comment.mentions.values_list("pk", flat=True):
+    for user_id in _mentioned_when_written(event, comment):
         found[user_id].add(Reason.MENTIONED)
     if comment.thread_id is not None:
         thread = Comment.objects.filter(Q(pk=comment.thread_id) | Q(thread_id=comment.thread_id))
@@ -88,6 +88,19 @@ def _comment_created(event: Event, found: Recipients) -> None:
             found[user_id].add(Reason.REPLY)
     if comment.version.uploaded_by_id is not None:
         found[comment.version.uploaded_by_id].add(Reason.NOTE_ON_YOUR_VERSION)
+
+
+def _mentioned_when_written(event: Event, comment: Comment) -> list[int]:
+    """Who the note mentioned when it was written (the event's ``mentions``), not since: a
+    mention added by an edit before this fan-out ran is the edit's to tell, with its words."""
+    names = event.payload.get("mentions")
+    if not isinstance(names, list):  # an event recorded before the payload named them
+        return list(comment.mentions.values_list("pk", flat=True))
+    return list(
+        comment.mentions.filter(username__in=[n for n in names if isinstance(n, str)]).values_list(
+            "pk", flat=True
+        )
+    )
 
 
 def _comment_updated(event: Event, found: Recipients) -> None:
