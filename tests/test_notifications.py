@@ -211,6 +211,20 @@ def test_a_withdrawn_recommendation_leaves_no_unread_notification_and_toggling_p
     assert not Notification.objects.filter(recipient=people["alice"], read_at__isnull=True).exists()
 
 
+def test_a_removed_mentors_recommendations_leave_the_directors_unread_notifications(people, project, version):
+    client_for(people["bob"]).post(f"/api/v1/versions/{version.pk}/recommendation/")
+    deliver_last_event()
+    assert told() == {"alice": ["take_recommended"]}
+
+    services.member_remove(
+        membership=Membership.objects.get(project=project, user=people["bob"]), by=people["alice"]
+    )
+    removed = deliver_last_event()
+
+    assert removed.kind == "member.removed"
+    assert told() == {}
+
+
 def test_a_recommendation_withdrawn_before_its_fan_out_tells_nobody(people, version):
     mentor = client_for(people["bob"])
     url = f"/api/v1/versions/{version.pk}/recommendation/"

@@ -14,8 +14,9 @@
 | version.recommended           | the project's directors (they choose the take)   | take_recommended       |
 
 A recommendation tells each director once: not if it was withdrawn before its fan-out, nor
-those who have not yet read that mentor's recommendation of that take; a withdrawal removes
-the unread ones (``RETRACTS``, applied by ``services.notifications_create``).
+those who have not yet read that mentor's recommendation of that take; a withdrawal, or the
+mentor's removal from the project, removes the unread ones (``RETRACTS``, applied by
+``services.notifications_create``).
 
 A shot's watchers are those who asked to watch it, and everyone who commented on or uploaded
 any of its versions (auto-watch), less those who asked not to. The actor is never told of
@@ -192,8 +193,21 @@ def _withdrawn(event: Event) -> Any:
     return unread_recommendations(event)
 
 
+def _member_removed(event: Event) -> Any:
+    # Their recommendations went with the membership (reviews.services.projects.member_remove).
+    return Notification.objects.filter(
+        project_id=event.project_id,
+        read_at__isnull=True,
+        event__kind=EventKind.VERSION_RECOMMENDED,
+        event__actor_id=event.subject_id,
+    )
+
+
 # Events that take back what an earlier event told: the notifications each gives are removed.
-RETRACTS = {EventKind.VERSION_RECOMMENDATION_WITHDRAWN: _withdrawn}
+RETRACTS = {
+    EventKind.VERSION_RECOMMENDATION_WITHDRAWN: _withdrawn,
+    EventKind.MEMBER_REMOVED: _member_removed,
+}
 
 
 def recipients(event: Event) -> dict[int, list[str]]:
