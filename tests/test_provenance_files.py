@@ -78,18 +78,23 @@ def test_it_reads_comfyui_prompt_and_workflow_tags(tagged, suffix):
 def test_a_setting_the_graph_gives_but_that_is_no_number_is_skipped_by_name(tagged):
     """A seed past 2**64 written as text, a "NaN" cfg: null, and ``skipped`` says which and why."""
     prompt = copy.deepcopy(COMFY_PROMPT)
-    prompt["3"]["inputs"].update(seed="123456789012345678901", cfg="NaN", steps=30)
+    prompt["3"]["inputs"].update(seed="123456789012345678901", cfg="NaN", steps=-3)
     clip = tagged("odd.mp4", comfy_tags(prompt=prompt))
 
     found = read(clip)
 
-    assert (found["comfyui"]["seed"], found["comfyui"]["cfg"], found["comfyui"]["steps"]) == (None, None, 30)
+    assert (found["comfyui"]["seed"], found["comfyui"]["cfg"], found["comfyui"]["steps"]) == (
+        None,
+        None,
+        None,
+    )
     assert "unreadable" not in found["comfyui"]
     assert found["skipped"] == [
         {
             "source": "tag:prompt:seed",
             "reason": "not a whole number from 0 to 2**64: '123456789012345678901'",
         },
+        {"source": "tag:prompt:steps", "reason": "not a whole number from 1 to 10000: '-3'"},
         {"source": "tag:prompt:cfg", "reason": "not a number below a million: 'NaN'"},
     ]
 

@@ -216,3 +216,22 @@ def test_a_comfyui_export_shows_what_its_file_says(browser, live_server, project
     expect(provenance).to_have_attribute("open", "")
     screenshot(page, "version-provenance.png")
     assert page.errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_take_is_not_offered_as_the_choice(
+    browser, live_server, project, director, mentor, shot, settings
+):
+    from tests.factories import VersionFactory
+
+    watched = ready_take(shot, 1, settings)
+    VersionFactory(shot=shot, number=2, processing_state=ProcessingState.FAILED, processing_error="cut short")
+    for user, offered in ((director, ["Reject"]), (mentor, [])):
+        page = new_page(browser)
+        sign_in(page, f"{live_server.url}/review/versions/{watched.pk}/", user.username, PASSWORD)
+        page.locator("#takes-button").click()
+        failed = page.locator("#takes-menu .take-item").nth(0)
+        expect(failed).to_contain_text("v2")
+        expect(failed.locator(".take-decide")).to_have_text(offered)
+        assert page.errors == []
+        page.context.close()

@@ -19,6 +19,8 @@ MAX_TEXT = 4096
 MAX_NODES = 5000
 MAX_NAMES = 20
 MAX_NODE_TYPES = 50
+# Sampling steps a graph may name; ComfyUI's own KSampler allows 1 to 10000.
+MAX_STEPS = 10000
 
 # Nodes whose inputs hold the sampling settings; "positive"/"negative" wire in the conditioning.
 _SAMPLER_SETTINGS = ("seed", "noise_seed", "sampler_name", "scheduler", "steps", "cfg")
@@ -63,7 +65,9 @@ def summarize_prompt(graph: Any) -> dict[str, Any]:
     seed = settings.get("seed", settings.get("noise_seed"))
     read = {
         "seed": _seed(seed),
-        "steps": settings.get("steps") if _is_int(settings.get("steps")) else None,
+        "steps": settings.get("steps")
+        if _is_int(settings.get("steps")) and 0 < settings["steps"] <= MAX_STEPS
+        else None,
         "cfg": float(settings["cfg"]) if _is_number(settings.get("cfg")) else None,
     }
     found = {"seed": seed, "steps": settings.get("steps"), "cfg": settings.get("cfg")}
@@ -198,7 +202,7 @@ def _linked(nodes: dict[str, dict], value: Any) -> str | None:
 
 _UNREADABLE = {
     "seed": "not a whole number from 0 to 2**64",
-    "steps": "not a whole number",
+    "steps": f"not a whole number from 1 to {MAX_STEPS}",
     "cfg": "not a number below a million",
 }
 

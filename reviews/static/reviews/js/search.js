@@ -6,7 +6,7 @@ import { get, PAGES } from "./api.js";
 import { $, h, reportError, statusPill } from "./dom.js";
 
 const FIELDS = ["q", "model", "seed"];
-const DECISIONS = { selected: ["chosen-take", "Chosen take"], rejected: ["muted small", "Rejected"] };
+const DECISIONS = { selected: ["chosen-take", "Selected take"], rejected: ["muted small", "Rejected"] };
 
 // "… the «wide» «sky» opening …" (the server marks matches with « »): text and <mark>, never HTML.
 function highlighted(snippet) {

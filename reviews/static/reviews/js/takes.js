@@ -20,6 +20,8 @@ function generationLines(version) {
   ];
 }
 
+const failed = (version) => version.processing?.state === "failed";
+
 function decisionPill(decision) {
   return h("span", { class: `pill decision decision-${decision}` }, DECISION_LABELS[decision] ?? decision);
 }
@@ -144,7 +146,9 @@ export class TakeMenu {
       ["selected", "Select", `Select v${version.number} as the shot's take`],
       ["rejected", "Reject", `Reject v${version.number}`],
       ["candidate", "Undecide", `Make v${version.number} a candidate again`],
-    ].filter(([decision]) => decision !== version.decision);
+    ]
+      // A take whose processing failed cannot be watched, so it is not offered as the choice.
+      .filter(([decision]) => decision !== version.decision && !(decision === "selected" && failed(version)));
     return h(
       "span",
       { class: "take-actions", role: "group", "aria-label": `Decide on v${version.number}` },
@@ -187,6 +191,7 @@ export function renderDecisionControl(version, onChange) {
       ["rejected", "Reject"],
     ]) {
       const active = version.decision === decision;
+      if (decision === "selected" && failed(version) && !active) continue;
       children.push(
         h(
           "button",
@@ -211,8 +216,8 @@ export function renderDecisionControl(version, onChange) {
   } else {
     box.classList.remove("editable");
     if (version.decision !== "candidate") children.push(decisionPill(version.decision));
-    if (version.my_actions.includes("recommend")) {
-      const mine = version.recommended_by.some((user) => String(user.id) === me);
+    const mine = version.recommended_by.some((user) => String(user.id) === me);
+    if (version.my_actions.includes("recommend") && (mine || !failed(version))) {
       children.push(
         h(
           "button",
