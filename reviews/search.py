@@ -37,6 +37,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 
 from reviews.models import Comment, Project, Version
+from reviews.take_settings import without_bidi_controls
 
 # The text search configuration: English stemming, so "hesitates" finds "hesitation".
 CONFIG = "english"
@@ -292,9 +293,10 @@ def snippet_of(version: Version, q: str) -> str:
     the first word found (a part of a model name, "t2v" of "wan2.1_t2v_14B", is found by the index
     but not marked by the headline), else the headline as it is."""
     snippet = getattr(version, "snippet", None)
-    if snippet and "«" in snippet:
-        return snippet
-    return _cut_around(version, q) or snippet or ""
+    if not (snippet and "«" in snippet):
+        snippet = _cut_around(version, q) or snippet or ""
+    # A file's tag may hold a right-to-left override: it would reverse how the rest reads.
+    return without_bidi_controls(snippet)
 
 
 def _cut_around(version: Version, q: str) -> str:

@@ -54,9 +54,13 @@ def take_settings(version: Version) -> dict[str, Any]:
 _BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 
 
-def _provenance_value(version: Version, key: str) -> Any:
-    value = _from_provenance(version, key)
+def without_bidi_controls(value: Any) -> Any:
+    """``value`` without bidirectional controls if it is text; anything else as it is."""
     return value.translate(_BIDI_CONTROLS) if isinstance(value, str) else value
+
+
+def _provenance_value(version: Version, key: str) -> Any:
+    return without_bidi_controls(_from_provenance(version, key))
 
 
 def _from_provenance(version: Version, key: str) -> Any:

@@ -320,6 +320,22 @@ def test_a_snippet_shows_no_json(director, project, full_text):
     assert found.pk == take.pk
 
 
+@pytest.mark.parametrize("full_text", [True, False])
+def test_a_snippet_carries_no_bidi_control_from_a_files_tag(project, full_text):
+    from reviews.media.provenance import search_text
+
+    take = _comfyui_take(project)
+    take.provenance["comfyui"]["positive_prompt"] = "a lighthouse \u202eat dusk\u202c in a storm"
+    take.provenance["search_text"] = search_text(take.provenance)
+    take.save(update_fields=["provenance"])
+
+    [found] = search.search_versions(project=project, q="lighthouse", full_text=full_text)
+    snippet = search.snippet_of(found, "lighthouse")
+    assert "lighthouse" in snippet
+    assert "at dusk" in snippet
+    assert not {"\u202e", "\u202c"} & set(snippet), repr(snippet)
+
+
 def test_the_fallbacks_snippet_starts_and_ends_at_a_word(project):
     note = " ".join(f"word{n}" for n in range(60)) + " lighthouse " + " ".join(f"tail{n}" for n in range(60))
     VersionFactory(shot=ShotFactory(project=project), note=note)
