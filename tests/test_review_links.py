@@ -429,3 +429,15 @@ def test_the_director_lists_a_links_guest_notes_with_links_to_their_frames(takes
     assert notes[-1]["version"]["shot"]["code"] == takes[0].shot.code
     assert "Hal's" not in str(notes)
     assert client_for(mentor).get(url).status_code == 403
+
+
+@pytest.mark.parametrize("passphrase", ["    ", "\t \u3000 \n"])
+def test_a_passphrase_of_only_spaces_is_refused(takes, project, director, passphrase):
+    refused = client_for(director).post(
+        f"/api/v1/projects/{project.pk}/review-links/",
+        {"versions": [takes[0].pk], "passphrase": passphrase},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert "not a space" in refused.json()["passphrase"][0]
+    assert not ReviewLink.objects.exists()

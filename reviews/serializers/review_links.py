@@ -102,6 +102,9 @@ class ReviewLinkWriteSerializer(serializers.Serializer):
     def validate_passphrase(self, value: str | None) -> str:
         if value and len(value) < 4:
             raise serializers.ValidationError("Use at least 4 characters, or none at all.")
+        if value and not value.strip():
+            # Typed as it is (spaces count), but a passphrase of only spaces protects nothing.
+            raise serializers.ValidationError("Use at least one character that is not a space.")
         return value or ""
 
 
