@@ -31,7 +31,15 @@ RESPONSE_EXCERPT_BYTES = 1024
 
 
 class TargetRefused(ValueError):
-    """The URL may not be called: a sentence saying why, fit to show to the person who gave it."""
+    """The URL may not be called: a sentence saying why, fit to show to the person who gave it.
+
+    ``lasting``: trying again cannot help (the URL's form, a refused address); False for a host
+    that could not be found, which may be found later.
+    """
+
+    def __init__(self, message: str, *, lasting: bool = True) -> None:
+        super().__init__(message)
+        self.lasting = lasting
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,7 @@ def resolve(url: str, *, require_https: bool, allow_private: bool) -> Target:
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise TargetRefused(f"The host {host} could not be found.") from None
+        raise TargetRefused(f"The host {host} could not be found.", lasting=False) from None
     addresses = tuple(dict.fromkeys(info[4][0] for info in found))
     for address in addresses:
         if not is_allowed(address, allow_private=allow_private):

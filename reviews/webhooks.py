@@ -242,15 +242,16 @@ def _claim(delivery_id: int, number: int) -> bool:
     )
 
 
-def _send(delivery: WebhookDelivery) -> tuple[int | None, str]:
-    """Try once: the answer's status code (None when none came) and what went wrong, if anything."""
+def _send(delivery: WebhookDelivery) -> tuple[int | None, str, bool]:
+    """Try once: the answer's status code (None when none came), what went wrong, if anything,
+    and whether another try may go otherwise (not for a URL or address that is refused)."""
     webhook = delivery.webhook
     try:
         target = outbound.resolve(
             webhook.url, require_https=_require_https(), allow_private=settings.WEBHOOK_ALLOW_PRIVATE
         )
     except outbound.TargetRefused as error:
-        return None, str(error)
+        return None, str(error), not error.lasting
     body = delivery.body.encode()
     headers = {
         "Content-Type": "application/json",
@@ -262,12 +263,12 @@ def _send(delivery: WebhookDelivery) -> tuple[int | None, str]:
     try:
         answer = outbound.post(target, body, headers, timeout=settings.WEBHOOK_TIMEOUT)
     except outbound.NO_ANSWER as error:
-        return None, f"No answer: {type(error).__name__}: {error}"
+        return None, f"No answer: {type(error).__name__}: {error}", True
     if 200 <= answer.status < 300:
-        return answer.status, ""
+        return answer.status, "", True
     if 300 <= answer.status < 400:
-        return answer.status, "The receiver answered with a redirect, which is not followed."
-    return answer.status, f"The receiver answered {answer.status}."
+        return answer.status, "The receiver answered with a redirect, which is not followed.", True
+    return answer.status, f"The receiver answered {answer.status}.", True
 
 
 def delivery_attempt(delivery_id: int, number: int) -> float | None:
@@ -283,13 +284,13 @@ def delivery_attempt(delivery_id: int, number: int) -> float | None:
     started = timezone.now()
     clock = time.monotonic()
     if delivery.webhook.active:
-        code, error = _send(delivery)
+        code, error, may_change = _send(delivery)
     else:
-        code, error = None, "The webhook was turned off; no more tries."
+        code, error, may_change = None, "The webhook was turned off; no more tries.", False
     succeeded = code is not None and not error
     window_ends = delivery.created_at + timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
     delay = retry_delay(number)
-    again = not succeeded and delivery.webhook.active and started + timedelta(seconds=delay) < window_ends
+    again = not succeeded and may_change and started + timedelta(seconds=delay) < window_ends
     try:
         _log_attempt(
             delivery, number, started, clock, code, error, succeeded=succeeded, again=again, delay=delay

@@ -501,11 +501,31 @@ def test_an_address_that_became_private_is_refused_when_sending(hook, receiver, 
     [delivery] = WebhookDelivery.objects.all()
     settings.WEBHOOK_ALLOW_PRIVATE = False
 
-    webhooks.delivery_attempt(delivery.pk, 1)
+    again = webhooks.delivery_attempt(delivery.pk, 1)
 
     assert receiver.received == []
     [attempt] = WebhookAttempt.objects.all()
     assert "private, loopback or link-local" in attempt.error
+    # Trying again for a day cannot change that: the delivery fails at once.
+    assert again is None
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.next_attempt_at) == ("failed", None)
+
+
+def test_a_host_not_found_is_tried_again(hook, receiver, version, mentor):
+    # Its name was found when the webhook was made; it is not now (a DNS outage).
+    Webhook.objects.filter(pk=hook["id"]).update(url="http://no-such-host.invalid/hook")
+    post_note(mentor, version)
+    fan_out_latest()
+    [delivery] = WebhookDelivery.objects.all()
+
+    again = webhooks.delivery_attempt(delivery.pk, 1)
+
+    assert "could not be found" in WebhookAttempt.objects.get().error
+    assert again is not None
+    assert again > 0
+    delivery.refresh_from_db()
+    assert delivery.state == "pending"
 
 
 def test_a_director_sends_a_test_event_and_redelivers(hook, receiver, director, project, version, mentor):
