@@ -135,7 +135,27 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = response.data.get("detail")
         if isinstance(detail, list) and all(isinstance(item, str) for item in detail):
             response.data["detail"] = " ".join(detail)
+    if response is not None:
+        response.data = _cut_echoes(response.data)
     return response
+
+
+# DRF quotes what it refuses ('"xxx…" is not a valid choice.'): a 2 MB value made a 2 MB answer.
+MAX_MESSAGE = 1000
+
+
+def _cut_echoes(data: Any) -> Any:
+    """Every message of an error answer at most ``MAX_MESSAGE`` characters, its kind kept."""
+    if isinstance(data, dict):
+        return {key: _cut_echoes(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_cut_echoes(item) for item in data]
+    if isinstance(data, str) and len(data) > MAX_MESSAGE:
+        text = data[: MAX_MESSAGE - 1] + "…"
+        return (
+            exceptions.ErrorDetail(text, code=data.code) if isinstance(data, exceptions.ErrorDetail) else text
+        )
+    return data
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

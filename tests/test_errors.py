@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import client_for
+from tests.factories import VersionFactory
 
 
 def test_malformed_json_is_a_400_with_a_reason(project, director):
@@ -171,3 +172,13 @@ def test_the_schema_takes_the_429_and_413_from_the_views(client):
     finally:
         del ShotListView.throttle_classes, ShotListView.throttle_scope
     assert ("post", "/api/v1/projects/{project_id}/shots/") in answering("429")
+
+
+def test_a_refused_value_is_not_echoed_whole(shot, director):
+    version = VersionFactory(shot=shot)
+    answer = client_for(director).post(
+        f"/api/v1/versions/{version.pk}/decision/", {"decision": "x" * 2_000_000}, format="json"
+    )
+    assert answer.status_code == 400
+    assert len(answer.content) < 2000
+    assert answer.json()["decision"][0].startswith('"xxx')
