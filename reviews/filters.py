@@ -109,11 +109,15 @@ class CommentFilter(django_filters.FilterSet):
 class VersionFilter(django_filters.FilterSet):
     """A shot's versions by the director's decision or the review status (docs/takes.md)."""
 
-    decision = django_filters.ChoiceFilter(
-        choices=Decision.choices, help_text="Only takes with this decision."
+    # Several values as for notes (?decision=selected&decision=candidate, or comma-separated):
+    # a repeated parameter had kept only its last value, silently.
+    decision = _TypesFilter(
+        choices=Decision.choices,
+        help_text="Only takes with these decisions (repeat it or separate by commas).",
     )
-    review_status = django_filters.ChoiceFilter(
-        choices=ReviewStatus.choices, help_text="Only versions with this review status."
+    review_status = _TypesFilter(
+        choices=ReviewStatus.choices,
+        help_text="Only versions with these review statuses (repeat it or separate by commas).",
     )
 
     class Meta:

@@ -179,9 +179,15 @@ def test_the_version_list_filters_by_decision_and_review_status(director, shot, 
     assert numbers({"decision": "candidate"}) == [2]
     assert numbers({"review_status": "approved", "decision": "selected"}) == [3]
     assert numbers({"review_status": "pending"}) == [1, 2]
+    # Several values, repeated or separated by commas: each counts, not only the last.
+    assert numbers({"decision": ["selected", "rejected"]}) == [1, 3]
+    assert numbers({"decision": "selected,candidate"}) == [2, 3]
+    assert numbers({"review_status": ["approved", "pending"], "decision": "rejected"}) == [1]
 
 
-@pytest.mark.parametrize("query", [{"decision": "best"}, {"review_status": "done"}])
+@pytest.mark.parametrize(
+    "query", [{"decision": "best"}, {"review_status": "done"}, {"decision": ["selected", "best"]}]
+)
 def test_the_version_list_refuses_a_filter_value_it_cannot_apply(director, shot, query):
     response = client_for(director).get(f"/api/v1/shots/{shot.pk}/versions/", query)
     assert response.status_code == 400
