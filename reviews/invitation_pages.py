@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from reviews import invitations
 from reviews.link_pages import problem_page
-from reviews.models import Invitation, InvitationState
+from reviews.models import Invitation, InvitationState, Membership
 from reviews.throttling import TooManyTries, count_unknown_secret
 
 SESSION_KEY = "reviewsvc_invitation"
@@ -141,8 +141,15 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
             if response is not None:
                 return response
     user = request.user
+    membership = (
+        Membership.objects.filter(project_id=invitation.project_id, user=user).first()
+        if user.is_authenticated
+        else None
+    )
     context = {
         "invitation": invitation,
+        # Accepting as a member keeps the role they have (reviews.invitations): say so first.
+        "member_role": membership.get_role_display().lower() if membership else None,
         "inviter": (invitation.invited_by.get_full_name() or invitation.invited_by.get_username())
         if invitation.invited_by
         else None,

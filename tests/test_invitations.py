@@ -247,6 +247,21 @@ def test_an_existing_user_signs_in_and_accepts_into_their_account_told_the_addre
     assert Invitation.objects.get().accepted_by == outsider
 
 
+def test_a_member_who_opens_an_invitation_is_told_their_role_stays(api, director, project, smtp, outsider):
+    link = sent_link(api, director, project, smtp, email="helper@example.com", role="director")
+    Membership.objects.create(project=project, user=outsider, role="mentor")  # added meanwhile
+    browser = Client()
+    browser.force_login(outsider)
+    browser.get(link)
+
+    page = browser.get("/invitations/accept/")
+    assert b"already a member of this project, as mentor" in page.content
+    assert b"the invitation was as director" in page.content
+    assert b"Open the project" in page.content
+    assert browser.post("/invitations/accept/").status_code == 302
+    assert Membership.objects.get(project=project, user=outsider).role == "mentor"
+
+
 @pytest.mark.parametrize(
     ("change", "status", "words"),
     [
