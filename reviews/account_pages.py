@@ -183,6 +183,13 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "reviews/password_reset_confirm.html"
     success_url = reverse_lazy("password_reset_complete")
 
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        # A used, expired or mistyped link (Django cannot tell which) answers 410, as the
+        # invitation and email-confirmation links do, not 200 with "does not work".
+        if not self.validlink:
+            kwargs["status"] = 410
+        return super().render_to_response(context, **kwargs)
+
 
 urlpatterns = [
     path("accounts/", account_page, name="account"),

@@ -262,6 +262,7 @@ def test_a_forgotten_password_is_reset_through_the_mail_and_signs_out_everywhere
     assert client.get("/api/v1/me/").status_code == 401
     assert signed_in("bob", NEW_PASSWORD).get("/review/").status_code == 200
     used = Client().get(link, follow=True)
+    assert used.status_code == 410
     assert b"This link does not work" in used.content
 
 
