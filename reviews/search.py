@@ -284,7 +284,11 @@ def _marked(text: str, words: list[str]) -> str:
     words = [word for word in words if word]
     if not words:
         return text
-    pattern = re.compile("|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)), re.I)
+    either = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    # Whole words first ("the" is not marked inside "then"; "_" and "." part a model's name, so
+    # "t2v" is a word of "wan2.1_t2v_14B"); inside words only if no whole one is there.
+    whole = re.compile(rf"(?<![^\W_])(?:{either})(?![^\W_])", re.I)
+    pattern = whole if whole.search(text) else re.compile(either, re.I)
     return pattern.sub(lambda found: f"«{found.group(0)}»", text)
 
 

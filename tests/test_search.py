@@ -383,3 +383,9 @@ def test_words_between_angle_brackets_are_found_and_shown_on_postgresql(project)
     [found] = search.search_versions(project=project, q="harbour", full_text=True)
     snippet = search.snippet_of(found, "harbour")
     assert "\u2039lora:grain_v2:0.8\u203a" in snippet
+
+
+def test_the_fallback_marks_whole_words_before_parts_of_words():
+    assert search._marked("then the sky opens", ["the", "sky"]) == "then «the» «sky» opens"
+    assert search._marked("wan2.1_t2v_14B", ["t2v"]) == "wan2.1_«t2v»_14B"
+    assert search._marked("thence", ["the"]) == "«the»nce", "inside a word only when no whole one is there"
