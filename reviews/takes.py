@@ -14,8 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 
+from reviews import permissions
 from reviews.events import event_record, version_payload
-from reviews.models import Decision, EventKind, ProcessingState, Recommendation, Shot, Version
+from reviews.models import Decision, EventKind, Membership, ProcessingState, Recommendation, Shot, Version
 
 
 def lock_shot(shot_id: int) -> None:
@@ -110,6 +111,7 @@ def version_recommend(*, version: Version, by: AbstractBaseUser) -> Version:
     # after the other, and the version cannot be deleted in between.
     lock_shot(version.shot_id)
     _reload(version)
+    _require_recommender(version, by)
     _refuse_failed(version, "detail", "be recommended")
     _, created = Recommendation.objects.get_or_create(version=version, user=by)
     if created:
@@ -130,6 +132,20 @@ def version_unrecommend(*, version: Version, by: AbstractBaseUser) -> Version:
     if deleted:
         _record_recommendation(EventKind.VERSION_RECOMMENDATION_WITHDRAWN, version, by)
     return version
+
+
+def _require_recommender(version: Version, by: AbstractBaseUser) -> None:
+    """``by`` may still recommend: their membership is read again under its row lock, which a
+    removal takes too (``member_remove``), so one committed meanwhile refuses (PermissionDenied)
+    and one under way is applied first or waits, and then removes this recommendation with the
+    others. The view's check alone let a recommendation land after its author had left."""
+    role = (
+        Membership.objects.select_for_update()
+        .filter(project_id=version.shot.project_id, user_id=by.pk)
+        .values_list("role", flat=True)
+        .first()
+    )
+    permissions.require(permissions.Principal.of(by, role), permissions.Action.RECOMMEND)
 
 
 def _record_recommendation(kind: EventKind, version: Version, by: AbstractBaseUser) -> None:

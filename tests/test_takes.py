@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from reviews import takes
@@ -289,6 +290,63 @@ def test_recommending_and_withdrawing_from_several_tabs_at_once_never_fails(proj
     assert all(a != b for a, b in itertools.pairwise(kinds)), kinds
     recommended = version.recommendations.filter(user=mira).exists()
     assert (kinds[-1] == EventKind.VERSION_RECOMMENDED) == recommended
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["removal", "recommendation"])
+def test_a_recommendation_racing_its_authors_removal_leaves_no_recommendation(project, first):
+    """Whichever takes the membership's lock first, no recommendation of a non-member remains:
+    a removal first refuses the recommendation; a recommendation first is removed with the rest."""
+    from django.core.exceptions import PermissionDenied
+
+    from reviews import services
+    from reviews.models import Membership, Recommendation
+
+    alice = member(project, "alice", "director")
+    mira = member(project, "mira", "mentor")
+    version = VersionFactory(shot=ShotFactory(project=project), number=1)
+    holding, errors = threading.Event(), []
+
+    def remove() -> None:
+        try:
+            with transaction.atomic():
+                services.member_remove(membership=Membership.objects.get(user=mira), by=alice)
+                if first == "removal":
+                    holding.set()
+                    time.sleep(0.5)  # the recommendation is now waiting for the lock
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def recommend() -> None:
+        try:
+            with transaction.atomic():
+                takes.version_recommend(version=Version.objects.get(pk=version.pk), by=mira)
+                if first == "recommendation":
+                    holding.set()
+                    time.sleep(0.5)  # the removal is now waiting for the lock
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    leader, follower = (remove, recommend) if first == "removal" else (recommend, remove)
+    threads = [
+        threading.Thread(target=leader),
+        threading.Thread(target=lambda: holding.wait(10) and follower()),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert not Recommendation.objects.exists()
+    assert not Membership.objects.filter(user=mira).exists()
+    if first == "removal":
+        assert [type(error) for error in errors] == [PermissionDenied]
+    else:
+        assert errors == []
 
 
 # --- lineage ------------------------------------------------------------------

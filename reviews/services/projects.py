@@ -118,7 +118,10 @@ def member_remove(*, membership: Membership, by: AbstractBaseUser) -> None:
         subject=membership.user,
         payload={**member_payload(membership), "role": membership.role},
     )
-    # A recommendation is a member's voice in the project: it goes with the membership.
+    # A recommendation is a member's voice in the project: it goes with the membership. Its row
+    # lock makes a recommendation under way (reviews.takes) land first, to be removed here, or
+    # wait and find the membership gone.
+    list(Membership.objects.select_for_update().filter(pk=membership.pk).values_list("pk", flat=True))
     Recommendation.objects.filter(
         user_id=membership.user_id, version__shot__project_id=membership.project_id
     ).delete()

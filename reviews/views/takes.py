@@ -29,7 +29,7 @@ def _version(request: Request, pk: int) -> Version:
 
 def _answer(request: Request, version: Version) -> Response:
     # Read again: the decision of another take, or the recommendations, changed with it.
-    version = selectors.versions_for(request.user).get(pk=version.pk)
+    version = get_object_or_404(selectors.versions_for(request.user), pk=version.pk)
     return Response(VersionSerializer(version, context={"request": request}).data)
 
 
