@@ -431,7 +431,10 @@ def test_the_director_lists_a_links_guest_notes_with_links_to_their_frames(takes
     assert client_for(mentor).get(url).status_code == 403
 
 
-@pytest.mark.parametrize("passphrase", ["    ", "\t \u3000 \n"])
+@pytest.mark.parametrize(
+    "passphrase",
+    ["    ", "\t \u3000 \n", "\u200b\u200b\u200b\u200b", "\u2800\u2800\u2800\u2800", "\u3164" * 4],
+)
 def test_a_passphrase_of_only_spaces_is_refused(takes, project, director, passphrase):
     refused = client_for(director).post(
         f"/api/v1/projects/{project.pk}/review-links/",

@@ -389,3 +389,11 @@ def test_the_fallback_marks_whole_words_before_parts_of_words():
     assert search._marked("then the sky opens", ["the", "sky"]) == "then «the» «sky» opens"
     assert search._marked("wan2.1_t2v_14B", ["t2v"]) == "wan2.1_«t2v»_14B"
     assert search._marked("thence", ["the"]) == "«the»nce", "inside a word only when no whole one is there"
+
+
+def test_a_hits_prompt_carries_no_bidi_control(director, project):
+    VersionFactory(
+        shot=ShotFactory(project=project), generation={"prompt": "a kite \u202eover the dunes\u202c at noon"}
+    )
+    [hit] = find(director, project, q="kite")
+    assert hit["prompt"] == "a kite over the dunes at noon"

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from reviews.models import Decision, Version
 from reviews.serializers.users import UserSerializer
-from reviews.take_settings import generation_value
+from reviews.take_settings import generation_value, without_bidi_controls
 
 # Ids are bigint in the database: a larger number is a 400, not a database error.
 _MAX_ID = 2**63 - 1
@@ -104,7 +104,8 @@ class SearchHitSerializer(serializers.Serializer):
         return generation_value(version, "seed")
 
     def get_prompt(self, version: Version) -> str | None:
-        return generation_value(version, "prompt")
+        # Whatever typed it, a right-to-left override would reverse how the rest of a hit reads.
+        return without_bidi_controls(generation_value(version, "prompt"))
 
     def get_snippet(self, version: Version) -> str:
         from reviews.search import snippet_of
