@@ -307,34 +307,29 @@ def test_a_recommendation_racing_its_authors_removal_leaves_no_recommendation(pr
     version = VersionFactory(shot=ShotFactory(project=project), number=1)
     holding, errors = threading.Event(), []
 
-    def remove() -> None:
+    changes = {
+        "removal": lambda: services.member_remove(membership=Membership.objects.get(user=mira), by=alice),
+        "recommendation": lambda: takes.version_recommend(
+            version=Version.objects.get(pk=version.pk), by=mira
+        ),
+    }
+
+    def run(name: str) -> None:
         try:
             with transaction.atomic():
-                services.member_remove(membership=Membership.objects.get(user=mira), by=alice)
-                if first == "removal":
+                changes[name]()
+                if name == first:
                     holding.set()
-                    time.sleep(0.5)  # the recommendation is now waiting for the lock
+                    time.sleep(0.5)  # the other change is now waiting for the lock
         except BaseException as error:
             errors.append(error)
         finally:
             connections.close_all()
 
-    def recommend() -> None:
-        try:
-            with transaction.atomic():
-                takes.version_recommend(version=Version.objects.get(pk=version.pk), by=mira)
-                if first == "recommendation":
-                    holding.set()
-                    time.sleep(0.5)  # the removal is now waiting for the lock
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    leader, follower = (remove, recommend) if first == "removal" else (recommend, remove)
+    follower = next(name for name in changes if name != first)
     threads = [
-        threading.Thread(target=leader),
-        threading.Thread(target=lambda: holding.wait(10) and follower()),
+        threading.Thread(target=run, args=(first,)),
+        threading.Thread(target=lambda: holding.wait(10) and run(follower)),
     ]
     for thread in threads:
         thread.start()
