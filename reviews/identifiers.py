@@ -64,7 +64,7 @@ def normalise_identifier(value: str, *, name: bool = False) -> str:
     for index, char in enumerate(text):
         if char in "\t\n\r" or unicodedata.category(char) in ("Zl", "Zp"):
             raise IdentifierError("Use a single line: tabs and line breaks are not allowed.")
-        if name and _SPELLING.match(char) and index and _shows(text[index - 1]):
+        if name and _SPELLING.match(char) and index and shows_ink(text[index - 1]):
             continue
         if _INVISIBLE.match(char) or unicodedata.category(char) in _REFUSED_CATEGORIES:
             name = unicodedata.name(char, "an unnamed character")
@@ -77,6 +77,7 @@ def normalise_identifier(value: str, *, name: bool = False) -> str:
     return text
 
 
-def _shows(char: str) -> bool:
-    """Whether ``char`` is visible ink, so a joiner after it joins something."""
+def shows_ink(char: str) -> bool:
+    """Whether ``char`` is visible ink: not a space, a control or format character, nor one of the
+    invisible letters (zero-width, Braille blank, Hangul filler). A joiner after it joins something."""
     return not char.isspace() and not _INVISIBLE.match(char) and unicodedata.category(char)[0] != "C"

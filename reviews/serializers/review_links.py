@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from reviews.identifiers import shows_ink
 from reviews.models import ReviewLink, ReviewLinkGuest, Shot, Version
 from reviews.serializers.users import UserSerializer
 
@@ -102,20 +103,11 @@ class ReviewLinkWriteSerializer(serializers.Serializer):
     def validate_passphrase(self, value: str | None) -> str:
         if value and len(value) < 4:
             raise serializers.ValidationError("Use at least 4 characters, or none at all.")
-        if value and not any(_visible(character) for character in value):
+        if value and not any(shows_ink(character) for character in value):
             # Typed as it is (spaces count), but one of only spaces or invisible characters
             # (zero-width, Braille blank, Hangul filler) protects nothing and cannot be read out.
             raise serializers.ValidationError("Use at least one character that is not a space.")
         return value or ""
-
-
-# Blank letters that Unicode files as letters or symbols.
-_BLANKS = frozenset("\u2800\u3164\u115f\u1160\uffa0")
-
-
-def _visible(character: str) -> bool:
-    """Whether a character prints something: not a space, control, format or combining mark."""
-    return character not in _BLANKS and unicodedata.category(character)[0] not in {"Z", "C", "M"}
 
 
 class ReviewLinkOpenSerializer(serializers.ModelSerializer):
